@@ -1,0 +1,26 @@
+using static TorchSharp.torch;
+
+namespace MetricLearning;
+
+/// <summary>
+/// Compares embeddings: row by row for pairs, or every row against every row for retrieval and mining.
+/// </summary>
+/// <remarks>
+/// Implementations are differentiable (gradients flow to both arguments), keep the arguments' device and dtype,
+/// and validate shapes before any native call. Returned tensors belong to the caller's dispose scope.
+/// Implementations hold no mutable state and are thread-safe.
+/// </remarks>
+public interface IDistance
+{
+    /// <summary>Distance between row i of <paramref name="first"/> and row i of <paramref name="second"/>.</summary>
+    /// <param name="first">Embeddings, shape <c>[N, D]</c>, floating point.</param>
+    /// <param name="second">Embeddings, shape <c>[N, D]</c>, same dtype and device as <paramref name="first"/>.</param>
+    /// <returns>Shape <c>[N]</c>: one distance per row pair.</returns>
+    Tensor Compute(Tensor first, Tensor second);
+
+    /// <summary>Distance between every row of <paramref name="queries"/> and every row of <paramref name="references"/>.</summary>
+    /// <param name="queries">Embeddings, shape <c>[N, D]</c>, floating point.</param>
+    /// <param name="references">Embeddings, shape <c>[M, D]</c>, same dtype and device as <paramref name="queries"/>.</param>
+    /// <returns>Shape <c>[N, M]</c>: element (i, j) is the distance between query i and reference j.</returns>
+    Tensor ComputeMatrix(Tensor queries, Tensor references);
+}

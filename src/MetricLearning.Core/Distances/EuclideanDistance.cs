@@ -1,0 +1,74 @@
+using System;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Distances;
+
+/// <summary>
+/// Euclidean distance with a floor under the square root: <c>d(a, b) = sqrt(max(Σ (a_k − b_k)², floor))</c>.
+/// </summary>
+/// <remarks>
+/// The floor (default 1e-7, as in the Keras reference) keeps the gradient of the square root finite when
+/// <c>a == b</c>: without it the gradient at distance 0 is 0/0 and training turns to NaN.
+/// Distances below <c>sqrt(floor)</c> are reported as <c>sqrt(floor)</c>. Stateless and thread-safe.
+/// </remarks>
+public sealed class EuclideanDistance : IDistance
+{
+    /// <summary>The floor of the reference experiment (Keras' epsilon).</summary>
+    public const double DefaultFloor = 1e-7;
+
+    /// <summary>Creates the distance.</summary>
+    /// <param name="floor">Smallest squared distance passed to the square root; positive and finite.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="floor"/> is not positive and finite.</exception>
+    public EuclideanDistance(double floor = DefaultFloor)
+    {
+        if (!double.IsFinite(floor) || floor <= 0)
+            throw new ArgumentOutOfRangeException(nameof(floor), floor, "The floor under the square root must be positive and finite.");
+        Floor = floor;
+    }
+
+    /// <summary>Smallest squared distance passed to the square root.</summary>
+    public double Floor { get; }
+
+    /// <inheritdoc />
+    public Tensor Compute(Tensor first, Tensor second)
+    {
+        CheckPair(first, nameof(first), second, nameof(second));
+        TensorChecks.SameShape(first, nameof(first), second, nameof(second));
+        using var difference = first - second;
+        using var squared = difference.square();
+        using var sum = squared.sum(1);
+        using var floored = sum.clamp_min(Floor);
+        return floored.sqrt();
+    }
+
+    /// <inheritdoc />
+    public Tensor ComputeMatrix(Tensor queries, Tensor references)
+    {
+        CheckPair(queries, nameof(queries), references, nameof(references));
+        if (queries.shape[1] != references.shape[1])
+            throw new ArgumentException(
+                $"'{nameof(queries)}' and '{nameof(references)}' must have the same embedding size; got {TensorChecks.Shape(queries)} and {TensorChecks.Shape(references)}.",
+                nameof(references));
+
+        // |q - r|^2 = |q|^2 + |r|^2 - 2 q.r, computed with one matrix product.
+        using var querySquares = queries.square();
+        using var queryNorms = querySquares.sum(1, keepdim: true);
+        using var referenceSquares = references.square();
+        using var referenceNorms = referenceSquares.sum(1);
+        using var referencesT = references.t();
+        using var products = queries.matmul(referencesT);
+        using var norms = queryNorms + referenceNorms;
+        using var squared = norms.add(products, -2.0);
+        using var floored = squared.clamp_min(Floor);
+        return floored.sqrt();
+    }
+
+    private static void CheckPair(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        TensorChecks.Rank(first, 2, firstName);
+        TensorChecks.Rank(second, 2, secondName);
+        TensorChecks.FloatingPoint(first, firstName);
+        TensorChecks.FloatingPoint(second, secondName);
+        TensorChecks.SameDevice(first, firstName, second, secondName);
+    }
+}

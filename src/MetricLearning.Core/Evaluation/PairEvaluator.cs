@@ -1,0 +1,98 @@
+using System;
+using MetricLearning.Data;
+using MetricLearning.Models;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Evaluation;
+
+/// <summary>
+/// Measures a Siamese model on a set of pairs: their distances, and the share of pairs a distance threshold
+/// classifies right ("same class" when the distance is below the threshold).
+/// </summary>
+/// <remarks>
+/// Runs with dropout off and no gradient, in chunks of <c>batchSize</c> pairs so that memory stays bounded, and
+/// restores the network's training mode afterwards. Not thread-safe (it switches the network's mode).
+/// </remarks>
+public static class PairEvaluator
+{
+    /// <summary>The reference experiment's threshold.</summary>
+    public const double DefaultThreshold = 0.5;
+
+    /// <summary>Pair accuracy: the share of pairs whose prediction <c>distance &lt; threshold</c> matches their same-class flag.</summary>
+    /// <param name="model">The model to measure.</param>
+    /// <param name="data">Pairs and their inputs, on the model's device.</param>
+    /// <param name="threshold">Distance below which a pair is predicted "same class"; positive.</param>
+    /// <param name="batchSize">Pairs per forward pass.</param>
+    /// <returns>A value in [0, 1].</returns>
+    public static double Accuracy(SiameseNetwork model, PairDataset data, double threshold = DefaultThreshold, int batchSize = 4096)
+    {
+        if (!double.IsFinite(threshold) || threshold <= 0)
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be positive and finite.");
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        using var pairs = new PairTensors(data.Pairs, model.Device);
+        return Accuracy(model, data, pairs, threshold, batchSize);
+    }
+
+    internal static double Accuracy(SiameseNetwork model, PairDataset data, PairTensors pairs, double threshold, int batchSize)
+    {
+        using var scope = NewDisposeScope();
+        var distances = Distances(model, data, pairs, batchSize);
+        var predicted = distances.lt(threshold).to_type(ScalarType.Float32);
+        long correct = predicted.eq(pairs.Same).sum().item<long>();
+        return (double)correct / data.Pairs.Count;
+    }
+
+    /// <summary>The distance of every pair, in pair order.</summary>
+    /// <param name="model">The model to measure.</param>
+    /// <param name="data">Pairs and their inputs, on the model's device.</param>
+    /// <param name="batchSize">Pairs per forward pass.</param>
+    /// <returns>Shape <c>[pairs]</c> on the model's device, in the caller's dispose scope.</returns>
+    public static Tensor Distances(SiameseNetwork model, PairDataset data, int batchSize = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        using var pairs = new PairTensors(data.Pairs, model.Device);
+        return Distances(model, data, pairs, batchSize);
+    }
+
+    internal static Tensor Distances(SiameseNetwork model, PairDataset data, PairTensors pairs, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var device = model.Device;
+        CheckDevice(data.Inputs, device);
+
+        var module = model.Embedding.Module;
+        bool wasTraining = module.training;
+        module.eval();
+        try
+        {
+            using var _ = no_grad();
+            var result = empty(data.Pairs.Count, device: device);
+            for (int start = 0; start < data.Pairs.Count; start += batchSize)
+            {
+                using var step = NewDisposeScope();
+                int length = Math.Min(batchSize, data.Pairs.Count - start);
+                var d = model.ComputeDistances(
+                    data.Inputs.Gather(pairs.First.narrow(0, start, length)),
+                    data.Inputs.Gather(pairs.Second.narrow(0, start, length)));
+                result.narrow(0, start, length).copy_(d);
+            }
+
+            return result;
+        }
+        finally
+        {
+            module.train(wasTraining);
+        }
+    }
+
+    internal static void CheckDevice(InputSet inputs, Device device)
+    {
+        if (inputs.Device.type != device.type || inputs.Device.index != device.index)
+            throw new ArgumentException(
+                $"The inputs are on {inputs.Device} but the model is on {device}; move them with InputSet.To(device).", nameof(inputs));
+    }
+}

@@ -1,0 +1,101 @@
+using System;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Models;
+
+/// <summary>
+/// A Siamese model: one embedding network shared by both branches, and a distance between the two embeddings.
+/// </summary>
+/// <remarks>
+/// Both branches use the same weights, so a pair's two inputs are embedded in one pass over the stacked batch
+/// <c>[first; second]</c>: the same mathematics as two calls (dropout masks stay independent per row), with half
+/// the kernel launches. The model does not own the network or the distance; dispose the network yourself.
+/// Not thread-safe.
+/// </remarks>
+public sealed class SiameseNetwork
+{
+    /// <summary>Creates a Siamese model.</summary>
+    /// <param name="embedding">The shared embedding network.</param>
+    /// <param name="distance">How the two embeddings of a pair are compared.</param>
+    public SiameseNetwork(IEmbeddingNetwork embedding, IDistance distance)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        ArgumentNullException.ThrowIfNull(distance);
+        ArgumentNullException.ThrowIfNull(embedding.Module, $"{nameof(embedding)}.{nameof(IEmbeddingNetwork.Module)}");
+        Embedding = embedding;
+        Distance = distance;
+    }
+
+    /// <summary>The shared embedding network.</summary>
+    public IEmbeddingNetwork Embedding { get; }
+
+    /// <summary>The distance between embeddings.</summary>
+    public IDistance Distance { get; }
+
+    /// <summary>The device of the network's first parameter (the CPU for a network without parameters).</summary>
+    public Device Device => Embedding.Module.parameters().FirstOrDefault()?.device ?? CPU;
+
+    /// <summary>Distances between the embeddings of <paramref name="first"/>[i] and <paramref name="second"/>[i].</summary>
+    /// <param name="first">Float32 inputs <c>[N, ...]</c> on the model's device.</param>
+    /// <param name="second">Float32 inputs of the same shape.</param>
+    /// <returns>Shape <c>[N]</c>, in the caller's dispose scope.</returns>
+    /// <exception cref="ArgumentException">The two batches differ in shape or device.</exception>
+    public Tensor ComputeDistances(Tensor first, Tensor second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        TensorChecks.SameShape(first, nameof(first), second, nameof(second));
+        TensorChecks.SameDevice(first, nameof(first), second, nameof(second));
+
+        using var stacked = cat(new[] { first, second }, 0);
+        using var embeddings = Embedding.Module.call(stacked);
+        long n = first.shape[0];
+        using var firstEmbeddings = embeddings.narrow(0, 0, n);
+        using var secondEmbeddings = embeddings.narrow(0, n, n);
+        return Distance.Compute(firstEmbeddings, secondEmbeddings);
+    }
+
+    /// <summary>Embeds a batch of inputs.</summary>
+    /// <param name="inputs">Float32 inputs <c>[N, ...]</c> on the model's device.</param>
+    /// <returns>Shape <c>[N, EmbeddingSize]</c>, in the caller's dispose scope.</returns>
+    public Tensor Embed(Tensor inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return Embedding.Module.call(inputs);
+    }
+
+    /// <summary>Saves the embedding network's weights in TorchSharp's format, atomically (temporary file, then rename).</summary>
+    /// <param name="path">Destination file; its folder is created if missing.</param>
+    public void SaveWeights(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = System.IO.Path.GetFullPath(path);
+        string? folder = System.IO.Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(folder))
+            System.IO.Directory.CreateDirectory(folder);
+        string temporary = full + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            Embedding.Module.save(temporary);
+            System.IO.File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (System.IO.File.Exists(temporary))
+                System.IO.File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Loads weights saved by <see cref="SaveWeights"/> into the embedding network.</summary>
+    /// <param name="path">A file written by <see cref="SaveWeights"/> for a network of the same shape.</param>
+    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    public void LoadWeights(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!System.IO.File.Exists(path))
+            throw new System.IO.FileNotFoundException($"No weights file at '{path}'.", path);
+        Embedding.Module.load(path);
+    }
+}

@@ -1,0 +1,38 @@
+using System;
+using System.Linq;
+using static TorchSharp.torch;
+
+namespace MetricLearning;
+
+/// <summary>Argument checks on tensors, done in managed code so that bad input never reaches native code.</summary>
+internal static class TensorChecks
+{
+    internal static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
+
+    internal static void Rank(Tensor tensor, int rank, string name)
+    {
+        ArgumentNullException.ThrowIfNull(tensor, name);
+        if (tensor.dim() != rank)
+            throw new ArgumentException($"'{name}' must have {rank} dimension(s); its shape is {Shape(tensor)}.", name);
+    }
+
+    internal static void FloatingPoint(Tensor tensor, string name)
+    {
+        if (!tensor.is_floating_point())
+            throw new ArgumentException($"'{name}' must be a floating-point tensor; its dtype is {tensor.dtype}.", name);
+    }
+
+    internal static void SameDevice(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        if (first.device.type != second.device.type || first.device.index != second.device.index)
+            throw new ArgumentException(
+                $"'{firstName}' is on {first.device} but '{secondName}' is on {second.device}; move both to one device.", secondName);
+    }
+
+    internal static void SameShape(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        if (!first.shape.SequenceEqual(second.shape))
+            throw new ArgumentException(
+                $"'{firstName}' and '{secondName}' must have the same shape; got {Shape(first)} and {Shape(second)}.", secondName);
+    }
+}
