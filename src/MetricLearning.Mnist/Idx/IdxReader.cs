@@ -1,0 +1,107 @@
+using System;
+using System.Buffers.Binary;
+using System.IO;
+using System.IO.Compression;
+
+namespace MetricLearning.Mnist.Idx;
+
+/// <summary>
+/// Reads IDX files (LeCun's format for MNIST), plain or gzip-compressed, validating everything the header claims.
+/// </summary>
+/// <remarks>
+/// Layout: two zero bytes, a type code (0x08 = unsigned byte, the only type MNIST uses and the only one read
+/// here), the rank, one big-endian 32-bit size per dimension, then the values. Magic numbers: 0x00000803 for
+/// images (rank 3), 0x00000801 for labels (rank 1). A file is refused with an <see cref="IdxFormatException"/>
+/// naming it and the problem when its magic number, type, rank, dimensions or length are wrong. Thread-safe.
+/// </remarks>
+public static class IdxReader
+{
+    private const byte UnsignedByteType = 0x08;
+
+    /// <summary>Reads an IDX file; gzip is detected from the content, not the name.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="expectedRank">If given, the rank the file must have (3 for images, 1 for labels).</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IdxFormatException">The file is malformed or has another rank.</exception>
+    public static IdxArray Read(string path, int? expectedRank = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"IDX file '{path}' does not exist.", path);
+        using var file = File.OpenRead(path);
+        return Read(file, path, expectedRank);
+    }
+
+    /// <summary>Reads IDX content from a stream (plain or gzip).</summary>
+    /// <param name="stream">The content; read to its end.</param>
+    /// <param name="name">Name used in error messages (usually the file's path).</param>
+    /// <param name="expectedRank">If given, the rank the content must have.</param>
+    /// <exception cref="IdxFormatException">The content is malformed or has another rank.</exception>
+    public static IdxArray Read(Stream stream, string name, int? expectedRank = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] content = ReadAll(stream, name);
+
+        if (content.Length < 4)
+            throw new IdxFormatException(name, $"it holds {content.Length} bytes, fewer than the 4-byte magic number.");
+        if (content[0] != 0 || content[1] != 0)
+            throw new IdxFormatException(name, $"bad magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(content):X8}: an IDX file starts with two zero bytes.");
+        if (content[2] != UnsignedByteType)
+            throw new IdxFormatException(name, $"data type 0x{content[2]:X2} is not supported; only unsigned bytes (0x08) are.");
+
+        int rank = content[3];
+        if (rank == 0)
+            throw new IdxFormatException(name, "rank 0: the magic number declares no dimensions.");
+        if (expectedRank is int wanted && rank != wanted)
+            throw new IdxFormatException(name, $"rank {rank} (magic 0x{BinaryPrimitives.ReadUInt32BigEndian(content):X8}), but rank {wanted} was expected.");
+
+        int headerLength = 4 + 4 * rank;
+        if (content.Length < headerLength)
+            throw new IdxFormatException(name, $"truncated header: rank {rank} needs {headerLength} header bytes, the file holds {content.Length}.");
+
+        var dimensions = new int[rank];
+        long total = 1;
+        for (int d = 0; d < rank; d++)
+        {
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(content.AsSpan(4 + 4 * d));
+            if (size == 0 || size > int.MaxValue)
+                throw new IdxFormatException(name, $"dimension {d} has size {size}; sizes must be between 1 and {int.MaxValue}.");
+            dimensions[d] = (int)size;
+            total *= size;
+            if (total > Array.MaxLength)
+                throw new IdxFormatException(name, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more values than an array holds.");
+        }
+
+        long actual = content.Length - headerLength;
+        if (actual < total)
+            throw new IdxFormatException(name, $"truncated: the header promises {total} values ([{string.Join(", ", dimensions)}]) but only {actual} bytes follow it.");
+        if (actual > total)
+            throw new IdxFormatException(name, $"{actual - total} unexpected bytes follow the {total} values the header describes ([{string.Join(", ", dimensions)}]).");
+
+        return new IdxArray(dimensions, content.AsSpan(headerLength).ToArray());
+    }
+
+    /// <summary>Whether the content starts with gzip's magic bytes.</summary>
+    internal static bool IsGzip(ReadOnlySpan<byte> start) => start.Length >= 2 && start[0] == 0x1f && start[1] == 0x8b;
+
+    /// <summary>Reads the whole stream, decompressing it if it is gzip.</summary>
+    internal static byte[] ReadAll(Stream stream, string name)
+    {
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        byte[] raw = buffer.ToArray();
+        if (!IsGzip(raw))
+            return raw;
+        try
+        {
+            using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            gzip.CopyTo(plain);
+            return plain.ToArray();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new IdxFormatException(name, $"it looks gzip-compressed but does not decompress: {ex.Message}");
+        }
+    }
+}

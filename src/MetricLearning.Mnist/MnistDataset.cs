@@ -1,0 +1,32 @@
+using System;
+using System.IO;
+
+namespace MetricLearning.Mnist;
+
+/// <summary>MNIST's training split (60,000 images) and test split (10,000 images).</summary>
+/// <param name="Train">The training split.</param>
+/// <param name="Test">The test split.</param>
+public sealed record MnistDataset(MnistSplit Train, MnistSplit Test)
+{
+    /// <summary>Loads the four IDX files from a folder (each plain or with a .gz suffix).</summary>
+    /// <param name="folder">A folder holding the files named as in <see cref="MnistFile.All"/>.</param>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="Idx.IdxFormatException">A file is malformed.</exception>
+    public static MnistDataset Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        return new MnistDataset(
+            MnistSplit.Load(Locate(folder, MnistFile.TrainImages), Locate(folder, MnistFile.TrainLabels)),
+            MnistSplit.Load(Locate(folder, MnistFile.TestImages), Locate(folder, MnistFile.TestLabels)));
+    }
+
+    private static string Locate(string folder, MnistFile file)
+    {
+        string plain = Path.Combine(folder, file.Name);
+        if (File.Exists(plain))
+            return plain;
+        if (File.Exists(plain + ".gz"))
+            return plain + ".gz";
+        throw new FileNotFoundException($"MNIST file '{file.Name}' (or '{file.Name}.gz') is not in '{folder}'.", plain);
+    }
+}
