@@ -1,0 +1,36 @@
+using System.Threading.Tasks;
+using FluentAssertions;
+using MetricLearning.Mnist;
+using MetricLearning.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Mnist;
+
+public sealed class SiameseMnistLearningTests
+{
+    [Fact]
+    public async Task The_reference_preset_learns_real_digits()
+    {
+        var mnist = MnistDataset.Load(await MnistData.FolderAsync());
+        mnist.Train.Count.Should().Be(60_000);
+        mnist.Test.Count.Should().Be(10_000);
+        var train = mnist.Train.Take(10_000);
+        using var trainInputs = train.ToInputSet(CPU);
+        using var testInputs = mnist.Test.ToInputSet(CPU);
+        var trainPairs = SiameseMnistPreset.CreatePairs(train, trainInputs, seed: 3);
+        var testPairs = SiameseMnistPreset.CreatePairs(mnist.Test, testInputs, seed: 3);
+        using var network = SiameseMnistPreset.CreateNetwork(seed: 3, CPU);
+        var options = SiameseMnistPreset.TrainerOptions(seed: 3);
+        options.Epochs = 2;
+        options.EvaluateTrainingPairs = false;
+
+        var epochs = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options)
+            .Fit(SiameseMnistPreset.CreateModel(network), trainPairs, testPairs);
+
+        testPairs.Pairs.Count.Should().Be(17_820);
+        // 2 epochs on a sixth of the training digits reach about 0.90 (seen: see the closing note of the foundation issue);
+        // chance is 0.5 and the full reference run reaches 0.97. The floor leaves room for any seed or thread count.
+        epochs[^1].ValidationAccuracy.Should().BeGreaterThan(0.80);
+    }
+}
