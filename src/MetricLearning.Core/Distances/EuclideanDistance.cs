@@ -34,11 +34,11 @@ public sealed class EuclideanDistance : IDistance
     {
         CheckPair(first, nameof(first), second, nameof(second));
         TensorChecks.SameShape(first, nameof(first), second, nameof(second));
+        // sqrt(max(s, floor)) == max(sqrt(s), sqrt(floor)), and both have zero gradient below the floor, so the
+        // norm kernel gives the same function and gradient in three operations instead of five.
         using var difference = first - second;
-        using var squared = difference.square();
-        using var sum = squared.sum(1);
-        using var floored = sum.clamp_min(Floor);
-        return floored.sqrt();
+        using var norm = linalg.vector_norm(difference, 2, new long[] { 1 });
+        return norm.clamp_min(Math.Sqrt(Floor));
     }
 
     /// <inheritdoc />

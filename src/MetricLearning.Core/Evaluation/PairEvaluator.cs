@@ -75,9 +75,7 @@ public static class PairEvaluator
             {
                 using var step = NewDisposeScope();
                 int length = Math.Min(batchSize, data.Pairs.Count - start);
-                var d = model.ComputeDistances(
-                    data.Inputs.Gather(pairs.First.narrow(0, start, length)),
-                    data.Inputs.Gather(pairs.Second.narrow(0, start, length)));
+                var d = model.ComputeStackedDistances(data.Inputs.Gather(pairs.StackedIndices(start, length)));
                 result.narrow(0, start, length).copy_(d);
             }
 

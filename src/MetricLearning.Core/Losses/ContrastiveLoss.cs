@@ -48,14 +48,12 @@ public sealed class ContrastiveLoss : ILoss
 
         using var y = sameClass.dtype == distances.dtype ? sameClass.alias() : sameClass.to_type(distances.dtype);
         using var pull = distances.square();
-        using var negated = distances.neg();
-        using var shifted = negated.add(Margin);
-        using var shortfall = shifted.clamp_min(0);
+        // max(m − d, 0)² == min(d − m, 0)², which needs no negation.
+        using var excess = distances.sub(Margin);
+        using var shortfall = excess.clamp_max(0);
         using var push = shortfall.square();
-        // y*pull + (1-y)*push == push + y*(pull - push): one fewer temporary.
-        using var gap = pull - push;
-        using var weighted = y * gap;
-        using var perPair = push + weighted;
+        // lerp(push, pull, y) = push + y·(pull − push) = y·pull + (1 − y)·push, in one operation.
+        using var perPair = push.lerp(pull, y);
         return perPair.mean();
     }
 }

@@ -50,8 +50,25 @@ public sealed class SiameseNetwork
         TensorChecks.SameDevice(first, nameof(first), second, nameof(second));
 
         using var stacked = cat(new[] { first, second }, 0);
+        return ComputeStackedDistances(stacked);
+    }
+
+    /// <summary>
+    /// Distances of N pairs given as one stacked batch: rows <c>0..N−1</c> are the first inputs and rows
+    /// <c>N..2N−1</c> the second. This is what <see cref="ComputeDistances"/> does after stacking; callers that
+    /// gather both halves in one operation save the copy.
+    /// </summary>
+    /// <param name="stacked">Float32 inputs <c>[2N, ...]</c> on the model's device, N ≥ 1.</param>
+    /// <returns>Shape <c>[N]</c>, in the caller's dispose scope.</returns>
+    /// <exception cref="ArgumentException">The batch has no rows or an odd number of rows.</exception>
+    public Tensor ComputeStackedDistances(Tensor stacked)
+    {
+        ArgumentNullException.ThrowIfNull(stacked);
+        if (stacked.dim() < 1 || stacked.shape[0] == 0 || stacked.shape[0] % 2 != 0)
+            throw new ArgumentException(
+                $"A stacked pair batch needs an even, non-zero number of rows; its shape is {TensorChecks.Shape(stacked)}.", nameof(stacked));
         using var embeddings = Embedding.Module.call(stacked);
-        long n = first.shape[0];
+        long n = stacked.shape[0] / 2;
         using var firstEmbeddings = embeddings.narrow(0, 0, n);
         using var secondEmbeddings = embeddings.narrow(0, n, n);
         return Distance.Compute(firstEmbeddings, secondEmbeddings);

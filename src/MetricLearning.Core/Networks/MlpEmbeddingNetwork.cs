@@ -8,7 +8,7 @@ namespace MetricLearning.Networks;
 
 /// <summary>
 /// A multilayer perceptron embedding network: flatten, then for each layer width a dense layer, the activation,
-/// and dropout (except after the last layer). With default <see cref="MlpOptions"/> it is the reference
+/// and dropout (<see cref="FastDropout"/>, except after the last layer). With default <see cref="MlpOptions"/> it is the reference
 /// experiment's base network: 784 → 128 → 128 → 128, ReLU, dropout 0.1, Glorot-uniform weights, zero biases.
 /// </summary>
 /// <remarks>
@@ -46,7 +46,7 @@ public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingN
             if (!last || Options.ActivateLastLayer)
                 modules.Add(($"act{i + 1}", CreateActivation(Options.Activation)));
             if (!last && Options.Dropout > 0)
-                modules.Add(($"drop{i + 1}", nn.Dropout(Options.Dropout)));
+                modules.Add(($"drop{i + 1}", new FastDropout(Options.Dropout)));
             inputs = Options.LayerSizes[i];
         }
 

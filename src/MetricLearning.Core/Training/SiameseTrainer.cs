@@ -5,13 +5,14 @@ using System.Threading;
 using MetricLearning.Data;
 using MetricLearning.Evaluation;
 using MetricLearning.Models;
+using MetricLearning.Optimizers;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Training;
 
 /// <summary>
-/// Trains a <see cref="SiameseNetwork"/> on pairs with a pair loss and RMSprop, as the reference experiment does.
+/// Trains a <see cref="SiameseNetwork"/> on pairs with a pair loss and RMSprop (<see cref="RmsPropOptimizer"/>), as the reference experiment does.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -74,7 +75,7 @@ public sealed class SiameseTrainer
         using var generator = new Generator((ulong)Options.Seed);
         using var pairs = new PairTensors(training.Pairs, device);
         using var validationPairs = validation is null ? null : new PairTensors(validation.Pairs, device);
-        using var optimizer = optim.RMSProp(module.parameters(), lr: Options.LearningRate, alpha: Options.Rho, eps: Options.Epsilon);
+        using var optimizer = new RmsPropOptimizer(module.parameters(), Options.LearningRate, Options.Rho, Options.Epsilon);
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
 
         int count = training.Pairs.Count;
@@ -85,22 +86,21 @@ public sealed class SiameseTrainer
             var clock = Stopwatch.StartNew();
             module.train();
             lossSum.zero_();
+            // One shuffle per epoch; each step then reads a contiguous slice, with no host/device traffic.
             using (var order = randperm(count, generator: generator).to(device))
+            using (var shuffled = pairs.Permute(order))
             {
                 for (int start = 0; start < count; start += Options.BatchSize)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var step = NewDisposeScope();
                     int length = Math.Min(Options.BatchSize, count - start);
-                    var batch = order.narrow(0, start, length);
-                    var distances = model.ComputeDistances(
-                        training.Inputs.Gather(pairs.First.index_select(0, batch)),
-                        training.Inputs.Gather(pairs.Second.index_select(0, batch)));
-                    var loss = Loss.Compute(distances, pairs.Same.index_select(0, batch));
-                    optimizer.zero_grad();
+                    var distances = model.ComputeStackedDistances(training.Inputs.Gather(shuffled.StackedIndices(start, length)));
+                    var loss = Loss.Compute(distances, shuffled.Same.narrow(0, start, length));
+                    optimizer.ZeroGrad();
                     loss.backward();
-                    optimizer.step();
-                    lossSum.add_(loss.detach().to_type(ScalarType.Float64), alpha: length);
+                    optimizer.Step();
+                    lossSum.add_(loss.detach(), alpha: length);
                 }
             }
 

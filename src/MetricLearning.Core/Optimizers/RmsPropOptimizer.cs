@@ -1,0 +1,120 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Optimizers;
+
+/// <summary>
+/// RMSprop (Hinton), as in Keras and PyTorch without momentum or centring:
+/// <c>v ← ρ·v + (1 − ρ)·g²;  θ ← θ − lr·g / (√v + ε)</c>, with <c>v</c> starting at zero.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Built for speed on small networks, where the cost of a step is the number of tensor operations rather than their
+/// size: the parameters and their gradients are moved into one contiguous buffer each (every parameter becomes a
+/// view into it, with its values unchanged), so a step is seven operations whatever the number of layers, instead
+/// of five per parameter. Backward passes accumulate into the gradient buffer, so call <see cref="ZeroGrad"/>
+/// before each backward pass, not <c>Module.zero_grad</c> with <c>set_to_none</c>.
+/// </para>
+/// <para>
+/// <c>√v</c> is computed as <c>√max(v, 1e-30)</c>: libtorch's MKL square root takes a slow path for zeros and
+/// denormals (the moments of weights that never receive a gradient, such as those of MNIST's blank border pixels)
+/// that was measured to cost 6× a normal square root. The floor changes the denominator by at most 1e-15, eight
+/// orders of magnitude below the default ε.
+/// </para>
+/// <para>Not thread-safe. Dispose it to free its buffers; the parameters keep their storage.</para>
+/// </remarks>
+public sealed class RmsPropOptimizer : IDisposable
+{
+    private const double SquareRootFloor = 1e-30;
+    private readonly Tensor _parameters;
+    private readonly Tensor _gradients;
+    private readonly Tensor _squareAverage;
+    private readonly Tensor _denominator;
+
+    /// <summary>Creates the optimiser, taking over the storage of <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">Parameters to update, all of one floating-point dtype and on one device.</param>
+    /// <param name="learningRate">Step size; positive.</param>
+    /// <param name="rho">Decay of the squared-gradient average (PyTorch's <c>alpha</c>), in [0, 1).</param>
+    /// <param name="epsilon">Added to the root of the squared-gradient average; positive.</param>
+    /// <exception cref="ArgumentException">There are no parameters, they mix dtypes or devices, or a setting is out of range.</exception>
+    public RmsPropOptimizer(IEnumerable<Parameter> parameters, double learningRate = 1e-3, double rho = 0.9, double epsilon = 1e-7)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!double.IsFinite(learningRate) || learningRate <= 0)
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be positive and finite.");
+        if (!double.IsFinite(rho) || rho < 0 || rho >= 1)
+            throw new ArgumentOutOfRangeException(nameof(rho), rho, "Rho must be in [0, 1).");
+        if (!double.IsFinite(epsilon) || epsilon <= 0)
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Epsilon must be positive and finite.");
+
+        var list = parameters.ToList();
+        if (list.Count == 0)
+            throw new ArgumentException("There are no parameters to optimise.", nameof(parameters));
+        var first = list[0];
+        if (!first.is_floating_point())
+            throw new ArgumentException($"Parameters must be floating point; the first is {first.dtype}.", nameof(parameters));
+        foreach (var parameter in list)
+        {
+            if (parameter.dtype != first.dtype || parameter.device.type != first.device.type || parameter.device.index != first.device.index)
+                throw new ArgumentException(
+                    $"All parameters must share one dtype and device; found {first.dtype} on {first.device} and {parameter.dtype} on {parameter.device}.",
+                    nameof(parameters));
+        }
+
+        LearningRate = learningRate;
+        Rho = rho;
+        Epsilon = epsilon;
+
+        long total = list.Sum(parameter => parameter.numel());
+        _parameters = zeros(total, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        _gradients = zeros(total, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        _squareAverage = zeros(total, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+        _denominator = zeros(total, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long offset = 0;
+        foreach (var parameter in list)
+        {
+            long count = parameter.numel();
+            var values = _parameters.narrow(0, offset, count).view(parameter.shape);
+            values.copy_(parameter);
+            parameter.set_(values);
+            parameter.grad = _gradients.narrow(0, offset, count).view(parameter.shape);
+            offset += count;
+        }
+    }
+
+    /// <summary>Step size.</summary>
+    public double LearningRate { get; }
+
+    /// <summary>Decay of the squared-gradient average.</summary>
+    public double Rho { get; }
+
+    /// <summary>Added to the root of the squared-gradient average.</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Zeroes every gradient in place (one operation).</summary>
+    public void ZeroGrad() => _gradients.zero_();
+
+    /// <summary>Applies one update from the accumulated gradients.</summary>
+    public void Step()
+    {
+        using var noGrad = no_grad();
+        _squareAverage.mul_(Rho).addcmul_(_gradients, _gradients, 1 - Rho);
+        _denominator.copy_(_squareAverage).clamp_min_(SquareRootFloor).sqrt_().add_(Epsilon);
+        _parameters.addcdiv_(_gradients, _denominator, -LearningRate);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _parameters.Dispose();
+        _gradients.Dispose();
+        _squareAverage.Dispose();
+        _denominator.Dispose();
+    }
+}
