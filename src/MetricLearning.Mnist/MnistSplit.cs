@@ -82,16 +82,13 @@ public sealed class MnistSplit
     /// (divided by 255, as float32) as each batch is gathered.
     /// </summary>
     /// <param name="device">Where the tensor lives; the CPU if null.</param>
+    /// <remarks>On the CPU the tensor shares this split's pixel array (pinned while the set lives) instead of copying it.</remarks>
     public InputSet ToInputSet(Device? device = null)
     {
-        var bytes = tensor(_pixels, new long[] { Count, PixelsPerImage }, dtype: ScalarType.Byte);
-        if (device is not null && device.type != DeviceType.CPU)
-        {
-            using var onCpu = bytes;
-            bytes = onCpu.to(device);
-        }
-
-        return new InputSet(bytes, 1f / 255f);
+        using var flat = frombuffer(_pixels, ScalarType.Byte);
+        using var shaped = flat.view(Count, PixelsPerImage);
+        var data = device is null || device.type == DeviceType.CPU ? shaped.alias() : shaped.to(device);
+        return new InputSet(data, 1f / 255f);
     }
 
     /// <summary>The first <paramref name="count"/> images and labels, as a new split (useful for quick runs).</summary>

@@ -33,7 +33,12 @@ public sealed class InputSet : IDisposable
 
         Data = data.DetachFromDisposeScope();
         Scale = scale;
+        _scale = scale.ToScalar();
     }
+
+    // TorchSharp frees a Scalar only when it is disposed or finalised; one made per batch would pile up
+    // native memory between garbage collections, so the few the hot path needs are made once.
+    private readonly Scalar _scale;
 
     /// <summary>The stored inputs, shape <c>[N, ...]</c>.</summary>
     public Tensor Data { get; }
@@ -56,7 +61,7 @@ public sealed class InputSet : IDisposable
         var batch = Data.index_select(0, indices);
         if (batch.dtype != ScalarType.Float32)
             batch = batch.to_type(ScalarType.Float32);
-        return Scale == 1f ? batch : batch.mul_(Scale);
+        return Scale == 1f ? batch : batch.mul_(_scale);
     }
 
     /// <summary>Copies the set to another device (a new set that owns its own tensor).</summary>
@@ -64,5 +69,9 @@ public sealed class InputSet : IDisposable
     public InputSet To(Device device) => new(Data.to(device), Scale);
 
     /// <inheritdoc />
-    public void Dispose() => Data.Dispose();
+    public void Dispose()
+    {
+        Data.Dispose();
+        _scale.Dispose();
+    }
 }

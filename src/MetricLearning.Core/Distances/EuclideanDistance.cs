@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Distances;
@@ -24,7 +25,11 @@ public sealed class EuclideanDistance : IDistance
         if (!double.IsFinite(floor) || floor <= 0)
             throw new ArgumentOutOfRangeException(nameof(floor), floor, "The floor under the square root must be positive and finite.");
         Floor = floor;
+        _sqrtFloor = Math.Sqrt(floor).ToScalar();
     }
+
+    // Made once: a Scalar per call would hold native memory until the next garbage collection.
+    private readonly Scalar _sqrtFloor;
 
     /// <summary>Smallest squared distance passed to the square root.</summary>
     public double Floor { get; }
@@ -37,8 +42,8 @@ public sealed class EuclideanDistance : IDistance
         // sqrt(max(s, floor)) == max(sqrt(s), sqrt(floor)), and both have zero gradient below the floor, so the
         // norm kernel gives the same function and gradient in three operations instead of five.
         using var difference = first - second;
-        using var norm = linalg.vector_norm(difference, 2, new long[] { 1 });
-        return norm.clamp_min(Math.Sqrt(Floor));
+        using var norm = difference.norm(1);
+        return norm.clamp_min(_sqrtFloor);
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -30,7 +31,12 @@ public sealed class ContrastiveLoss : ILoss
         if (!double.IsFinite(margin) || margin <= 0)
             throw new ArgumentOutOfRangeException(nameof(margin), margin, "The contrastive margin must be positive and finite.");
         Margin = margin;
+        _margin = margin.ToScalar();
     }
+
+    // Made once: a Scalar per call would hold native memory until the next garbage collection.
+    private readonly Scalar _margin;
+    private readonly Scalar _zero = 0.0.ToScalar();
 
     /// <summary>Distance beyond which different-class pairs cost nothing.</summary>
     public double Margin { get; }
@@ -49,8 +55,8 @@ public sealed class ContrastiveLoss : ILoss
         using var y = sameClass.dtype == distances.dtype ? sameClass.alias() : sameClass.to_type(distances.dtype);
         using var pull = distances.square();
         // max(m − d, 0)² == min(d − m, 0)², which needs no negation.
-        using var excess = distances.sub(Margin);
-        using var shortfall = excess.clamp_max(0);
+        using var excess = distances.sub(_margin);
+        using var shortfall = excess.clamp_max(_zero);
         using var push = shortfall.square();
         // lerp(push, pull, y) = push + y·(pull − push) = y·pull + (1 − y)·push, in one operation.
         using var perPair = push.lerp(pull, y);

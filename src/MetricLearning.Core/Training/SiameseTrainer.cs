@@ -77,6 +77,9 @@ public sealed class SiameseTrainer
         using var validationPairs = validation is null ? null : new PairTensors(validation.Pairs, device);
         using var optimizer = new RmsPropOptimizer(module.parameters(), Options.LearningRate, Options.Rho, Options.Epsilon);
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
+        // Weights of a batch's mean loss in the epoch's mean; made once (see RmsPropOptimizer on Scalars).
+        using var fullBatchWeight = ((double)Options.BatchSize).ToScalar();
+        using var lastBatchWeight = ((double)(training.Pairs.Count % Options.BatchSize)).ToScalar();
 
         int count = training.Pairs.Count;
         var reports = new List<EpochReport>(Options.Epochs);
@@ -87,7 +90,8 @@ public sealed class SiameseTrainer
             module.train();
             lossSum.zero_();
             // One shuffle per epoch; each step then reads a contiguous slice, with no host/device traffic.
-            using (var order = randperm(count, generator: generator).to(device))
+            using (var permutation = randperm(count, generator: generator))
+            using (var order = permutation.to(device))
             using (var shuffled = pairs.Permute(order))
             {
                 for (int start = 0; start < count; start += Options.BatchSize)
@@ -100,12 +104,19 @@ public sealed class SiameseTrainer
                     optimizer.ZeroGrad();
                     loss.backward();
                     optimizer.Step();
-                    lossSum.add_(loss.detach(), alpha: length);
+                    lossSum.add_(loss.detach(), alpha: length == Options.BatchSize ? fullBatchWeight : lastBatchWeight);
                 }
             }
 
             double meanLoss = lossSum.item<double>() / count;
             double trainSeconds = clock.Elapsed.TotalSeconds;
+
+            // TorchSharp releases some native memory (Scalars and other small handles made inside its own calls)
+            // only when their finalizers run, and a training pass allocates too little managed memory to trigger a
+            // collection: without this the process grew by about 20 MB per epoch until the first one (measured on
+            // MNIST). One collection per epoch keeps memory flat and costs milliseconds.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
 
             clock.Restart();
             double? trainAccuracy = Options.EvaluateTrainingPairs ? PairEvaluator.Accuracy(model, training, pairs, Options.Threshold, Options.EvaluationBatchSize) : null;

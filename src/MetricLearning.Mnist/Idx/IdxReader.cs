@@ -37,33 +37,67 @@ public static class IdxReader
     /// <param name="name">Name used in error messages (usually the file's path).</param>
     /// <param name="expectedRank">If given, the rank the content must have.</param>
     /// <exception cref="IdxFormatException">The content is malformed or has another rank.</exception>
+    /// <remarks>The values are read straight into the returned array: no intermediate copy of the content is made.</remarks>
     public static IdxArray Read(Stream stream, string name, int? expectedRank = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] content = ReadAll(stream, name);
+        if (!stream.CanSeek)
+        {
+            // Rare (network or pipe streams): buffer once so that the gzip check can look ahead.
+            var buffered = new MemoryStream();
+            stream.CopyTo(buffered);
+            buffered.Position = 0;
+            stream = buffered;
+        }
 
-        if (content.Length < 4)
-            throw new IdxFormatException(name, $"it holds {content.Length} bytes, fewer than the 4-byte magic number.");
-        if (content[0] != 0 || content[1] != 0)
-            throw new IdxFormatException(name, $"bad magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(content):X8}: an IDX file starts with two zero bytes.");
-        if (content[2] != UnsignedByteType)
-            throw new IdxFormatException(name, $"data type 0x{content[2]:X2} is not supported; only unsigned bytes (0x08) are.");
+        Span<byte> start = stackalloc byte[2];
+        long origin = stream.Position;
+        int peeked = stream.ReadAtLeast(start, 2, throwOnEndOfStream: false);
+        stream.Position = origin;
+        if (IsGzip(start[..peeked]))
+        {
+            using var gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
+            try
+            {
+                return ReadPlain(gzip, name, expectedRank);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new IdxFormatException(name, $"it looks gzip-compressed but does not decompress: {ex.Message}");
+            }
+        }
 
-        int rank = content[3];
+        return ReadPlain(stream, name, expectedRank);
+    }
+
+    private static IdxArray ReadPlain(Stream stream, string name, int? expectedRank)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+        if (got < 4)
+            throw new IdxFormatException(name, $"it holds {got} bytes, fewer than the 4-byte magic number.");
+        uint magicNumber = BinaryPrimitives.ReadUInt32BigEndian(magic);
+        if (magic[0] != 0 || magic[1] != 0)
+            throw new IdxFormatException(name, $"bad magic number 0x{magicNumber:X8}: an IDX file starts with two zero bytes.");
+        if (magic[2] != UnsignedByteType)
+            throw new IdxFormatException(name, $"data type 0x{magic[2]:X2} is not supported; only unsigned bytes (0x08) are.");
+
+        int rank = magic[3];
         if (rank == 0)
             throw new IdxFormatException(name, "rank 0: the magic number declares no dimensions.");
         if (expectedRank is int wanted && rank != wanted)
-            throw new IdxFormatException(name, $"rank {rank} (magic 0x{BinaryPrimitives.ReadUInt32BigEndian(content):X8}), but rank {wanted} was expected.");
+            throw new IdxFormatException(name, $"rank {rank} (magic 0x{magicNumber:X8}), but rank {wanted} was expected.");
 
-        int headerLength = 4 + 4 * rank;
-        if (content.Length < headerLength)
-            throw new IdxFormatException(name, $"truncated header: rank {rank} needs {headerLength} header bytes, the file holds {content.Length}.");
+        var sizes = new byte[4 * rank];
+        got = stream.ReadAtLeast(sizes, sizes.Length, throwOnEndOfStream: false);
+        if (got < sizes.Length)
+            throw new IdxFormatException(name, $"truncated header: rank {rank} needs {4 + sizes.Length} header bytes, the file holds {4 + got}.");
 
         var dimensions = new int[rank];
         long total = 1;
         for (int d = 0; d < rank; d++)
         {
-            uint size = BinaryPrimitives.ReadUInt32BigEndian(content.AsSpan(4 + 4 * d));
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(sizes.AsSpan(4 * d));
             if (size == 0 || size > int.MaxValue)
                 throw new IdxFormatException(name, $"dimension {d} has size {size}; sizes must be between 1 and {int.MaxValue}.");
             dimensions[d] = (int)size;
@@ -72,13 +106,19 @@ public static class IdxReader
                 throw new IdxFormatException(name, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more values than an array holds.");
         }
 
-        long actual = content.Length - headerLength;
-        if (actual < total)
-            throw new IdxFormatException(name, $"truncated: the header promises {total} values ([{string.Join(", ", dimensions)}]) but only {actual} bytes follow it.");
-        if (actual > total)
-            throw new IdxFormatException(name, $"{actual - total} unexpected bytes follow the {total} values the header describes ([{string.Join(", ", dimensions)}]).");
+        var data = new byte[total];
+        int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        if (read < total)
+            throw new IdxFormatException(name, $"truncated: the header promises {total} values ([{string.Join(", ", dimensions)}]) but only {read} bytes follow it.");
 
-        return new IdxArray(dimensions, content.AsSpan(headerLength).ToArray());
+        long extra = 0;
+        var rest = new byte[4096];
+        for (int n; (n = stream.Read(rest)) > 0;)
+            extra += n;
+        if (extra > 0)
+            throw new IdxFormatException(name, $"{extra} unexpected bytes follow the {total} values the header describes ([{string.Join(", ", dimensions)}]).");
+
+        return new IdxArray(dimensions, data);
     }
 
     /// <summary>Whether the content starts with gzip's magic bytes.</summary>
