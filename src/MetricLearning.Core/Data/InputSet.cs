@@ -58,10 +58,11 @@ public sealed class InputSet : IDisposable
     public Tensor Gather(Tensor indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
-        var batch = Data.index_select(0, indices);
-        if (batch.dtype != ScalarType.Float32)
-            batch = batch.to_type(ScalarType.Float32);
-        return Scale == 1f ? batch : batch.mul_(_scale);
+        using var rows = Data.index_select(0, indices);
+        if (rows.dtype == ScalarType.Float32)
+            return Scale == 1f ? rows.alias() : rows.mul(_scale);
+        // An integer tensor times a floating-point Scalar is float32: conversion and scaling in one pass.
+        return Scale == 1f ? rows.to_type(ScalarType.Float32) : rows.mul(_scale);
     }
 
     /// <summary>Copies the set to another device (a new set that owns its own tensor).</summary>

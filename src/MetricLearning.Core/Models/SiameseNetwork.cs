@@ -68,9 +68,10 @@ public sealed class SiameseNetwork
             throw new ArgumentException(
                 $"A stacked pair batch needs an even, non-zero number of rows; its shape is {TensorChecks.Shape(stacked)}.", nameof(stacked));
         using var embeddings = Embedding.Module.call(stacked);
-        long n = stacked.shape[0] / 2;
-        using var firstEmbeddings = embeddings.narrow(0, 0, n);
-        using var secondEmbeddings = embeddings.narrow(0, n, n);
+        // chunk's backward is one concatenation; two narrows would each scatter into a zero-filled gradient.
+        var halves = embeddings.chunk(2, 0);
+        using var firstEmbeddings = halves[0];
+        using var secondEmbeddings = halves[1];
         return Distance.Compute(firstEmbeddings, secondEmbeddings);
     }
 

@@ -1,0 +1,43 @@
+using System;
+using System.CommandLine;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using MetricLearning.Bench;
+using MetricLearning.Mnist.Acquisition;
+using MetricLearning.Runtime;
+
+// Benchmarks print figures and assert nothing; tests live in tests/.
+var epochs = new Option<int>("--epochs") { Description = "Epochs to time; the first is a warm-up and is not in the median.", DefaultValueFactory = _ => 4 };
+var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: the library's default)." };
+var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
+var data = new Option<string>("--data") { Description = "MNIST cache folder.", DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder() };
+var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1337, Description = "Seed of pairs, weights and shuffles." };
+
+var train = new Command("train", "Time the reference experiment's training pass and relate it to the machine's peak.") { epochs, threads, device, data, seed };
+train.SetAction(result =>
+{
+    if (result.GetValue(epochs) < 1 || result.GetValue(threads) is < 1)
+    {
+        Console.Error.WriteLine("error: --epochs and --threads must be at least 1.");
+        return 2;
+    }
+
+    return TrainingBenchmark.Run(result.GetValue(epochs), result.GetValue(threads), result.GetValue(device), result.GetValue(data)!, result.GetValue(seed));
+});
+
+var rest = new Argument<string[]>("benchmarkdotnet-arguments") { Description = "Passed to BenchmarkDotNet (e.g. --filter '*Gather*').", Arity = ArgumentArity.ZeroOrMore };
+var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks of the hot pieces (in-process, one CPU thread for torch).") { data, rest };
+micro.SetAction(result =>
+{
+    MicroBenchmarks.DataFolder = result.GetValue(data)!;
+    var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
+    var arguments = result.GetValue(rest) ?? Array.Empty<string>();
+    BenchmarkSwitcher.FromTypes(new[] { typeof(MicroBenchmarks) }).Run(arguments.Length == 0 ? new[] { "--filter", "*" } : arguments, config);
+    return 0;
+});
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, micro };
+return root.Parse(args).Invoke();
