@@ -11,7 +11,7 @@ using MetricLearning.Runtime;
 
 // Benchmarks print figures and assert nothing; tests live in tests/.
 var epochs = new Option<int>("--epochs") { Description = "Epochs to time; the first is a warm-up and is not in the median.", DefaultValueFactory = _ => 4 };
-var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: the library's default)." };
+var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: TorchRuntime.RecommendedThreadCount, all cores but one)." };
 var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
 var data = new Option<string>("--data") { Description = "MNIST cache folder.", DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder() };
 var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1337, Description = "Seed of pairs, weights and shuffles." };

@@ -22,8 +22,7 @@ internal static class TrainingBenchmark
     {
         var culture = CultureInfo.InvariantCulture;
         TorchRuntime.EnsureLoaded();
-        if (threads is int t)
-            TorchRuntime.SetThreadCount(t);
+        TorchRuntime.SetThreadCount(threads ?? TorchRuntime.RecommendedThreadCount);
         var device = TorchRuntime.Resolve(requested);
 
         var mnist = MnistDataset.Load(new MetricLearning.Mnist.Acquisition.MnistAcquirer(

@@ -17,8 +17,7 @@ internal static class Experiment
     {
         var culture = CultureInfo.InvariantCulture;
         TorchRuntime.EnsureLoaded();
-        if (settings.Threads is int threads)
-            TorchRuntime.SetThreadCount(threads);
+        TorchRuntime.SetThreadCount(settings.Threads);
         var device = TorchRuntime.Resolve(settings.Device);
 
         var acquirer = new MnistAcquirer(
@@ -44,7 +43,8 @@ internal static class Experiment
         options.BatchSize = settings.BatchSize;
         var trainer = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options);
 
-        var epochs = trainer.Fit(model, trainPairs, testPairs, new ConsoleProgress(), cancellationToken);
+        var progress = new ConsoleProgress();
+        var epochs = trainer.Fit(model, trainPairs, testPairs, progress, cancellationToken);
         var last = epochs[^1];
         double secondsPerEpoch = epochs.Average(epoch => epoch.TrainSeconds);
         double trainAccuracy = 100 * last.TrainAccuracy!.Value;
@@ -57,8 +57,10 @@ internal static class Experiment
         }
 
         if (settings.MetricsOut is { } metrics)
-            MetricsFile.Write(metrics, settings, device.type.ToString().ToLowerInvariant(), TorchRuntime.ThreadCount, epochs, secondsPerEpoch);
+            MetricsFile.Write(metrics, settings, device.type.ToString().ToLowerInvariant(), TorchRuntime.ThreadCount, epochs, progress.RssMegabytes, secondsPerEpoch);
 
+        if (PeakRssMegabytes() is double peak)
+            Console.WriteLine(string.Create(culture, $"* Peak RSS: {peak:F0} MB"));
         Console.WriteLine(string.Create(culture, $"* Accuracy on training set: {trainAccuracy:F2}%"));
         Console.WriteLine(string.Create(culture, $"* Accuracy on test set: {testAccuracy:F2}%"));
         Console.WriteLine(string.Create(culture,
@@ -66,10 +68,29 @@ internal static class Experiment
         return 0;
     }
 
+    /// <summary>The process's peak resident set (VmHWM) in MB, where the OS reports it (Linux).</summary>
+    private static double? PeakRssMegabytes()
+    {
+        const string Status = "/proc/self/status";
+        if (!System.IO.File.Exists(Status))
+            return null;
+        string? line = System.IO.File.ReadLines(Status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
     /// <summary>Prints each epoch as it ends, on the training thread (no thread-pool hop, unlike Progress&lt;T&gt;).</summary>
     private sealed class ConsoleProgress : IProgress<EpochReport>
     {
-        public void Report(EpochReport value) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {value.Epoch,2}/{value.Epochs}  loss {value.Loss:F4}  train_acc {100 * value.TrainAccuracy:F2}%  test_acc {100 * value.ValidationAccuracy:F2}%  train_s {value.TrainSeconds:F2}  eval_s {value.EvaluationSeconds:F2}"));
+        /// <summary>Resident memory after each epoch, in MB.</summary>
+        public System.Collections.Generic.List<double> RssMegabytes { get; } = new();
+
+        public void Report(EpochReport value)
+        {
+            RssMegabytes.Add(Math.Round(Environment.WorkingSet / 1048576.0));
+            Print(value);
+        }
+
+        private static void Print(EpochReport value) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {value.Epoch,2}/{value.Epochs}  loss {value.Loss:F4}  train_acc {100 * value.TrainAccuracy:F2}%  test_acc {100 * value.ValidationAccuracy:F2}%  train_s {value.TrainSeconds:F2}  eval_s {value.EvaluationSeconds:F2}  rss_mb {Environment.WorkingSet / 1048576.0:F0}"));
     }
 }

@@ -8,7 +8,7 @@ internal sealed record ExperimentSettings(
     int BatchSize,
     int Seed,
     ComputeDevice Device,
-    int? Threads,
+    int Threads,
     string DataFolder,
     string? SourceFolder,
     int? TrainImages,
@@ -22,7 +22,7 @@ internal sealed record ExperimentSettings(
             return $"--epochs must be at least 1; got {Epochs}.";
         if (BatchSize < 1)
             return $"--batch-size must be at least 1; got {BatchSize}.";
-        if (Threads is < 1)
+        if (Threads < 1)
             return $"--threads must be at least 1; got {Threads}.";
         if (TrainImages is < 2)
             return $"--train-images must be at least 2; got {TrainImages}.";

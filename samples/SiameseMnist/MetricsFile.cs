@@ -11,7 +11,7 @@ internal static class MetricsFile
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    internal static void Write(string path, ExperimentSettings settings, string device, int threads, IReadOnlyList<EpochReport> epochs, double secondsPerEpoch)
+    internal static void Write(string path, ExperimentSettings settings, string device, int threads, IReadOnlyList<EpochReport> epochs, IReadOnlyList<double> rssMegabytes, double secondsPerEpoch)
     {
         var last = epochs[^1];
         var document = new
@@ -24,6 +24,7 @@ internal static class MetricsFile
             Threads = threads,
             settings.TrainImages,
             PerEpoch = epochs,
+            RssMbAfterEachEpoch = rssMegabytes,
             Result = new
             {
                 TrainAccuracy = last.TrainAccuracy,

