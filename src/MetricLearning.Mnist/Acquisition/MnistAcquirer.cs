@@ -93,7 +93,11 @@ public sealed class MnistAcquirer
             byte[] content = IdxReader.ReadAll(stream, path);
             string md5 = Md5(content);
             if (md5 != file.Md5)
+            {
+                // Name the structural problem (truncated, wrong magic number, ...) when there is one; it says more.
+                IdxReader.Read(new MemoryStream(content, writable: false), path);
                 throw new IdxFormatException(path, $"its content has MD5 {md5}, but the original {file.Name} has {file.Md5}; it is not the original MNIST file.");
+            }
             _log($"copied {file.Name} from {folder}");
             WriteAtomically(cache, file.Name, content);
         }

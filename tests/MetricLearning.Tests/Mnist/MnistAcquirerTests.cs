@@ -36,6 +36,19 @@ public sealed class MnistAcquirerTests
     }
 
     [Fact]
+    public async Task A_truncated_file_in_the_source_folder_is_reported_as_truncated()
+    {
+        using var source = new TempFolder();
+        using var cache = new TempFolder();
+        File.WriteAllBytes(source.File(MnistFile.TestLabels.Name), IdxFiles.Labels(1, 2, 3, 4)[..^2]);
+
+        var act = () => new MnistAcquirer(Offline(cache.Path, source.Path)).EnsureAsync();
+
+        (await act.Should().ThrowAsync<IdxFormatException>()).WithMessage("*truncated*promises 4 values*only 2 bytes*");
+        Directory.GetFileSystemEntries(cache.Path).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task Without_any_source_the_error_lists_what_was_missing_and_the_cache_stays_empty()
     {
         using var cache = new TempFolder();
