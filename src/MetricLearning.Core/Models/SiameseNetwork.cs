@@ -109,11 +109,20 @@ public sealed class SiameseNetwork
     /// <summary>Loads weights saved by <see cref="SaveWeights"/> into the embedding network.</summary>
     /// <param name="path">A file written by <see cref="SaveWeights"/> for a network of the same shape.</param>
     /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="System.IO.InvalidDataException">The file holds weights of another shape, or is not a weights file.</exception>
     public void LoadWeights(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!System.IO.File.Exists(path))
             throw new System.IO.FileNotFoundException($"No weights file at '{path}'.", path);
-        Embedding.Module.load(path);
+        try
+        {
+            Embedding.Module.load(path);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.IO.IOException or FormatException)
+        {
+            throw new System.IO.InvalidDataException(
+                $"The weights in '{path}' do not fit this embedding network (a different shape or not a TorchSharp weights file): {ex.Message}", ex);
+        }
     }
 }

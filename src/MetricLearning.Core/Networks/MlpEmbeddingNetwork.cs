@@ -26,8 +26,9 @@ public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingN
     public MlpEmbeddingNetwork(MlpOptions? options = null)
         : base(nameof(MlpEmbeddingNetwork))
     {
-        Options = (options ?? new MlpOptions()).Clone();
-        Options.Validate();
+        var requested = options ?? new MlpOptions();
+        requested.Validate();
+        Options = requested.Clone();
 
         var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
         int inputs = Options.InputSize;

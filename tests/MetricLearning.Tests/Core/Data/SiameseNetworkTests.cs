@@ -53,6 +53,34 @@ public sealed class SiameseNetworkTests
     }
 
     [Fact]
+    public void Loading_weights_of_another_shape_is_refused_with_the_file_named()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("small.bin");
+        using var small = Network(1);
+        new SiameseNetwork(small, new EuclideanDistance()).SaveWeights(path);
+        manual_seed(2);
+        using var wider = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 5, LayerSizes = new[] { 9, 3 } });
+
+        var act = () => new SiameseNetwork(wider, new EuclideanDistance()).LoadWeights(path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{path}*do not fit*");
+    }
+
+    [Fact]
+    public void A_file_that_is_not_weights_is_refused()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("text.bin");
+        File.WriteAllText(path, "not weights");
+        using var network = Network(1);
+
+        var act = () => new SiameseNetwork(network, new EuclideanDistance()).LoadWeights(path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage($"*{path}*");
+    }
+
+    [Fact]
     public void Loading_a_missing_file_names_it()
     {
         using var network = Network(1);

@@ -87,6 +87,14 @@ public sealed class MlpEmbeddingNetworkTests
         act.Should().Throw<ArgumentException>().WithMessage("*784 features*[2, 27, 27]*729*");
     }
 
+    [Fact]
+    public void Missing_layer_sizes_are_refused_and_named()
+    {
+        var act = () => new MlpEmbeddingNetwork(new MlpOptions { LayerSizes = null! });
+
+        act.Should().Throw<ArgumentException>().WithMessage("*LayerSizes*");
+    }
+
     [Theory]
     [InlineData(0, 128, 0.1, "InputSize")]
     [InlineData(784, 0, 0.1, "LayerSizes")]
