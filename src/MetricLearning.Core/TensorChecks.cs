@@ -29,6 +29,21 @@ internal static class TensorChecks
                 $"'{firstName}' is on {first.device} but '{secondName}' is on {second.device}; move both to one device.", secondName);
     }
 
+    /// <summary>Checks two embedding batches: 2-D, floating point, one device; same shape for row-wise use, same width for matrices.</summary>
+    internal static void EmbeddingBatches(Tensor first, string firstName, Tensor second, string secondName, bool rowWise)
+    {
+        Rank(first, 2, firstName);
+        Rank(second, 2, secondName);
+        FloatingPoint(first, firstName);
+        FloatingPoint(second, secondName);
+        SameDevice(first, firstName, second, secondName);
+        if (rowWise)
+            SameShape(first, firstName, second, secondName);
+        else if (first.shape[1] != second.shape[1])
+            throw new ArgumentException(
+                $"'{firstName}' and '{secondName}' must have the same embedding size; got {Shape(first)} and {Shape(second)}.", secondName);
+    }
+
     internal static void SameShape(Tensor first, string firstName, Tensor second, string secondName)
     {
         if (!first.shape.SequenceEqual(second.shape))

@@ -3,7 +3,8 @@ using static TorchSharp.torch;
 namespace MetricLearning;
 
 /// <summary>
-/// Compares embeddings: row by row for pairs, or every row against every row for retrieval and mining.
+/// Compares embeddings: row by row for pairs, or every row against every row for retrieval and mining. Despite the
+/// name, an implementation may be a similarity; <see cref="IsSimilarity"/> says which way is closer.
 /// </summary>
 /// <remarks>
 /// Implementations are differentiable (gradients flow to both arguments), keep the arguments' device and dtype,
@@ -12,6 +13,13 @@ namespace MetricLearning;
 /// </remarks>
 public interface IDistance
 {
+    /// <summary>
+    /// True for a similarity, where a larger value means "closer" (cosine similarity, dot product); false, the
+    /// default, for a distance, where a smaller value does. Losses, miners and evaluators read this instead of
+    /// assuming a direction.
+    /// </summary>
+    bool IsSimilarity => false;
+
     /// <summary>Distance between row i of <paramref name="first"/> and row i of <paramref name="second"/>.</summary>
     /// <param name="first">Embeddings, shape <c>[N, D]</c>, floating point.</param>
     /// <param name="second">Embeddings, shape <c>[N, D]</c>, same dtype and device as <paramref name="first"/>.</param>

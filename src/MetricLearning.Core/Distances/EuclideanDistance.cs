@@ -37,8 +37,7 @@ public sealed class EuclideanDistance : IDistance
     /// <inheritdoc />
     public Tensor Compute(Tensor first, Tensor second)
     {
-        CheckPair(first, nameof(first), second, nameof(second));
-        TensorChecks.SameShape(first, nameof(first), second, nameof(second));
+        TensorChecks.EmbeddingBatches(first, nameof(first), second, nameof(second), rowWise: true);
         // sqrt(max(s, floor)) == max(sqrt(s), sqrt(floor)), and both have zero gradient below the floor, so the
         // norm kernel gives the same function and gradient in three operations instead of five.
         using var difference = first - second;
@@ -49,11 +48,7 @@ public sealed class EuclideanDistance : IDistance
     /// <inheritdoc />
     public Tensor ComputeMatrix(Tensor queries, Tensor references)
     {
-        CheckPair(queries, nameof(queries), references, nameof(references));
-        if (queries.shape[1] != references.shape[1])
-            throw new ArgumentException(
-                $"'{nameof(queries)}' and '{nameof(references)}' must have the same embedding size; got {TensorChecks.Shape(queries)} and {TensorChecks.Shape(references)}.",
-                nameof(references));
+        TensorChecks.EmbeddingBatches(queries, nameof(queries), references, nameof(references), rowWise: false);
 
         // |q - r|^2 = |q|^2 + |r|^2 - 2 q.r, computed with one matrix product.
         using var querySquares = queries.square();
@@ -66,14 +61,5 @@ public sealed class EuclideanDistance : IDistance
         using var squared = norms.add(products, -2.0);
         using var floored = squared.clamp_min(Floor);
         return floored.sqrt();
-    }
-
-    private static void CheckPair(Tensor first, string firstName, Tensor second, string secondName)
-    {
-        TensorChecks.Rank(first, 2, firstName);
-        TensorChecks.Rank(second, 2, secondName);
-        TensorChecks.FloatingPoint(first, firstName);
-        TensorChecks.FloatingPoint(second, secondName);
-        TensorChecks.SameDevice(first, firstName, second, secondName);
     }
 }

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace MetricLearning.Evaluation;
 
 /// <summary>
-/// Measures a Siamese model on a set of pairs: their distances, and the share of pairs a distance threshold
-/// classifies right ("same class" when the distance is below the threshold).
+/// Measures a Siamese model on a set of pairs: their distances, and the share of pairs a threshold classifies right
+/// ("same class" when the distance is below the threshold or, for a similarity, above it).
 /// </summary>
 /// <remarks>
 /// Runs with dropout off and no gradient, in chunks of <c>batchSize</c> pairs so that memory stays bounded, and
@@ -18,16 +18,19 @@ public static class PairEvaluator
     /// <summary>The reference experiment's threshold.</summary>
     public const double DefaultThreshold = 0.5;
 
-    /// <summary>Pair accuracy: the share of pairs whose prediction <c>distance &lt; threshold</c> matches their same-class flag.</summary>
+    /// <summary>
+    /// Pair accuracy: the share of pairs whose prediction (<c>distance &lt; threshold</c>, or <c>similarity &gt; threshold</c>
+    /// when <see cref="IDistance.IsSimilarity"/>) matches their same-class flag.
+    /// </summary>
     /// <param name="model">The model to measure.</param>
     /// <param name="data">Pairs and their inputs, on the model's device.</param>
-    /// <param name="threshold">Distance below which a pair is predicted "same class"; positive.</param>
+    /// <param name="threshold">Distance below which (similarity above which) a pair is predicted "same class"; finite.</param>
     /// <param name="batchSize">Pairs per forward pass.</param>
     /// <returns>A value in [0, 1].</returns>
     public static double Accuracy(SiameseNetwork model, PairDataset data, double threshold = DefaultThreshold, int batchSize = 4096)
     {
-        if (!double.IsFinite(threshold) || threshold <= 0)
-            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be positive and finite.");
+        if (!double.IsFinite(threshold))
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         using var pairs = new PairTensors(data.Pairs, model.Device);
@@ -38,7 +41,8 @@ public static class PairEvaluator
     {
         using var scope = NewDisposeScope();
         var distances = Distances(model, data, pairs, batchSize);
-        var predicted = distances.lt(threshold).to_type(ScalarType.Float32);
+        // "Same class" is a small distance, or a large similarity.
+        var predicted = (model.Distance.IsSimilarity ? distances.gt(threshold) : distances.lt(threshold)).to_type(ScalarType.Float32);
         long correct = predicted.eq(pairs.Same).sum().item<long>();
         return (double)correct / data.Pairs.Count;
     }

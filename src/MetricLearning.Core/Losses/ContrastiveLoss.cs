@@ -10,8 +10,8 @@ namespace MetricLearning.Losses;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Works on distances <c>d</c> (not squared distances), as an <see cref="IDistance"/> such as
-/// <see cref="Distances.EuclideanDistance"/> returns them. <c>y</c> = <b>1 for a same-class pair</b>, 0 for a
+/// Works on distances <c>d</c> (not squared distances, and not similarities: pair it with an <see cref="IDistance"/>
+/// whose <see cref="IDistance.IsSimilarity"/> is false, such as <see cref="Distances.EuclideanDistance"/>). <c>y</c> = <b>1 for a same-class pair</b>, 0 for a
 /// different-class pair (the paper uses the opposite convention). Same-class pairs are pulled together by
 /// <c>d²</c>; different-class pairs are pushed apart until they are at least the margin <c>m</c> apart and cost
 /// nothing beyond it.

@@ -23,7 +23,10 @@ public sealed class TrainerOptions
     /// <summary>Seed for the per-epoch shuffles and for dropout. Default 1337.</summary>
     public int Seed { get; set; } = 1337;
 
-    /// <summary>Pairs whose distance is below this are predicted "same class" when accuracy is measured. Default 0.5.</summary>
+    /// <summary>
+    /// Pairs whose distance is below this (or, with a similarity, above it) are predicted "same class" when accuracy
+    /// is measured. Default 0.5.
+    /// </summary>
     public double Threshold { get; set; } = 0.5;
 
     /// <summary>Pairs per forward pass during evaluation. Default 4096.</summary>
@@ -46,8 +49,8 @@ public sealed class TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(Rho), Rho, "TrainerOptions.Rho must be in [0, 1).");
         if (!double.IsFinite(Epsilon) || Epsilon <= 0)
             throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "TrainerOptions.Epsilon must be positive and finite.");
-        if (!double.IsFinite(Threshold) || Threshold <= 0)
-            throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "TrainerOptions.Threshold must be positive and finite.");
+        if (!double.IsFinite(Threshold))
+            throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "TrainerOptions.Threshold must be finite.");
         if (EvaluationBatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "TrainerOptions.EvaluationBatchSize must be at least 1.");
     }

@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+
+namespace MetricLearning.Distances;
+
+/// <summary>Cosine distance, a distance (smaller is closer): <c>d(a, b) = 1 − cos(a, b)</c>, in [0, 2].</summary>
+/// <remarks>Computed from <see cref="CosineSimilarity"/>, with its handling of zero embeddings. Stateless and thread-safe.</remarks>
+public sealed class CosineDistance : IDistance
+{
+    private readonly CosineSimilarity _similarity = new();
+
+    /// <inheritdoc />
+    public Tensor Compute(Tensor first, Tensor second)
+    {
+        using var similarity = _similarity.Compute(first, second);
+        return OneMinus(similarity);
+    }
+
+    /// <inheritdoc />
+    public Tensor ComputeMatrix(Tensor queries, Tensor references)
+    {
+        using var similarity = _similarity.ComputeMatrix(queries, references);
+        return OneMinus(similarity);
+    }
+
+    private static Tensor OneMinus(Tensor similarity)
+    {
+        using var negated = similarity.neg();
+        return negated.add(1.0);
+    }
+}
