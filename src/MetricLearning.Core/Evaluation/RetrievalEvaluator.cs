@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Evaluation;
+
+/// <summary>
+/// Retrieval metrics (precision@1, R-precision, MAP@R) by exact nearest-neighbour search, computed in chunks of
+/// queries so that memory stays bounded however many references there are.
+/// </summary>
+/// <remarks>
+/// For each chunk of queries the full distance block to all references is computed with
+/// <see cref="IDistance.ComputeMatrix"/>, the R nearest are found with <c>topk</c> (the largest values for a
+/// similarity), and the metrics are accumulated on the device; only the totals cross to the host. Ties are broken
+/// by <c>topk</c>. Queries whose label no reference has are skipped (R would be 0). Not thread-safe across calls that
+/// share tensors; stateless otherwise.
+/// </remarks>
+public static class RetrievalEvaluator
+{
+    /// <summary>Default budget for one chunk's distance block.</summary>
+    public const long DefaultChunkBytes = 256L * 1024 * 1024;
+
+    /// <summary>Evaluates retrieval of <paramref name="queries"/> against <paramref name="references"/>.</summary>
+    /// <param name="queries">Query embeddings <c>[N, D]</c>.</param>
+    /// <param name="queryLabels">The class of each query.</param>
+    /// <param name="references">Reference embeddings <c>[M, D]</c> on the same device.</param>
+    /// <param name="referenceLabels">The class of each reference.</param>
+    /// <param name="distance">How embeddings are compared; its <see cref="IDistance.IsSimilarity"/> sets which way is nearer.</param>
+    /// <param name="queriesAreReferences">
+    /// True when the queries are the references themselves (row i of each is the same item): each query's own row is
+    /// then left out of its neighbours.
+    /// </param>
+    /// <param name="chunkBytes">Largest distance block to hold at once, in bytes (float32 elements × 4).</param>
+    /// <exception cref="ArgumentException">Shapes, label counts or devices disagree, or nothing can be evaluated.</exception>
+    public static RetrievalMetrics Evaluate(
+        Tensor queries,
+        IReadOnlyList<int> queryLabels,
+        Tensor references,
+        IReadOnlyList<int> referenceLabels,
+        IDistance distance,
+        bool queriesAreReferences = false,
+        long chunkBytes = DefaultChunkBytes)
+    {
+        ArgumentNullException.ThrowIfNull(queryLabels);
+        ArgumentNullException.ThrowIfNull(referenceLabels);
+        ArgumentNullException.ThrowIfNull(distance);
+        TensorChecks.EmbeddingBatches(queries, nameof(queries), references, nameof(references), rowWise: false);
+        if (queryLabels.Count != queries.shape[0])
+            throw new ArgumentException($"There are {queryLabels.Count} query labels for {queries.shape[0]} queries.", nameof(queryLabels));
+        if (referenceLabels.Count != references.shape[0])
+            throw new ArgumentException($"There are {referenceLabels.Count} reference labels for {references.shape[0]} references.", nameof(referenceLabels));
+        if (queriesAreReferences && queries.shape[0] != references.shape[0])
+            throw new ArgumentException("Queries that are the references must have as many rows as the references.", nameof(queriesAreReferences));
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
+
+        // R per query: references sharing its label, less itself when the sets are one.
+        var perLabel = referenceLabels.GroupBy(label => label).ToDictionary(group => group.Key, group => group.Count());
+        var r = new long[queryLabels.Count];
+        for (int i = 0; i < r.Length; i++)
+            r[i] = (perLabel.TryGetValue(queryLabels[i], out int count) ? count : 0) - (queriesAreReferences ? 1 : 0);
+        int maxR = (int)Math.Min(r.Max(), references.shape[0] - (queriesAreReferences ? 1 : 0));
+        if (maxR < 1)
+            throw new ArgumentException("No query has a reference of its own label, so retrieval cannot be measured.", nameof(referenceLabels));
+
+        var device = queries.device;
+        long m = references.shape[0];
+        int chunk = (int)Math.Clamp(chunkBytes / (4 * m), 1, queries.shape[0]);
+        using var totals = zeros(3, dtype: ScalarType.Float64, device: device);
+        using var referenceLabelTensor = tensor(referenceLabels.Select(label => (long)label).ToArray(), device: device);
+        using var queryLabelTensor = tensor(queryLabels.Select(label => (long)label).ToArray(), device: device);
+        using var rTensor = tensor(r, device: device);
+        using var positions = arange(1, maxR + 1, dtype: ScalarType.Float64, device: device);
+        using var noGrad = no_grad();
+        for (long start = 0; start < queries.shape[0]; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            long length = Math.Min(chunk, queries.shape[0] - start);
+            var block = distance.ComputeMatrix(queries.narrow(0, start, length), references);
+            if (queriesAreReferences)
+            {
+                // A query is not its own neighbour: push it to the far end.
+                var rows = arange(length, device: device);
+                var self = rows + start;
+                block.index_put_(distance.IsSimilarity ? double.NegativeInfinity : double.PositiveInfinity, rows, self);
+            }
+
+            var nearest = block.topk(maxR, dim: 1, largest: distance.IsSimilarity).indexes;
+            var relevant = referenceLabelTensor.index_select(0, nearest.flatten()).view(length, maxR)
+                .eq(queryLabelTensor.narrow(0, start, length).unsqueeze(1)).to_type(ScalarType.Float64);
+            var queryR = rTensor.narrow(0, start, length).to_type(ScalarType.Float64);
+            var valid = queryR.gt(0).to_type(ScalarType.Float64);
+            var withinR = positions.unsqueeze(0).le(queryR.unsqueeze(1)).to_type(ScalarType.Float64);
+            var relevantWithinR = relevant * withinR;
+            var safeR = queryR.clamp_min(1);
+
+            var precisionAt1 = relevant.select(1, 0) * valid;
+            var rPrecision = relevantWithinR.sum(1) / safeR * valid;
+            var precisionAtI = relevant.cumsum(1) / positions.unsqueeze(0);
+            var mapAtR = (precisionAtI * relevantWithinR).sum(1) / safeR * valid;
+            totals.add_(stack(new[] { precisionAt1.sum(), rPrecision.sum(), mapAtR.sum() }));
+        }
+
+        int evaluated = r.Count(value => value > 0);
+        var sums = totals.cpu().data<double>().ToArray();
+        return new RetrievalMetrics(sums[0] / evaluated, sums[1] / evaluated, sums[2] / evaluated, evaluated);
+    }
+}

@@ -1,0 +1,87 @@
+using System;
+using FluentAssertions;
+using MetricLearning.Distances;
+using MetricLearning.Evaluation;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Core.Evaluation;
+
+public sealed class RetrievalEvaluatorTests
+{
+    private static Tensor Points(params float[] xs) => tensor(xs, new long[] { xs.Length, 1 });
+
+    /// <summary>Negated Euclidean distance: a similarity with the same neighbours as the distance.</summary>
+    private sealed class NegatedDistance : IDistance
+    {
+        private readonly LpDistance _inner = new(2);
+
+        public bool IsSimilarity => true;
+
+        public Tensor Compute(Tensor first, Tensor second) => _inner.Compute(first, second).neg();
+
+        public Tensor ComputeMatrix(Tensor queries, Tensor references) => _inner.ComputeMatrix(queries, references).neg();
+    }
+
+    // References on a line: 0 and 1 are class 0; 2, 10 and 11 are class 1 (so R = 2 for class 0, 3 for class 1).
+    // Queries, their three nearest references and the relevance of each:
+    //   0.4 (class 0): 0, 1, 2     -> 1 1 0   P@1 1, R-precision 2/2, MAP@R (1 + 1)/2       = 1
+    //   10.4 (class 1): 10, 11, 2  -> 1 1 1   P@1 1, R-precision 3/3, MAP@R (1 + 1 + 1)/3   = 1
+    //   1.6 (class 1): 2, 1, 0     -> 1 0 0   P@1 1, R-precision 1/3, MAP@R (1)/3           = 1/3
+    //   0.9 (class 1): 1, 0, 2     -> 0 0 1   P@1 0, R-precision 1/3, MAP@R (1/3)/3         = 1/9
+    // Means: P@1 3/4, R-precision (1 + 1 + 1/3 + 1/3)/4 = 2/3, MAP@R (1 + 1 + 1/3 + 1/9)/4 = 11/18.
+    [Theory]
+    [InlineData(false, RetrievalEvaluator.DefaultChunkBytes)]
+    [InlineData(false, 40L)] // two queries per chunk
+    [InlineData(true, 20L)]  // one query per chunk, a similarity
+    public void Metrics_match_the_values_worked_out_by_hand(bool similarity, long chunkBytes)
+    {
+        using var references = Points(0, 1, 2, 10, 11);
+        using var queries = Points(0.4f, 10.4f, 1.6f, 0.9f);
+        IDistance distance = similarity ? new NegatedDistance() : new LpDistance(2);
+
+        var metrics = RetrievalEvaluator.Evaluate(queries, new[] { 0, 1, 1, 1 }, references, new[] { 0, 0, 1, 1, 1 }, distance, chunkBytes: chunkBytes);
+
+        metrics.QueryCount.Should().Be(4);
+        metrics.PrecisionAt1.Should().BeApproximately(0.75, 1e-9);
+        metrics.RPrecision.Should().BeApproximately(2.0 / 3, 1e-9);
+        metrics.MapAtR.Should().BeApproximately(11.0 / 18, 1e-9);
+    }
+
+    // The references as queries, each leaving itself out (R = 1 for class 0, 2 for class 1):
+    //   0 (0): 1.2, 2     -> 1 0   all 1        1.2 (0): 2, 0    -> 0 1   all 0
+    //   2 (1): 1.2, 0     -> 0 0   all 0        10 (1): 11, 2    -> 1 1   all 1        11 (1): 10, 2 -> 1 1 all 1
+    [Fact]
+    public void A_query_is_not_its_own_neighbour_when_the_sets_are_one()
+    {
+        using var points = Points(0, 1.2f, 2, 10, 11);
+        var labels = new[] { 0, 0, 1, 1, 1 };
+
+        var metrics = RetrievalEvaluator.Evaluate(points, labels, points, labels, new LpDistance(2), queriesAreReferences: true);
+
+        metrics.PrecisionAt1.Should().BeApproximately(0.6, 1e-9);
+        metrics.RPrecision.Should().BeApproximately(0.6, 1e-9);
+        metrics.MapAtR.Should().BeApproximately(0.6, 1e-9);
+    }
+
+    [Fact]
+    public void Label_counts_that_do_not_match_the_rows_are_refused()
+    {
+        using var points = Points(0, 1);
+
+        var act = () => RetrievalEvaluator.Evaluate(points, new[] { 0 }, points, new[] { 0, 1 }, new LpDistance());
+
+        act.Should().Throw<ArgumentException>().WithMessage("*1 query labels for 2 queries*");
+    }
+
+    [Fact]
+    public void Queries_whose_class_no_reference_has_cannot_be_measured()
+    {
+        using var queries = Points(0, 1);
+        using var references = Points(5, 6);
+
+        var act = () => RetrievalEvaluator.Evaluate(queries, new[] { 0, 0 }, references, new[] { 1, 1 }, new LpDistance());
+
+        act.Should().Throw<ArgumentException>().WithMessage("*No query has a reference of its own label*");
+    }
+}
