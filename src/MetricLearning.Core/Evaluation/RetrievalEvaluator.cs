@@ -20,7 +20,7 @@ namespace MetricLearning.Evaluation;
 public static class RetrievalEvaluator
 {
     /// <summary>Default budget for one chunk's distance block.</summary>
-    public const long DefaultChunkBytes = 256L * 1024 * 1024;
+    public const long DefaultChunkBytes = 64L * 1024 * 1024;
 
     /// <summary>Evaluates retrieval of <paramref name="queries"/> against <paramref name="references"/>.</summary>
     /// <param name="queries">Query embeddings <c>[N, D]</c>.</param>
