@@ -3,10 +3,15 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using MetricLearning.Data;
+using MetricLearning.Evaluation;
 using MetricLearning.Mnist;
 using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Runtime;
+using MetricLearning.Models;
+using MetricLearning.Sampling;
 using MetricLearning.Training;
+using TorchSharp;
 
 namespace SiameseMnist;
 
@@ -50,6 +55,8 @@ internal static class Experiment
         double trainAccuracy = 100 * last.TrainAccuracy!.Value;
         double testAccuracy = 100 * last.ValidationAccuracy!.Value;
 
+        var calibration = Calibrate(model, train, trainInputs, testPairs, settings.Seed, options.EvaluationBatchSize);
+
         if (settings.SaveWeights is { } weights)
         {
             model.SaveWeights(weights);
@@ -57,15 +64,36 @@ internal static class Experiment
         }
 
         if (settings.MetricsOut is { } metrics)
-            MetricsFile.Write(metrics, settings, device.type.ToString().ToLowerInvariant(), TorchRuntime.ThreadCount, epochs, progress.RssMegabytes, secondsPerEpoch);
+            MetricsFile.Write(metrics, settings, device.type.ToString().ToLowerInvariant(), TorchRuntime.ThreadCount, epochs, progress.RssMegabytes, calibration, secondsPerEpoch);
 
         if (PeakRssMegabytes() is double peak)
             Console.WriteLine(string.Create(culture, $"* Peak RSS: {peak:F0} MB"));
+        Console.WriteLine(string.Create(culture,
+            $"* Threshold calibrated on {calibration.HeldOutPairs} held-out training pairs: {calibration.Threshold:F4}; test accuracy there {100 * calibration.TestAccuracy:F2}% (at {options.Threshold}: {testAccuracy:F2}%)"));
+        Console.WriteLine(string.Create(culture,
+            $"* Test pairs: ROC AUC {calibration.Test.RocAuc:F4}, equal error rate {100 * calibration.Test.EqualErrorRate:F2}%"));
         Console.WriteLine(string.Create(culture, $"* Accuracy on training set: {trainAccuracy:F2}%"));
         Console.WriteLine(string.Create(culture, $"* Accuracy on test set: {testAccuracy:F2}%"));
         Console.WriteLine(string.Create(culture,
             $"RESULT epochs={settings.Epochs} train_acc={trainAccuracy:F2} test_acc={testAccuracy:F2} sec_per_epoch={secondsPerEpoch:F2}"));
         return 0;
+    }
+
+    /// <summary>
+    /// Picks the distance threshold that maximises accuracy on held-out training pairs (random balanced pairs of
+    /// training images, drawn with another seed than the training pairs), then applies it to the test pairs.
+    /// </summary>
+    private static Calibration Calibrate(SiameseNetwork model, MnistSplit train, InputSet trainInputs, PairDataset testPairs, int seed, int batchSize)
+    {
+        var heldOut = new PairDataset(trainInputs, new RandomPairSampler(testPairs.Pairs.Count, seed + 1).Sample(train.Labels));
+        using var scope = torch.NewDisposeScope();
+        var heldOutScores = PairEvaluator.Distances(model, heldOut, batchSize).cpu().data<float>().ToArray();
+        var heldOutMetrics = VerificationEvaluator.Evaluate(heldOutScores, heldOut.Pairs.IsSame, model.Distance.IsSimilarity);
+        var testScores = PairEvaluator.Distances(model, testPairs, batchSize).cpu().data<float>().ToArray();
+        var testMetrics = VerificationEvaluator.Evaluate(testScores, testPairs.Pairs.IsSame, model.Distance.IsSimilarity);
+        double threshold = heldOutMetrics.BestAccuracyThreshold;
+        double testAccuracy = PairEvaluator.Accuracy(model, testPairs, threshold, batchSize);
+        return new Calibration(heldOut.Pairs.Count, threshold, testAccuracy, testMetrics);
     }
 
     /// <summary>The process's peak resident set (VmHWM) in MB, where the OS reports it (Linux).</summary>

@@ -11,7 +11,7 @@ internal static class MetricsFile
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    internal static void Write(string path, ExperimentSettings settings, string device, int threads, IReadOnlyList<EpochReport> epochs, IReadOnlyList<double> rssMegabytes, double secondsPerEpoch)
+    internal static void Write(string path, ExperimentSettings settings, string device, int threads, IReadOnlyList<EpochReport> epochs, IReadOnlyList<double> rssMegabytes, Calibration calibration, double secondsPerEpoch)
     {
         var last = epochs[^1];
         var document = new
@@ -25,6 +25,7 @@ internal static class MetricsFile
             settings.TrainImages,
             PerEpoch = epochs,
             RssMbAfterEachEpoch = rssMegabytes,
+            Calibration = calibration,
             Result = new
             {
                 TrainAccuracy = last.TrainAccuracy,
