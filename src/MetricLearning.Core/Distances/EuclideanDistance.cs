@@ -26,10 +26,13 @@ public sealed class EuclideanDistance : IDistance
             throw new ArgumentOutOfRangeException(nameof(floor), floor, "The floor under the square root must be positive and finite.");
         Floor = floor;
         _sqrtFloor = Math.Sqrt(floor).ToScalar();
+        _floor = floor.ToScalar();
     }
 
     // Made once: a Scalar per call would hold native memory until the next garbage collection.
     private readonly Scalar _sqrtFloor;
+    private readonly Scalar _floor;
+    private readonly SquaredEuclideanDistance _squared = new();
 
     /// <summary>Smallest squared distance passed to the square root.</summary>
     public double Floor { get; }
@@ -48,18 +51,9 @@ public sealed class EuclideanDistance : IDistance
     /// <inheritdoc />
     public Tensor ComputeMatrix(Tensor queries, Tensor references)
     {
-        TensorChecks.EmbeddingBatches(queries, nameof(queries), references, nameof(references), rowWise: false);
-
-        // |q - r|^2 = |q|^2 + |r|^2 - 2 q.r, computed with one matrix product.
-        using var querySquares = queries.square();
-        using var queryNorms = querySquares.sum(1, keepdim: true);
-        using var referenceSquares = references.square();
-        using var referenceNorms = referenceSquares.sum(1);
-        using var referencesT = references.t();
-        using var products = queries.matmul(referencesT);
-        using var norms = queryNorms + referenceNorms;
-        using var squared = norms.add(products, -2.0);
-        using var floored = squared.clamp_min(Floor);
+        // The squared matrix checks the arguments and uses one matrix product.
+        using var squared = _squared.ComputeMatrix(queries, references);
+        using var floored = squared.clamp_min(_floor);
         return floored.sqrt();
     }
 }

@@ -39,17 +39,7 @@ public sealed class AlternatingPairSampler : IPairSampler
     /// <exception cref="ArgumentException">There are fewer than two classes, or a class has fewer than two samples.</exception>
     public PairSet Sample(IReadOnlyList<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(labels);
-        var byClass = new SortedDictionary<int, List<int>>();
-        for (int i = 0; i < labels.Count; i++)
-        {
-            if (!byClass.TryGetValue(labels[i], out var members))
-                byClass[labels[i]] = members = new List<int>();
-            members.Add(i);
-        }
-
-        if (byClass.Count < 2)
-            throw new ArgumentException($"Pairs of different classes need at least two classes; the labels hold {byClass.Count}.", nameof(labels));
+        var byClass = ClassMembers.Group(labels, nameof(labels));
         var classes = byClass.Values.ToArray();
         int n = classes.Min(members => members.Count) - 1;
         if (n < 1)

@@ -39,17 +39,7 @@ public sealed class RandomPairSampler : IPairSampler
     /// <exception cref="ArgumentException">There are fewer than two classes, or no class has two samples.</exception>
     public PairSet Sample(IReadOnlyList<int> labels)
     {
-        ArgumentNullException.ThrowIfNull(labels);
-        var byClass = new Dictionary<int, List<int>>();
-        for (int i = 0; i < labels.Count; i++)
-        {
-            if (!byClass.TryGetValue(labels[i], out var members))
-                byClass[labels[i]] = members = new List<int>();
-            members.Add(i);
-        }
-
-        if (byClass.Count < 2)
-            throw new ArgumentException($"Pairs of different classes need at least two classes; the labels hold {byClass.Count}.", nameof(labels));
+        var byClass = ClassMembers.Group(labels, nameof(labels));
         var anchorsWithPartner = byClass.Values.Where(members => members.Count >= 2).SelectMany(members => members).ToArray();
         if (anchorsWithPartner.Length == 0)
             throw new ArgumentException("Same-class pairs need a class with at least two samples; every class has one.", nameof(labels));
