@@ -1,0 +1,30 @@
+using System;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Losses;
+
+/// <summary>Which ordered pairs (i, j) of a batch are same-class (i ≠ j) and which are different-class.</summary>
+internal static class BatchPairMasks
+{
+    internal static (Tensor Positive, Tensor Negative) Create(Tensor embeddings, Tensor labels)
+    {
+        TensorChecks.Rank(embeddings, 2, nameof(embeddings));
+        TensorChecks.Rank(labels, 1, nameof(labels));
+        TensorChecks.FloatingPoint(embeddings, nameof(embeddings));
+        TensorChecks.SameDevice(embeddings, nameof(embeddings), labels, nameof(labels));
+        if (labels.is_floating_point() || labels.dtype == ScalarType.Bool)
+            throw new ArgumentException($"'labels' must hold integer class labels; its dtype is {labels.dtype}.", nameof(labels));
+        if (labels.shape[0] != embeddings.shape[0])
+            throw new ArgumentException(
+                $"There are {labels.shape[0]} labels for {embeddings.shape[0]} embeddings ({TensorChecks.Shape(embeddings)}).", nameof(labels));
+        if (embeddings.shape[0] < 2)
+            throw new ArgumentException($"A batch loss needs at least two embeddings; got {embeddings.shape[0]}.", nameof(embeddings));
+
+        using var rows = labels.unsqueeze(1);
+        using var columns = labels.unsqueeze(0);
+        using var same = rows.eq(columns);
+        using var diagonal = eye(labels.shape[0], dtype: ScalarType.Bool, device: labels.device);
+        using var notDiagonal = diagonal.logical_not();
+        return (same.logical_and(notDiagonal), same.logical_not());
+    }
+}

@@ -1,0 +1,64 @@
+using System;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Losses;
+
+/// <summary>
+/// Contrastive loss over every pair of a batch, on a <b>distance</b> d (Euclidean by default):
+/// <c>L = mean_{same-class i&lt;j} max(d_ij − m₊, 0)² + mean_{different-class i&lt;j} max(m₋ − d_ij, 0)²</c>.
+/// </summary>
+/// <remarks>
+/// With m₊ = 0 and m₋ = 1 (the defaults) each half is Hadsell's contrastive loss averaged over the batch's pairs of
+/// that kind; averaging the halves separately keeps their balance whatever the batch's class mix. A half with no
+/// pairs contributes 0. Stateless and thread-safe.
+/// </remarks>
+public sealed class ContrastiveBatchLoss : IBatchLoss
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="positiveMargin">Distance same-class pairs may keep for free; at least 0.</param>
+    /// <param name="negativeMargin">Distance beyond which different-class pairs cost nothing; above the positive margin.</param>
+    /// <param name="distance">A distance (<see cref="IDistance.IsSimilarity"/> false); null for Euclidean.</param>
+    /// <exception cref="ArgumentException">The margins are out of order or not finite, or <paramref name="distance"/> is a similarity.</exception>
+    public ContrastiveBatchLoss(double positiveMargin = 0, double negativeMargin = 1, IDistance? distance = null)
+    {
+        if (!double.IsFinite(positiveMargin) || positiveMargin < 0)
+            throw new ArgumentOutOfRangeException(nameof(positiveMargin), positiveMargin, "The positive margin must be finite and at least 0.");
+        if (!double.IsFinite(negativeMargin) || negativeMargin <= positiveMargin)
+            throw new ArgumentOutOfRangeException(nameof(negativeMargin), negativeMargin, "The negative margin must be finite and above the positive margin.");
+        Distance = distance ?? new Distances.EuclideanDistance();
+        if (Distance.IsSimilarity)
+            throw new ArgumentException($"The contrastive loss needs a distance; {Distance.GetType().Name} is a similarity.", nameof(distance));
+        PositiveMargin = positiveMargin;
+        NegativeMargin = negativeMargin;
+    }
+
+    /// <summary>Distance same-class pairs may keep for free.</summary>
+    public double PositiveMargin { get; }
+
+    /// <summary>Distance beyond which different-class pairs cost nothing.</summary>
+    public double NegativeMargin { get; }
+
+    /// <summary>The distance the loss is computed on.</summary>
+    public IDistance Distance { get; }
+
+    /// <inheritdoc />
+    public Tensor Compute(Tensor embeddings, Tensor labels)
+    {
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
+        using var scope = NewDisposeScope();
+        using var _ = positive;
+        using var __ = negative;
+        // Each unordered pair once: the upper triangle.
+        var upper = ones(labels.shape[0], labels.shape[0], dtype: ScalarType.Bool, device: labels.device).triu(1);
+        var distances = Distance.ComputeMatrix(embeddings, embeddings);
+        var pull = (distances - PositiveMargin).clamp_min(0).square();
+        var push = (NegativeMargin - distances).clamp_min(0).square();
+        return (MaskedMean(pull, positive.logical_and(upper)) + MaskedMean(push, negative.logical_and(upper))).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor MaskedMean(Tensor values, Tensor mask)
+    {
+        var weights = mask.to_type(values.dtype);
+        return (values * weights).sum() / weights.sum().clamp_min(1);
+    }
+}

@@ -1,0 +1,75 @@
+using System;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Losses;
+
+/// <summary>
+/// Multi-similarity loss (Wang et al., CVPR 2019) over all pairs of a batch, on a <b>similarity</b> S
+/// (cosine by default):
+/// <c>L = mean_i [ (1/α)·log(1 + Σ_{k∈P_i} e^{−α(S_ik − λ)}) + (1/β)·log(1 + Σ_{k∈N_i} e^{β(S_ik − λ)}) ]</c>,
+/// where P_i are the other samples of i's class and N_i the samples of other classes.
+/// </summary>
+/// <remarks>
+/// Defaults α = 2, β = 50, λ = 0.5 (pytorch-metric-learning's). Same-class pairs below λ and different-class
+/// pairs above it dominate their sums, so hard pairs weigh most without an explicit miner. An anchor without
+/// positives (or negatives) contributes 0 to that half. Computed with log-sum-exp for stability. Stateless and
+/// thread-safe.
+/// </remarks>
+public sealed class MultiSimilarityLoss : IBatchLoss
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="alpha">Weight of same-class pairs; positive.</param>
+    /// <param name="beta">Weight of different-class pairs; positive.</param>
+    /// <param name="lambda">Similarity at which pairs change from cheap to costly.</param>
+    /// <param name="similarity">A similarity (<see cref="IDistance.IsSimilarity"/> true); null for cosine similarity.</param>
+    /// <exception cref="ArgumentException">A weight is not positive and finite, or <paramref name="similarity"/> is a distance.</exception>
+    public MultiSimilarityLoss(double alpha = 2, double beta = 50, double lambda = 0.5, IDistance? similarity = null)
+    {
+        if (!double.IsFinite(alpha) || alpha <= 0)
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must be positive and finite.");
+        if (!double.IsFinite(beta) || beta <= 0)
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, "Beta must be positive and finite.");
+        if (!double.IsFinite(lambda))
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Lambda must be finite.");
+        Similarity = similarity ?? new Distances.CosineSimilarity();
+        if (!Similarity.IsSimilarity)
+            throw new ArgumentException($"The multi-similarity loss needs a similarity; {Similarity.GetType().Name} is a distance.", nameof(similarity));
+        Alpha = alpha;
+        Beta = beta;
+        Lambda = lambda;
+    }
+
+    /// <summary>Weight of same-class pairs.</summary>
+    public double Alpha { get; }
+
+    /// <summary>Weight of different-class pairs.</summary>
+    public double Beta { get; }
+
+    /// <summary>Similarity at which pairs change from cheap to costly.</summary>
+    public double Lambda { get; }
+
+    /// <summary>The similarity the loss is computed on.</summary>
+    public IDistance Similarity { get; }
+
+    /// <inheritdoc />
+    public Tensor Compute(Tensor embeddings, Tensor labels)
+    {
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
+        using var scope = NewDisposeScope();
+        using var _ = positive;
+        using var __ = negative;
+        var similarity = Similarity.ComputeMatrix(embeddings, embeddings);
+        var shifted = similarity - Lambda;
+        var pull = Term(shifted * -Alpha, positive) / Alpha;
+        var push = Term(shifted * Beta, negative) / Beta;
+        return (pull + push).mean().MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>log(1 + Σ_{k in mask} e^{x_ik})</c> per row, as a log-sum-exp over the masked row and a 0.</summary>
+    private static Tensor Term(Tensor exponents, Tensor mask)
+    {
+        var masked = exponents.masked_fill(mask.logical_not(), double.NegativeInfinity);
+        var withOne = cat(new[] { masked, zeros(masked.shape[0], 1, dtype: masked.dtype, device: masked.device) }, 1);
+        return withOne.logsumexp(1);
+    }
+}
