@@ -79,7 +79,7 @@ public static class PairEvaluator
             {
                 // Without dropout an input's embedding does not depend on its pair, and pairs share inputs (MNIST's
                 // 108,400 training pairs use 60,000 images 216,800 times): embed every input once, then compare rows.
-                using var embeddings = EmbedAll(model, data.Inputs, 2 * batchSize);
+                using var embeddings = Embedder.EmbedAll(model.Embedding, data.Inputs, 2 * batchSize);
                 for (int start = 0; start < data.Pairs.Count; start += batchSize)
                 {
                     using var step = NewDisposeScope();
@@ -107,24 +107,6 @@ public static class PairEvaluator
         {
             module.train(wasTraining);
         }
-    }
-
-    /// <summary>The embedding of every input, in input order, computed in chunks of <paramref name="chunk"/> rows.</summary>
-    private static Tensor EmbedAll(SiameseNetwork model, InputSet inputs, int chunk)
-    {
-        var device = model.Device;
-        Tensor? all = null;
-        for (long start = 0; start < inputs.Count; start += chunk)
-        {
-            using var step = NewDisposeScope();
-            long length = Math.Min(chunk, inputs.Count - start);
-            using var rows = arange(start, start + length, dtype: ScalarType.Int64, device: device);
-            var embedded = model.Embed(inputs.Gather(rows));
-            all ??= empty(inputs.Count, embedded.shape[1], dtype: embedded.dtype, device: device).MoveToOuterDisposeScope();
-            all.narrow(0, start, length).copy_(embedded);
-        }
-
-        return all!;
     }
 
     internal static void CheckDevice(InputSet inputs, Device device)

@@ -1,0 +1,106 @@
+using System;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using MetricLearning.Data;
+using MetricLearning.Distances;
+using MetricLearning.Evaluation;
+using MetricLearning.Losses;
+using MetricLearning.Mnist;
+using MetricLearning.Mnist.Acquisition;
+using MetricLearning.Models;
+using MetricLearning.Runtime;
+using MetricLearning.Sampling;
+using MetricLearning.Training;
+using static TorchSharp.torch;
+
+// The documented 784-128-128-128 MLP trained with a batch loss (multi-similarity on cosine similarity) on batches
+// of M images per class, evaluated by retrieval (test queries against the training set) and by verification with a
+// calibrated threshold.
+var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => 40 };
+var samplesPerClass = new Option<int>("--samples-per-class") { Description = "M, images of each class in a batch.", DefaultValueFactory = _ => 32 };
+var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (a multiple of M).", DefaultValueFactory = _ => 320 };
+var learningRate = new Option<double>("--learning-rate") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+var seed = new Option<int>("--seed") { Description = "Seed of weights, batches and dropout.", DefaultValueFactory = _ => 1337 };
+var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
+var threads = new Option<int>("--threads") { Description = "CPU threads for torch (default: all cores but one).", DefaultValueFactory = _ => TorchRuntime.RecommendedThreadCount };
+var data = new Option<string>("--data") { Description = "Cache folder for the MNIST IDX files.", DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder() };
+
+var root = new RootCommand("Trains the documented MLP with the multi-similarity loss on M-per-class batches and reports retrieval and verification metrics.")
+{
+    epochs, samplesPerClass, batchSize, learningRate, seed, device, threads, data,
+};
+
+root.SetAction(async (result, cancellationToken) =>
+{
+    var culture = CultureInfo.InvariantCulture;
+    try
+    {
+        var options = new EmbeddingTrainerOptions
+        {
+            Epochs = result.GetValue(epochs),
+            SamplesPerClass = result.GetValue(samplesPerClass),
+            BatchSize = result.GetValue(batchSize),
+            LearningRate = result.GetValue(learningRate),
+            Seed = result.GetValue(seed),
+        };
+        options.Validate();
+        TorchRuntime.SetThreadCount(result.GetValue(threads));
+        var target = TorchRuntime.Resolve(result.GetValue(device));
+
+        string folder = await new MnistAcquirer(new MnistAcquisitionOptions { CacheFolder = result.GetValue(data)! }, line => Console.WriteLine($"mnist: {line}"))
+            .EnsureAsync(cancellationToken);
+        var mnist = MnistDataset.Load(folder);
+        using var trainInputs = mnist.Train.ToInputSet(target);
+        using var testInputs = mnist.Test.ToInputSet(target);
+        using var network = SiameseMnistPreset.CreateNetwork(options.Seed, target);
+        var loss = new MultiSimilarityLoss();
+        Console.WriteLine(string.Create(culture,
+            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, lr={options.LearningRate}"));
+
+        var reports = new EmbeddingTrainer(loss, options).Fit(network, trainInputs, mnist.Train.Labels,
+            new SynchronousProgress(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  train_s {r.TrainSeconds:F2}"))),
+            cancellationToken);
+
+        // Retrieval: every test image queries the 60,000 training images.
+        var clock = Stopwatch.StartNew();
+        using var references = Embedder.EmbedAll(network, trainInputs);
+        using var queries = Embedder.EmbedAll(network, testInputs);
+        var retrieval = RetrievalEvaluator.Evaluate(queries, mnist.Test.Labels, references, mnist.Train.Labels, loss.Similarity);
+        Console.WriteLine(string.Create(culture,
+            $"* Retrieval, {retrieval.QueryCount} test queries against {mnist.Train.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%"));
+
+        // Verification on the reference test pairs, with a threshold calibrated on held-out training pairs.
+        var model = new SiameseNetwork(network, loss.Similarity);
+        var testPairs = SiameseMnistPreset.CreatePairs(mnist.Test, testInputs, options.Seed);
+        var heldOut = new PairDataset(trainInputs, new RandomPairSampler(testPairs.Pairs.Count, options.Seed + 1).Sample(mnist.Train.Labels));
+        float[] Scores(PairDataset pairs) { using var s = PairEvaluator.Distances(model, pairs); return s.cpu().data<float>().ToArray(); }
+        var calibration = VerificationEvaluator.Evaluate(Scores(heldOut), heldOut.Pairs.IsSame, isSimilarity: true);
+        var test = VerificationEvaluator.Evaluate(Scores(testPairs), testPairs.Pairs.IsSame, isSimilarity: true);
+        double accuracy = PairEvaluator.Accuracy(model, testPairs, calibration.BestAccuracyThreshold);
+        Console.WriteLine(string.Create(culture,
+            $"* Verification on {testPairs.Pairs.Count} test pairs: cosine threshold {calibration.BestAccuracyThreshold:F4} (calibrated on {heldOut.Pairs.Count} held-out training pairs), accuracy {100 * accuracy:F2}%, ROC AUC {test.RocAuc:F4}, equal error rate {100 * test.EqualErrorRate:F2}%"));
+        Console.WriteLine(string.Create(culture,
+            $"RESULT epochs={options.Epochs} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2} sec_per_epoch={reports.Average(r => r.TrainSeconds):F2}"));
+        return 0;
+    }
+    catch (OperationCanceledException)
+    {
+        Console.Error.WriteLine("error: cancelled.");
+        return 130;
+    }
+    catch (Exception ex) when (ex is not OutOfMemoryException)
+    {
+        Console.Error.WriteLine($"error: {ex.Message.ReplaceLineEndings(" ")}");
+        return 1;
+    }
+});
+
+return await root.Parse(args).InvokeAsync();
+
+/// <summary>Reports on the training thread.</summary>
+internal sealed class SynchronousProgress(Action<EmbeddingEpochReport> report) : IProgress<EmbeddingEpochReport>
+{
+    public void Report(EmbeddingEpochReport value) => report(value);
+}

@@ -1,0 +1,106 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using MetricLearning.Data;
+using MetricLearning.Evaluation;
+using MetricLearning.Sampling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Training;
+
+/// <summary>
+/// Trains an embedding network with a batch loss (<see cref="IBatchLoss"/>) on batches of M samples per class
+/// (<see cref="MPerClassSampler"/>), with Adam.
+/// </summary>
+/// <remarks>
+/// Each epoch's batches are drawn on the host and moved to the device once, as one index tensor; the step loop then
+/// makes no host/device copies and no synchronisation (the loss total is read once per epoch). Cancellation is
+/// honoured between steps. Not thread-safe; one <see cref="Fit"/> at a time, on one thread.
+/// </remarks>
+public sealed class EmbeddingTrainer
+{
+    /// <summary>Creates a trainer.</summary>
+    /// <param name="loss">The batch loss to minimise.</param>
+    /// <param name="options">Settings; null for the defaults. Copied and validated.</param>
+    public EmbeddingTrainer(IBatchLoss loss, EmbeddingTrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        Loss = loss;
+        Options = (options ?? new EmbeddingTrainerOptions()).Clone();
+        Options.Validate();
+    }
+
+    /// <summary>The loss being minimised.</summary>
+    public IBatchLoss Loss { get; }
+
+    /// <summary>The settings (a validated copy).</summary>
+    public EmbeddingTrainerOptions Options { get; }
+
+    /// <summary>Trains <paramref name="network"/> in place.</summary>
+    /// <param name="network">The network; its parameters must be on the inputs' device.</param>
+    /// <param name="inputs">The training inputs.</param>
+    /// <param name="labels">The class of each input.</param>
+    /// <param name="progress">Receives one report per epoch, or null.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>The report of every epoch, in order.</returns>
+    public IReadOnlyList<EmbeddingEpochReport> Fit(
+        IEmbeddingNetwork network,
+        InputSet inputs,
+        IReadOnlyList<int> labels,
+        IProgress<EmbeddingEpochReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != inputs.Count)
+            throw new ArgumentException($"There are {labels.Count} labels for {inputs.Count} inputs.", nameof(labels));
+        var module = network.Module;
+        var device = module.parameters().FirstOrDefault()?.device ?? CPU;
+        PairEvaluator.CheckDevice(inputs, device);
+
+        var sampler = new MPerClassSampler(Options.SamplesPerClass, Options.BatchSize, Options.Seed);
+        manual_seed(Options.Seed);
+        using var labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device);
+        using var optimizer = optim.Adam(module.parameters(), lr: Options.LearningRate);
+        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
+        var reports = new List<EmbeddingEpochReport>(Options.Epochs);
+        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var batches = sampler.Batches(labels, epoch);
+            var clock = Stopwatch.StartNew();
+            module.train();
+            lossSum.zero_();
+            using (var order = tensor(batches.SelectMany(batch => batch.Select(index => (long)index)).ToArray(), device: device)
+                       .view(batches.Count, Options.BatchSize))
+            {
+                for (int b = 0; b < batches.Count; b++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var step = NewDisposeScope();
+                    var indices = order[b];
+                    var loss = Loss.Compute(module.call(inputs.Gather(indices)), labelTensor.index_select(0, indices));
+                    optimizer.zero_grad();
+                    loss.backward();
+                    optimizer.step();
+                    lossSum.add_(loss.detach());
+                }
+            }
+
+            double meanLoss = lossSum.item<double>() / batches.Count;
+            var report = new EmbeddingEpochReport(epoch, Options.Epochs, meanLoss, clock.Elapsed.TotalSeconds);
+            // See SiameseTrainer: finalizer-held native memory would otherwise grow between collections.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            reports.Add(report);
+            progress?.Report(report);
+        }
+
+        module.eval();
+        return reports;
+    }
+}

@@ -1,0 +1,40 @@
+using System;
+
+namespace MetricLearning.Training;
+
+/// <summary>Settings of <see cref="EmbeddingTrainer"/>.</summary>
+public sealed class EmbeddingTrainerOptions
+{
+    /// <summary>Passes over the data (each of <c>floor(samples / BatchSize)</c> batches). Default 20.</summary>
+    public int Epochs { get; set; } = 20;
+
+    /// <summary>Samples per class in a batch (M). Default 32.</summary>
+    public int SamplesPerClass { get; set; } = 32;
+
+    /// <summary>Samples per batch; a multiple of <see cref="SamplesPerClass"/>. Default 320 (10 classes of 32).</summary>
+    public int BatchSize { get; set; } = 320;
+
+    /// <summary>Adam learning rate. Default 0.001.</summary>
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Seed of the batches and of dropout. Default 1337.</summary>
+    public int Seed { get; set; } = 1337;
+
+    /// <summary>Checks every setting and names the first one that is wrong.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        if (Epochs < 1)
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "EmbeddingTrainerOptions.Epochs must be at least 1.");
+        if (SamplesPerClass < 2)
+            throw new ArgumentOutOfRangeException(nameof(SamplesPerClass), SamplesPerClass, "EmbeddingTrainerOptions.SamplesPerClass must be at least 2.");
+        if (BatchSize < 2 * SamplesPerClass || BatchSize % SamplesPerClass != 0)
+            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize,
+                "EmbeddingTrainerOptions.BatchSize must be a multiple of SamplesPerClass holding at least two classes.");
+        if (!double.IsFinite(LearningRate) || LearningRate <= 0)
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "EmbeddingTrainerOptions.LearningRate must be positive and finite.");
+    }
+
+    /// <summary>A copy of these options.</summary>
+    public EmbeddingTrainerOptions Clone() => (EmbeddingTrainerOptions)MemberwiseClone();
+}
