@@ -27,6 +27,11 @@ public sealed class MetricLearningBuilder
     public MetricLearningBuilder UseLoss<T>() where T : class, ILoss
         => Replace<ILoss, T>(ServiceLifetime.Singleton);
 
+    /// <summary>Replaces the batch loss used by <see cref="Training.EmbeddingTrainer"/>.</summary>
+    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
+    public MetricLearningBuilder UseBatchLoss<T>() where T : class, IBatchLoss
+        => Replace<IBatchLoss, T>(ServiceLifetime.Singleton);
+
     /// <summary>Replaces the pair sampler.</summary>
     /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
     public MetricLearningBuilder UsePairSampler<T>() where T : class, IPairSampler

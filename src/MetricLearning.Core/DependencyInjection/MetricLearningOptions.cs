@@ -25,6 +25,9 @@ public sealed class MetricLearningOptions
     /// <summary>Trainer settings.</summary>
     public TrainerOptions Trainer { get; set; } = new();
 
+    /// <summary>Settings of the batch-loss trainer (<see cref="EmbeddingTrainer"/>).</summary>
+    public EmbeddingTrainerOptions EmbeddingTrainer { get; set; } = new();
+
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -37,7 +40,10 @@ public sealed class MetricLearningOptions
             throw new ArgumentNullException(nameof(Network), "MetricLearningOptions.Network must not be null.");
         if (Trainer is null)
             throw new ArgumentNullException(nameof(Trainer), "MetricLearningOptions.Trainer must not be null.");
+        if (EmbeddingTrainer is null)
+            throw new ArgumentNullException(nameof(EmbeddingTrainer), "MetricLearningOptions.EmbeddingTrainer must not be null.");
         Network.Validate();
         Trainer.Validate();
+        EmbeddingTrainer.Validate();
     }
 }

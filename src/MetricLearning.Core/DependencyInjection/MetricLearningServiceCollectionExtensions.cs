@@ -18,7 +18,8 @@ public static class MetricLearningServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="IEmbeddingNetwork"/> (<see cref="MlpEmbeddingNetwork"/>, singleton), <see cref="IDistance"/>
     /// (<see cref="EuclideanDistance"/>), <see cref="ILoss"/> (<see cref="ContrastiveLoss"/>), <see cref="IPairSampler"/>
-    /// (<see cref="AlternatingPairSampler"/>), <see cref="SiameseNetwork"/> and <see cref="SiameseTrainer"/>, and the
+    /// (<see cref="AlternatingPairSampler"/>), <see cref="SiameseNetwork"/>, <see cref="SiameseTrainer"/>,
+    /// <see cref="IBatchLoss"/> (<see cref="MultiSimilarityLoss"/>) and <see cref="EmbeddingTrainer"/>, and the
     /// validated <see cref="MetricLearningOptions"/>. Services registered before this call are kept (TryAdd).
     /// </summary>
     /// <param name="services">The collection to add to.</param>
@@ -42,6 +43,8 @@ public static class MetricLearningServiceCollectionExtensions
         services.TryAddTransient<IPairSampler>(provider => new AlternatingPairSampler(provider.GetRequiredService<MetricLearningOptions>().SamplerSeed));
         services.TryAddSingleton(provider => new SiameseNetwork(provider.GetRequiredService<IEmbeddingNetwork>(), provider.GetRequiredService<IDistance>()));
         services.TryAddTransient(provider => new SiameseTrainer(provider.GetRequiredService<ILoss>(), provider.GetRequiredService<MetricLearningOptions>().Trainer));
+        services.TryAddSingleton<IBatchLoss>(_ => new MultiSimilarityLoss());
+        services.TryAddTransient(provider => new EmbeddingTrainer(provider.GetRequiredService<IBatchLoss>(), provider.GetRequiredService<MetricLearningOptions>().EmbeddingTrainer));
         return new MetricLearningBuilder(services);
     }
 }

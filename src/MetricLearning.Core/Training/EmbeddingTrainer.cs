@@ -13,7 +13,7 @@ namespace MetricLearning.Training;
 
 /// <summary>
 /// Trains an embedding network with a batch loss (<see cref="IBatchLoss"/>) on batches of M samples per class
-/// (<see cref="MPerClassSampler"/>), with Adam.
+/// (<see cref="MPerClassSampler"/>), with Adam and, by default, a cosine-annealed learning rate.
 /// </summary>
 /// <remarks>
 /// Each epoch's batches are drawn on the host and moved to the device once, as one index tensor; the step loop then
@@ -66,6 +66,7 @@ public sealed class EmbeddingTrainer
         manual_seed(Options.Seed);
         using var labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device);
         using var optimizer = optim.Adam(module.parameters(), lr: Options.LearningRate);
+        var schedule = Options.CosineAnnealing ? optim.lr_scheduler.CosineAnnealingLR(optimizer, Options.Epochs) : null;
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         var reports = new List<EmbeddingEpochReport>(Options.Epochs);
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
@@ -91,6 +92,7 @@ public sealed class EmbeddingTrainer
                 }
             }
 
+            schedule?.step();
             double meanLoss = lossSum.item<double>() / batches.Count;
             var report = new EmbeddingEpochReport(epoch, Options.Epochs, meanLoss, clock.Elapsed.TotalSeconds);
             // See SiameseTrainer: finalizer-held native memory would otherwise grow between collections.

@@ -17,6 +17,12 @@ public sealed class EmbeddingTrainerOptions
     /// <summary>Adam learning rate. Default 0.001.</summary>
     public double LearningRate { get; set; } = 1e-3;
 
+    /// <summary>
+    /// Whether the learning rate follows a cosine from <see cref="LearningRate"/> down to 0 over the epochs
+    /// (stepped once per epoch) instead of staying constant. Default true.
+    /// </summary>
+    public bool CosineAnnealing { get; set; } = true;
+
     /// <summary>Seed of the batches and of dropout. Default 1337.</summary>
     public int Seed { get; set; } = 1337;
 

@@ -27,6 +27,21 @@ public sealed class AddMetricLearningTests
         provider.GetRequiredService<IPairSampler>().Should().BeOfType<AlternatingPairSampler>();
         provider.GetRequiredService<SiameseNetwork>().Embedding.Should().BeSameAs(provider.GetRequiredService<IEmbeddingNetwork>());
         provider.GetRequiredService<SiameseTrainer>().Options.BatchSize.Should().Be(128);
+        provider.GetRequiredService<IBatchLoss>().Should().BeOfType<MultiSimilarityLoss>();
+        provider.GetRequiredService<EmbeddingTrainer>().Options.SamplesPerClass.Should().Be(32);
+    }
+
+    [Fact]
+    public void The_batch_loss_can_be_swapped_and_its_trainer_configured()
+    {
+        using var provider = new ServiceCollection()
+            .AddMetricLearning(o => o.EmbeddingTrainer.SamplesPerClass = 16)
+            .UseBatchLoss<ContrastiveBatchLoss>()
+            .Services.BuildServiceProvider();
+
+        var trainer = provider.GetRequiredService<EmbeddingTrainer>();
+        trainer.Loss.Should().BeOfType<ContrastiveBatchLoss>();
+        trainer.Options.SamplesPerClass.Should().Be(16);
     }
 
     [Fact]
@@ -52,15 +67,17 @@ public sealed class AddMetricLearningTests
     [InlineData("margin")]
     [InlineData("batch")]
     [InlineData("dropout")]
+    [InlineData("embedding-batch")]
     public void Invalid_options_are_refused_before_the_container_is_built_naming_the_option(string which)
     {
         Action<MetricLearningOptions> configure = which switch
         {
             "margin" => o => o.Margin = -1,
             "batch" => o => o.Trainer.BatchSize = 0,
+            "embedding-batch" => o => o.EmbeddingTrainer.BatchSize = 100,
             _ => o => o.Network.Dropout = 1.5,
         };
-        string expected = which switch { "margin" => "*Margin*", "batch" => "*BatchSize*", _ => "*Dropout*" };
+        string expected = which switch { "margin" => "*Margin*", "batch" or "embedding-batch" => "*BatchSize*", _ => "*Dropout*" };
 
         var act = () => new ServiceCollection().AddMetricLearning(configure);
 
