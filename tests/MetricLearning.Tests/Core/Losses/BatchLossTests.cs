@@ -75,18 +75,62 @@ public sealed class BatchLossTests
     }
 
     [Fact]
+    public void Triplet_margin_averages_the_violating_triplets_worked_out_by_hand()
+    {
+        // Points on a line, classes 0, 0, 1: x = 0, 1, 1.5 (Euclidean, not normalised), margin 0.7.
+        // Triplets (a, p, n): (0, 1, 2): d(0,1) - d(0,2) + 0.7 = 1 - 1.5 + 0.7 = 0.2
+        //                     (1, 0, 2): d(1,0) - d(1,2) + 0.7 = 1 - 0.5 + 0.7 = 1.2
+        // Both violate, so the loss is (0.2 + 1.2) / 2 = 0.7. With margin 0.4 only the second does: 0.9 / 1.
+        using var embeddings = tensor(new[] { 0f, 1f, 1.5f }, new long[] { 3, 1 });
+        using var labels = tensor(new long[] { 0, 0, 1 });
+
+        new TripletMarginLoss(0.7, new LpDistance(2)).Compute(embeddings, labels).item<float>().Should().BeApproximately(0.7f, 1e-5f);
+        new TripletMarginLoss(0.4, new LpDistance(2)).Compute(embeddings, labels).item<float>().Should().BeApproximately(0.9f, 1e-5f);
+    }
+
+    [Fact]
+    public void Triplet_margin_with_a_similarity_reads_larger_as_closer()
+    {
+        // Negated distances as a similarity give the same triplet violations as the distances.
+        var negated = new NegatedLp();
+        using var embeddings = tensor(new[] { 0f, 1f, 1.5f }, new long[] { 3, 1 });
+        using var labels = tensor(new long[] { 0, 0, 1 });
+
+        new TripletMarginLoss(0.7, negated).Compute(embeddings, labels).item<float>().Should().BeApproximately(0.7f, 1e-5f);
+    }
+
+    [Fact]
+    public void Triplet_margin_is_zero_when_every_negative_is_far_enough()
+    {
+        using var embeddings = tensor(new[] { 0f, 0.1f, 5f, 5.1f }, new long[] { 4, 1 });
+        using var labels = tensor(new long[] { 0, 0, 1, 1 });
+
+        new TripletMarginLoss(1, new LpDistance(2)).Compute(embeddings, labels).item<float>().Should().Be(0f);
+    }
+
+    private sealed class NegatedLp : IDistance
+    {
+        private readonly LpDistance _inner = new(2);
+
+        public bool IsSimilarity => true;
+
+        public Tensor Compute(Tensor first, Tensor second) => _inner.Compute(first, second).neg();
+
+        public Tensor ComputeMatrix(Tensor queries, Tensor references) => _inner.ComputeMatrix(queries, references).neg();
+    }
+
+    [Fact]
     public void Gradients_are_finite_when_embeddings_coincide()
     {
         using var embeddings = Tensors.Rows(new[] { 1f, 0f }, new[] { 1f, 0f }, new[] { 1f, 0f }).requires_grad_();
         using var labels = tensor(new long[] { 0, 0, 1 });
 
-        new ContrastiveBatchLoss().Compute(embeddings, labels).backward();
-        var contrastive = Tensors.Values(embeddings.grad!);
-        embeddings.grad!.zero_();
-        new MultiSimilarityLoss().Compute(embeddings, labels).backward();
-
-        contrastive.Should().OnlyContain(g => float.IsFinite(g));
-        Tensors.Values(embeddings.grad!).Should().OnlyContain(g => float.IsFinite(g));
+        foreach (IBatchLoss loss in new IBatchLoss[] { new ContrastiveBatchLoss(), new MultiSimilarityLoss(), new TripletMarginLoss() })
+        {
+            embeddings.grad?.zero_();
+            loss.Compute(embeddings, labels).backward();
+            Tensors.Values(embeddings.grad!).Should().OnlyContain(g => float.IsFinite(g), loss.GetType().Name);
+        }
     }
 
     [Fact]
