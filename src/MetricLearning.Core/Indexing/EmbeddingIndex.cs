@@ -1,0 +1,202 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Indexing;
+
+/// <summary>
+/// An exact nearest-neighbour index of labelled embeddings: add embeddings, query the top k by an
+/// <see cref="IDistance"/> (smallest distances, or largest similarities), save and load.
+/// </summary>
+/// <remarks>
+/// Queries are answered in chunks whose distance block stays under a memory budget, so the index can be far larger
+/// than a query batch times the index. The index owns its tensor; dispose it. Not thread-safe.
+/// File format (little-endian): the ASCII magic <c>MLINDEX1</c>, the distance's type name, the embedding width,
+/// the count, the labels (int32), the embeddings (float32, row-major). Files are written atomically.
+/// </remarks>
+public sealed class EmbeddingIndex : IDisposable
+{
+    private const string Magic = "MLINDEX1";
+    private readonly List<int> _labels = new();
+    private Tensor? _embeddings;
+
+    /// <summary>Creates an empty index.</summary>
+    /// <param name="distance">How queries are compared with the indexed embeddings.</param>
+    public EmbeddingIndex(IDistance distance)
+    {
+        ArgumentNullException.ThrowIfNull(distance);
+        Distance = distance;
+    }
+
+    /// <summary>How queries are compared with the indexed embeddings.</summary>
+    public IDistance Distance { get; }
+
+    /// <summary>Number of indexed embeddings.</summary>
+    public int Count => _labels.Count;
+
+    /// <summary>Width of the indexed embeddings (0 while the index is empty).</summary>
+    public long Dimension => _embeddings?.shape[1] ?? 0;
+
+    /// <summary>The label of each indexed embedding, in index order.</summary>
+    public IReadOnlyList<int> Labels => _labels;
+
+    /// <summary>Adds embeddings (copied) with their labels.</summary>
+    /// <param name="embeddings">Shape <c>[N, D]</c>, floating point; D must match what the index holds.</param>
+    /// <param name="labels">One label per row.</param>
+    /// <exception cref="ArgumentException">The shape, width, device or label count is wrong.</exception>
+    public void Add(Tensor embeddings, IReadOnlyList<int> labels)
+    {
+        TensorChecks.Rank(embeddings, 2, nameof(embeddings));
+        TensorChecks.FloatingPoint(embeddings, nameof(embeddings));
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Count != embeddings.shape[0])
+            throw new ArgumentException($"There are {labels.Count} labels for {embeddings.shape[0]} embeddings.", nameof(labels));
+        if (_embeddings is not null)
+        {
+            TensorChecks.SameDevice(_embeddings, "index", embeddings, nameof(embeddings));
+            if (embeddings.shape[1] != _embeddings.shape[1])
+                throw new ArgumentException($"The index holds {_embeddings.shape[1]}-d embeddings; these are {TensorChecks.Shape(embeddings)}.", nameof(embeddings));
+        }
+
+        using var rows = embeddings.detach().to_type(ScalarType.Float32);
+        var combined = _embeddings is null ? rows.clone() : cat(new[] { _embeddings, rows }, 0);
+        _embeddings?.Dispose();
+        _embeddings = combined.DetachFromDisposeScope();
+        _labels.AddRange(labels);
+    }
+
+    /// <summary>The k nearest indexed embeddings of each query, nearest first.</summary>
+    /// <param name="queries">Shape <c>[Q, D]</c> on the index's device.</param>
+    /// <param name="k">How many neighbours; between 1 and <see cref="Count"/>.</param>
+    /// <param name="chunkBytes">Largest distance block to hold at once.</param>
+    /// <exception cref="InvalidOperationException">The index is empty.</exception>
+    /// <exception cref="ArgumentException">The queries do not fit the index, or k is out of range.</exception>
+    public IndexMatches Search(Tensor queries, int k, long chunkBytes = 64L * 1024 * 1024)
+    {
+        if (_embeddings is null)
+            throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
+        TensorChecks.EmbeddingBatches(queries, nameof(queries), _embeddings, "index", rowWise: false);
+        if (k < 1 || k > Count)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the {Count} indexed embeddings.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
+
+        var indices = new List<long[]>();
+        var scores = new List<float[]>();
+        var labels = new List<int[]>();
+        long queryCount = queries.shape[0];
+        int chunk = (int)Math.Clamp(chunkBytes / (4L * Count), 1, Math.Max(1, queryCount));
+        using var noGrad = no_grad();
+        for (long start = 0; start < queryCount; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            long length = Math.Min(chunk, queryCount - start);
+            var block = Distance.ComputeMatrix(queries.narrow(0, start, length), _embeddings);
+            var (values, positions) = block.topk(k, dim: 1, largest: Distance.IsSimilarity);
+            var hostValues = values.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
+            var hostPositions = positions.cpu().data<long>().ToArray();
+            for (int q = 0; q < length; q++)
+            {
+                var row = hostPositions.AsSpan(q * k, k).ToArray();
+                indices.Add(row);
+                scores.Add(hostValues.AsSpan(q * k, k).ToArray());
+                labels.Add(row.Select(position => _labels[(int)position]).ToArray());
+            }
+        }
+
+        return new IndexMatches(indices, scores, labels);
+    }
+
+    /// <summary>Writes the index to a file, atomically (a temporary file beside it, then a rename).</summary>
+    /// <param name="path">The file; its folder is created if missing.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+            {
+                writer.Write(Encoding.ASCII.GetBytes(Magic));
+                writer.Write(Distance.GetType().FullName ?? Distance.GetType().Name);
+                writer.Write(Dimension);
+                writer.Write(Count);
+                foreach (int label in _labels)
+                    writer.Write(label);
+                if (_embeddings is not null)
+                {
+                    using var host = _embeddings.cpu().contiguous();
+                    writer.Write(host.bytes);
+                }
+
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Reads an index written by <see cref="Save"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="distance">The distance to search with; must be of the type the index was saved with.</param>
+    /// <param name="device">Where to put the embeddings; the CPU if null.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an index, is truncated, or was saved with another distance.</exception>
+    public static EmbeddingIndex Load(string path, IDistance distance, Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(distance);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No index file at '{path}'.", path);
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
+                throw new InvalidDataException($"'{path}' is not a MetricLearning embedding index (bad magic).");
+            string savedDistance = reader.ReadString();
+            string wanted = distance.GetType().FullName ?? distance.GetType().Name;
+            if (savedDistance != wanted)
+                throw new InvalidDataException($"'{path}' was saved for {savedDistance}; it cannot be searched with {wanted}.");
+            long dimension = reader.ReadInt64();
+            int count = reader.ReadInt32();
+            if (count < 0 || dimension < 0 || (count > 0 && dimension == 0))
+                throw new InvalidDataException($"'{path}' declares {count} embeddings of width {dimension}.");
+            long expected = reader.BaseStream.Position + 4L * count + 4L * count * dimension;
+            if (reader.BaseStream.Length != expected)
+                throw new InvalidDataException($"'{path}' should be {expected} bytes for {count} embeddings of width {dimension}, but is {reader.BaseStream.Length}.");
+
+            var index = new EmbeddingIndex(distance);
+            var labels = new int[count];
+            for (int i = 0; i < count; i++)
+                labels[i] = reader.ReadInt32();
+            if (count > 0)
+            {
+                var values = new float[count * dimension];
+                reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+                using var host = tensor(values, new[] { (long)count, dimension });
+                using var placed = device is null ? host.alias() : host.to(device);
+                index.Add(placed, labels);
+            }
+
+            return index;
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new InvalidDataException($"'{path}' is truncated.", ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _embeddings?.Dispose();
+}
