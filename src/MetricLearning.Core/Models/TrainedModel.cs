@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Security.Cryptography;
+using System.Text.Json;
+using MetricLearning.Distances;
+using MetricLearning.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Models;
+
+/// <summary>
+/// A trained model ready for use: an <see cref="MlpEmbeddingNetwork"/>, its distance and a verification threshold,
+/// saved as a folder holding <c>weights.bin</c> and a small <c>model.json</c> description.
+/// </summary>
+/// <remarks>
+/// Saving writes the weights, then the description (each atomically: a temporary file, then a rename); the
+/// description records the weights' SHA-256, so a folder whose two files do not belong together is refused on
+/// load. Built-in distances are saved with their settings; a custom distance cannot be saved (it would not load).
+/// The model owns its network; dispose it. Not thread-safe.
+/// </remarks>
+public sealed class TrainedModel : IDisposable
+{
+    /// <summary>The description format this version writes and reads.</summary>
+    public const string Format = "metriclearning-model/1";
+    private const string WeightsFile = "weights.bin";
+    private const string DescriptionFile = "model.json";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    /// <summary>Wraps a trained network; takes ownership of it.</summary>
+    /// <param name="network">The embedding network.</param>
+    /// <param name="distance">How embeddings are compared.</param>
+    /// <param name="threshold">Pairs closer than this (more similar, for a similarity) are "same class".</param>
+    public TrainedModel(MlpEmbeddingNetwork network, IDistance distance, double threshold)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(distance);
+        if (!double.IsFinite(threshold))
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
+        Network = network;
+        Distance = distance;
+        Threshold = threshold;
+    }
+
+    /// <summary>The embedding network.</summary>
+    public MlpEmbeddingNetwork Network { get; }
+
+    /// <summary>How embeddings are compared.</summary>
+    public IDistance Distance { get; }
+
+    /// <summary>The verification threshold.</summary>
+    public double Threshold { get; }
+
+    /// <summary>Embeds inputs with dropout off.</summary>
+    /// <param name="inputs">Float32 inputs <c>[N, ...]</c> on the network's device (MNIST: pixels scaled to [0, 1]).</param>
+    public Tensor Embed(Tensor inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        using var noGrad = no_grad();
+        Network.eval();
+        return Network.call(inputs);
+    }
+
+    /// <summary>Whether each pair (row i of each batch) is predicted to be of the same class.</summary>
+    /// <param name="first">Float32 inputs <c>[N, ...]</c>.</param>
+    /// <param name="second">Float32 inputs of the same shape.</param>
+    public bool[] Verify(Tensor first, Tensor second)
+    {
+        using var scope = NewDisposeScope();
+        var scores = Distance.Compute(Embed(first), Embed(second));
+        var same = Distance.IsSimilarity ? scores.gt(Threshold) : scores.lt(Threshold);
+        return same.cpu().data<bool>().ToArray();
+    }
+
+    /// <summary>Saves the model into <paramref name="folder"/> (created if missing).</summary>
+    /// <exception cref="NotSupportedException">The distance is not one of the library's.</exception>
+    public void Save(string folder)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var (name, parameters) = DescribeDistance(Distance);
+        Directory.CreateDirectory(folder);
+        string weights = Path.Combine(folder, WeightsFile);
+        string temporaryWeights = weights + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            Network.save(temporaryWeights);
+            File.Move(temporaryWeights, weights, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporaryWeights))
+                File.Delete(temporaryWeights);
+        }
+
+        var description = new ModelDescription(Format, LibraryVersion, Network.Options, name, parameters, Threshold, Sha256(weights));
+        string path = Path.Combine(folder, DescriptionFile);
+        string temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json));
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="device">Where to put the weights; the CPU if null.</param>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">The description is of another format, names an unknown distance, does not match the weights, or the weights do not fit the network.</exception>
+    public static TrainedModel Load(string folder, Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        string path = Path.Combine(folder, DescriptionFile);
+        string weights = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No model description at '{path}'.", path);
+        if (!File.Exists(weights))
+            throw new FileNotFoundException($"No model weights at '{weights}'.", weights);
+
+        ModelDescription description;
+        try
+        {
+            description = JsonSerializer.Deserialize<ModelDescription>(File.ReadAllBytes(path), Json)
+                ?? throw new InvalidDataException($"'{path}' is empty.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not a model description: {ex.Message}", ex);
+        }
+
+        if (description.Format != Format)
+            throw new InvalidDataException($"'{path}' has format '{description.Format}'; this version reads '{Format}'.");
+        if (description.Network is null)
+            throw new InvalidDataException($"'{path}' has no network configuration.");
+        if (!string.Equals(Sha256(weights), description.WeightsSha256, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"'{weights}' is not the weights file '{path}' was saved with (SHA-256 differs).");
+
+        var distance = CreateDistance(description.Distance, description.DistanceParameters ?? new Dictionary<string, double>(), path);
+        MlpEmbeddingNetwork network;
+        try
+        {
+            network = new MlpEmbeddingNetwork(description.Network);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
+        }
+
+        var model = new SiameseNetwork(network, distance);
+        try
+        {
+            model.LoadWeights(weights);
+        }
+        catch (InvalidDataException)
+        {
+            network.Dispose();
+            throw;
+        }
+
+        if (device is not null)
+            network.to(device);
+        network.eval();
+        return new TrainedModel(network, distance, description.Threshold);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => Network.Dispose();
+
+    private static string LibraryVersion => typeof(TrainedModel).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static (string Name, Dictionary<string, double> Parameters) DescribeDistance(IDistance distance) => distance switch
+    {
+        EuclideanDistance d => (nameof(EuclideanDistance), new() { ["floor"] = d.Floor }),
+        SquaredEuclideanDistance d => (nameof(SquaredEuclideanDistance), new() { ["normalize"] = d.Normalize ? 1 : 0 }),
+        LpDistance d => (nameof(LpDistance), new() { ["p"] = d.P, ["normalize"] = d.Normalize ? 1 : 0 }),
+        CosineDistance => (nameof(CosineDistance), new()),
+        CosineSimilarity => (nameof(CosineSimilarity), new()),
+        DotProductSimilarity d => (nameof(DotProductSimilarity), new() { ["normalize"] = d.Normalize ? 1 : 0 }),
+        _ => throw new NotSupportedException(
+            $"A model with a {distance.GetType().Name} cannot be saved: only the library's distances can be restored on load."),
+    };
+
+    private static IDistance CreateDistance(string name, IReadOnlyDictionary<string, double> parameters, string path)
+    {
+        double Get(string key) => parameters.TryGetValue(key, out double value)
+            ? value
+            : throw new InvalidDataException($"'{path}': distance {name} lacks its '{key}' setting.");
+        return name switch
+        {
+            nameof(EuclideanDistance) => new EuclideanDistance(Get("floor")),
+            nameof(SquaredEuclideanDistance) => new SquaredEuclideanDistance(Get("normalize") != 0),
+            nameof(LpDistance) => new LpDistance(Get("p"), Get("normalize") != 0),
+            nameof(CosineDistance) => new CosineDistance(),
+            nameof(CosineSimilarity) => new CosineSimilarity(),
+            nameof(DotProductSimilarity) => new DotProductSimilarity(Get("normalize") != 0),
+            _ => throw new InvalidDataException($"'{path}' names the distance '{name}', which this version does not know."),
+        };
+    }
+}
