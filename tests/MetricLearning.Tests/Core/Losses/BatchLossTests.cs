@@ -74,6 +74,39 @@ public sealed class BatchLossTests
         loss.item<float>().Should().BeApproximately((float)(pull + push), 1e-5f);
     }
 
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.1)]
+    public void Supervised_contrastive_matches_the_formula_by_hand(double temperature)
+    {
+        // Anchors 0..3; each has one positive (its class has two samples); the softmax runs over the other three.
+        double total = 0;
+        for (int i = 0; i < Points.Length; i++)
+        {
+            double denominator = Enumerable.Range(0, Points.Length).Where(a => a != i).Sum(a => Math.Exp(Cosine(Points[i], Points[a]) / temperature));
+            int p = Enumerable.Range(0, Points.Length).Single(k => k != i && Classes[k] == Classes[i]);
+            total += -Math.Log(Math.Exp(Cosine(Points[i], Points[p]) / temperature) / denominator);
+        }
+
+        using var embeddings = Embeddings();
+        using var labels = tensor(Classes);
+
+        new SupConLoss(temperature).Compute(embeddings, labels).item<float>().Should().BeApproximately((float)(total / Points.Length), 1e-4f);
+    }
+
+    [Fact]
+    public void Supervised_contrastive_skips_anchors_without_a_positive()
+    {
+        // Class 2 has one sample: anchors 0 and 1 (class 0) count, anchor 2 does not.
+        var points = new[] { new[] { 1.0, 0 }, new[] { 0.6, 0.8 }, new[] { 0, 1.0 } };
+        double Loss(int i, int p) => -Math.Log(Math.Exp(Cosine(points[i], points[p]) / 0.5) /
+            Enumerable.Range(0, 3).Where(a => a != i).Sum(a => Math.Exp(Cosine(points[i], points[a]) / 0.5)));
+        using var embeddings = Tensors.Rows(points.Select(p => p.Select(v => (float)v).ToArray()).ToArray());
+        using var labels = tensor(new long[] { 0, 0, 2 });
+
+        new SupConLoss(0.5).Compute(embeddings, labels).item<float>().Should().BeApproximately((float)((Loss(0, 1) + Loss(1, 0)) / 2), 1e-4f);
+    }
+
     [Fact]
     public void Triplet_margin_averages_the_violating_triplets_worked_out_by_hand()
     {
@@ -125,7 +158,7 @@ public sealed class BatchLossTests
         using var embeddings = Tensors.Rows(new[] { 1f, 0f }, new[] { 1f, 0f }, new[] { 1f, 0f }).requires_grad_();
         using var labels = tensor(new long[] { 0, 0, 1 });
 
-        foreach (IBatchLoss loss in new IBatchLoss[] { new ContrastiveBatchLoss(), new MultiSimilarityLoss(), new TripletMarginLoss() })
+        foreach (IBatchLoss loss in new IBatchLoss[] { new ContrastiveBatchLoss(), new MultiSimilarityLoss(), new TripletMarginLoss(), new SupConLoss() })
         {
             embeddings.grad?.zero_();
             loss.Compute(embeddings, labels).backward();
