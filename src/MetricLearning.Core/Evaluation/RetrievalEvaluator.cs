@@ -53,7 +53,6 @@ public static class RetrievalEvaluator
             throw new ArgumentException($"There are {referenceLabels.Count} reference labels for {references.shape[0]} references.", nameof(referenceLabels));
         if (queriesAreReferences && queries.shape[0] != references.shape[0])
             throw new ArgumentException("Queries that are the references must have as many rows as the references.", nameof(queriesAreReferences));
-        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
 
         // R per query: references sharing its label, less itself when the sets are one.
         var perLabel = referenceLabels.GroupBy(label => label).ToDictionary(group => group.Key, group => group.Count());
@@ -65,28 +64,21 @@ public static class RetrievalEvaluator
             throw new ArgumentException("No query has a reference of its own label, so retrieval cannot be measured.", nameof(referenceLabels));
 
         var device = queries.device;
-        long m = references.shape[0];
-        int chunk = (int)Math.Clamp(chunkBytes / (4 * m), 1, queries.shape[0]);
         using var totals = zeros(3, dtype: ScalarType.Float64, device: device);
         using var referenceLabelTensor = tensor(referenceLabels.Select(label => (long)label).ToArray(), device: device);
         using var queryLabelTensor = tensor(queryLabels.Select(label => (long)label).ToArray(), device: device);
         using var rTensor = tensor(r, device: device);
         using var positions = arange(1, maxR + 1, dtype: ScalarType.Float64, device: device);
-        using var noGrad = no_grad();
-        for (long start = 0; start < queries.shape[0]; start += chunk)
-        {
-            using var scope = NewDisposeScope();
-            long length = Math.Min(chunk, queries.shape[0] - start);
-            var block = distance.ComputeMatrix(queries.narrow(0, start, length), references);
-            if (queriesAreReferences)
-            {
-                // A query is not its own neighbour: push it to the far end.
-                var rows = arange(length, device: device);
-                var self = rows + start;
-                block.index_put_(distance.IsSimilarity ? double.NegativeInfinity : double.PositiveInfinity, rows, self);
-            }
 
-            var nearest = block.topk(maxR, dim: 1, largest: distance.IsSimilarity).indexes;
+        void ExcludeSelf(long start, long length, Tensor block)
+        {
+            // A query is not its own neighbour: push it to the far end.
+            var rows = arange(length, device: device);
+            block.index_put_(distance.IsSimilarity ? double.NegativeInfinity : double.PositiveInfinity, rows, rows + start);
+        }
+
+        void Accumulate(long start, long length, Tensor values, Tensor nearest)
+        {
             var relevant = referenceLabelTensor.index_select(0, nearest.flatten()).view(length, maxR)
                 .eq(queryLabelTensor.narrow(0, start, length).unsqueeze(1)).to_type(ScalarType.Float64);
             var queryR = rTensor.narrow(0, start, length).to_type(ScalarType.Float64);
@@ -101,6 +93,8 @@ public static class RetrievalEvaluator
             var mapAtR = (precisionAtI * relevantWithinR).sum(1) / safeR * valid;
             totals.add_(stack(new[] { precisionAt1.sum(), rPrecision.sum(), mapAtR.sum() }));
         }
+
+        NearestNeighbours.Search(distance, queries, references, maxR, chunkBytes, Accumulate, queriesAreReferences ? ExcludeSelf : null);
 
         int evaluated = r.Count(value => value > 0);
         var sums = totals.cpu().data<double>().ToArray();

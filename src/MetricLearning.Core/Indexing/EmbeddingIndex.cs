@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using MetricLearning.Evaluation;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Indexing;
@@ -81,20 +82,11 @@ public sealed class EmbeddingIndex : IDisposable
         TensorChecks.EmbeddingBatches(queries, nameof(queries), _embeddings, "index", rowWise: false);
         if (k < 1 || k > Count)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the {Count} indexed embeddings.");
-        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
-
         var indices = new List<long[]>();
         var scores = new List<float[]>();
         var labels = new List<int[]>();
-        long queryCount = queries.shape[0];
-        int chunk = (int)Math.Clamp(chunkBytes / (4L * Count), 1, Math.Max(1, queryCount));
-        using var noGrad = no_grad();
-        for (long start = 0; start < queryCount; start += chunk)
+        NearestNeighbours.Search(Distance, queries, _embeddings, k, chunkBytes, (_, length, values, positions) =>
         {
-            using var scope = NewDisposeScope();
-            long length = Math.Min(chunk, queryCount - start);
-            var block = Distance.ComputeMatrix(queries.narrow(0, start, length), _embeddings);
-            var (values, positions) = block.topk(k, dim: 1, largest: Distance.IsSimilarity);
             var hostValues = values.to_type(ScalarType.Float32).cpu().data<float>().ToArray();
             var hostPositions = positions.cpu().data<long>().ToArray();
             for (int q = 0; q < length; q++)
@@ -104,7 +96,7 @@ public sealed class EmbeddingIndex : IDisposable
                 scores.Add(hostValues.AsSpan(q * k, k).ToArray());
                 labels.Add(row.Select(position => _labels[(int)position]).ToArray());
             }
-        }
+        });
 
         return new IndexMatches(indices, scores, labels);
     }
@@ -113,38 +105,25 @@ public sealed class EmbeddingIndex : IDisposable
     /// <param name="path">The file; its folder is created if missing.</param>
     public void Save(string path)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temporary = full + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
+        AtomicFile.Write(path, temporary =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+            using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
+            using var writer = new BinaryWriter(stream, Encoding.UTF8);
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(Distance.GetType().FullName ?? Distance.GetType().Name);
+            writer.Write(Dimension);
+            writer.Write(Count);
+            foreach (int label in _labels)
+                writer.Write(label);
+            if (_embeddings is not null)
             {
-                writer.Write(Encoding.ASCII.GetBytes(Magic));
-                writer.Write(Distance.GetType().FullName ?? Distance.GetType().Name);
-                writer.Write(Dimension);
-                writer.Write(Count);
-                foreach (int label in _labels)
-                    writer.Write(label);
-                if (_embeddings is not null)
-                {
-                    using var host = _embeddings.cpu().contiguous();
-                    writer.Write(host.bytes);
-                }
-
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
+                using var host = _embeddings.cpu().contiguous();
+                writer.Write(host.bytes);
             }
 
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        });
     }
 
     /// <summary>Reads an index written by <see cref="Save"/>.</summary>

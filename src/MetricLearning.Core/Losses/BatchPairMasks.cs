@@ -3,7 +3,10 @@ using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
 
-/// <summary>Which ordered pairs (i, j) of a batch are same-class (i ≠ j) and which are different-class.</summary>
+/// <summary>
+/// Which ordered pairs (i, j) of a batch are same-class (i ≠ j) and which are different-class. Validates the batch
+/// first; the masks belong to the caller's dispose scope.
+/// </summary>
 internal static class BatchPairMasks
 {
     internal static (Tensor Positive, Tensor Negative) Create(Tensor embeddings, Tensor labels)

@@ -44,10 +44,8 @@ public sealed class ContrastiveBatchLoss : IBatchLoss
     /// <inheritdoc />
     public Tensor Compute(Tensor embeddings, Tensor labels)
     {
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         using var scope = NewDisposeScope();
-        using var _ = positive;
-        using var __ = negative;
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         // Each unordered pair once: the upper triangle.
         var upper = ones(labels.shape[0], labels.shape[0], dtype: ScalarType.Bool, device: labels.device).triu(1);
         var distances = Distance.ComputeMatrix(embeddings, embeddings);

@@ -54,10 +54,8 @@ public sealed class MultiSimilarityLoss : IBatchLoss
     /// <inheritdoc />
     public Tensor Compute(Tensor embeddings, Tensor labels)
     {
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         using var scope = NewDisposeScope();
-        using var _ = positive;
-        using var __ = negative;
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         var similarity = Similarity.ComputeMatrix(embeddings, embeddings);
         var shifted = similarity - Lambda;
         var pull = Term(shifted * -Alpha, positive) / Alpha;

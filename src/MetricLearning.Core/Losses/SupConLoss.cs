@@ -37,10 +37,8 @@ public sealed class SupConLoss : IBatchLoss
     /// <inheritdoc />
     public Tensor Compute(Tensor embeddings, Tensor labels)
     {
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         using var scope = NewDisposeScope();
-        using var _ = positive;
-        using var __ = negative;
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         var logits = Similarity.ComputeMatrix(embeddings, embeddings) / Temperature;
         var self = eye(labels.shape[0], dtype: ScalarType.Bool, device: labels.device);
         var denominator = logits.masked_fill(self, double.NegativeInfinity).logsumexp(1, keepdim: true);

@@ -38,10 +38,8 @@ public sealed class TripletMarginLoss : IBatchLoss
     /// <inheritdoc />
     public Tensor Compute(Tensor embeddings, Tensor labels)
     {
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         using var scope = NewDisposeScope();
-        using var _ = positive;
-        using var __ = negative;
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         var matrix = Distance.ComputeMatrix(embeddings, embeddings);
         var anchorPositive = matrix.unsqueeze(2);
         var anchorNegative = matrix.unsqueeze(1);

@@ -88,22 +88,7 @@ public sealed class SiameseNetwork
     /// <param name="path">Destination file; its folder is created if missing.</param>
     public void SaveWeights(string path)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full = System.IO.Path.GetFullPath(path);
-        string? folder = System.IO.Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(folder))
-            System.IO.Directory.CreateDirectory(folder);
-        string temporary = full + ".tmp-" + Environment.ProcessId;
-        try
-        {
-            Embedding.Module.save(temporary);
-            System.IO.File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (System.IO.File.Exists(temporary))
-                System.IO.File.Delete(temporary);
-        }
+        AtomicFile.Write(path, temporary => Embedding.Module.save(temporary));
     }
 
     /// <summary>Loads weights saved by <see cref="SaveWeights"/> into the embedding network.</summary>

@@ -79,33 +79,10 @@ public sealed class TrainedModel : IDisposable
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var (name, parameters) = DescribeDistance(Distance);
-        Directory.CreateDirectory(folder);
         string weights = Path.Combine(folder, WeightsFile);
-        string temporaryWeights = weights + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            Network.save(temporaryWeights);
-            File.Move(temporaryWeights, weights, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporaryWeights))
-                File.Delete(temporaryWeights);
-        }
-
+        AtomicFile.Write(weights, temporary => Network.save(temporary));
         var description = new ModelDescription(Format, LibraryVersion, Network.Options, name, parameters, Threshold, Sha256(weights));
-        string path = Path.Combine(folder, DescriptionFile);
-        string temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
-        {
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json));
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        AtomicFile.Write(Path.Combine(folder, DescriptionFile), temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
     }
 
     /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
