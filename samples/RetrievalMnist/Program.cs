@@ -3,10 +3,13 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using MetricLearning;
 using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
+using MetricLearning.Indexing;
 using MetricLearning.Losses;
+using MetricLearning.Mining;
 using MetricLearning.Mnist;
 using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Models;
@@ -15,9 +18,15 @@ using MetricLearning.Sampling;
 using MetricLearning.Training;
 using static TorchSharp.torch;
 
-// The documented 784-128-128-128 MLP trained with a batch loss (multi-similarity on cosine similarity) on batches
-// of M images per class, evaluated by retrieval (test queries against the training set) and by verification with a
-// calibrated threshold.
+// The documented 784-128-128-128 MLP trained with a batch loss and a miner (by default multi-similarity loss and
+// mining on cosine similarity) on batches of M images per class, evaluated by retrieval (test queries against the
+// training set) and by verification with a calibrated threshold; optionally saved as a model and an index.
+var lossName = new Option<string>("--loss") { Description = "multi-similarity, triplet, contrastive or supcon.", DefaultValueFactory = _ => "multi-similarity" };
+lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supcon");
+var minerName = new Option<string>("--miner") { Description = "multi-similarity, batch-hard, semi-hard, pair-margin or none.", DefaultValueFactory = _ => "multi-similarity" };
+minerName.AcceptOnlyFromAmong("multi-similarity", "batch-hard", "semi-hard", "pair-margin", "none");
+var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
+var save = new Option<string?>("--save") { Description = "Folder to save the trained model (model/) and the training-set index (index.bin) in." };
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => 40 };
 var samplesPerClass = new Option<int>("--samples-per-class") { Description = "M, images of each class in a batch.", DefaultValueFactory = _ => 32 };
 var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (a multiple of M).", DefaultValueFactory = _ => 320 };
@@ -29,7 +38,7 @@ var data = new Option<string>("--data") { Description = "Cache folder for the MN
 
 var root = new RootCommand("Trains the documented MLP with the multi-similarity loss on M-per-class batches and reports retrieval and verification metrics.")
 {
-    epochs, samplesPerClass, batchSize, learningRate, seed, device, threads, data,
+    epochs, samplesPerClass, batchSize, learningRate, lossName, minerName, minerWarmup, seed, device, threads, data, save,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -44,6 +53,7 @@ root.SetAction(async (result, cancellationToken) =>
             BatchSize = result.GetValue(batchSize),
             LearningRate = result.GetValue(learningRate),
             Seed = result.GetValue(seed),
+            MinerWarmupEpochs = result.GetValue(minerWarmup),
         };
         options.Validate();
         TorchRuntime.SetThreadCount(result.GetValue(threads));
@@ -55,32 +65,58 @@ root.SetAction(async (result, cancellationToken) =>
         using var trainInputs = mnist.Train.ToInputSet(target);
         using var testInputs = mnist.Test.ToInputSet(target);
         using var network = SiameseMnistPreset.CreateNetwork(options.Seed, target);
-        var loss = new MultiSimilarityLoss();
+        // Each loss with the comparison it is defined on; the miner and the evaluation use the same one.
+        (IBatchLoss loss, IDistance comparison) = result.GetValue(lossName) switch
+        {
+            "triplet" => ((IBatchLoss)new TripletMarginLoss(), (IDistance)new LpDistance(2, normalize: true)),
+            "contrastive" => (new ContrastiveBatchLoss(distance: new LpDistance(2, normalize: true)), new LpDistance(2, normalize: true)),
+            "supcon" => (new SupConLoss(), new CosineSimilarity()),
+            _ => (new MultiSimilarityLoss(), new CosineSimilarity()),
+        };
+        IMiner? miner = result.GetValue(minerName) switch
+        {
+            "batch-hard" => new BatchHardMiner(comparison),
+            "semi-hard" => new SemiHardMiner(distance: comparison),
+            "pair-margin" => comparison.IsSimilarity ? new PairMarginMiner(0.8, 0.2, comparison) : new PairMarginMiner(distance: comparison),
+            "none" => null,
+            _ => new MultiSimilarityMiner(distance: comparison),
+        };
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, lr={options.LearningRate}"));
+            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, lr={options.LearningRate}, loss={result.GetValue(lossName)}, miner={result.GetValue(minerName)}, warmup={options.MinerWarmupEpochs}"));
 
-        var reports = new EmbeddingTrainer(loss, options).Fit(network, trainInputs, mnist.Train.Labels,
-            new SynchronousProgress(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  train_s {r.TrainSeconds:F2}"))),
+        var reports = new EmbeddingTrainer(loss, options, miner).Fit(network, trainInputs, mnist.Train.Labels,
+            new SynchronousProgress(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}"))),
             cancellationToken);
 
         // Retrieval: every test image queries the 60,000 training images.
         var clock = Stopwatch.StartNew();
         using var references = Embedder.EmbedAll(network, trainInputs);
         using var queries = Embedder.EmbedAll(network, testInputs);
-        var retrieval = RetrievalEvaluator.Evaluate(queries, mnist.Test.Labels, references, mnist.Train.Labels, loss.Similarity);
+        var retrieval = RetrievalEvaluator.Evaluate(queries, mnist.Test.Labels, references, mnist.Train.Labels, comparison);
         Console.WriteLine(string.Create(culture,
             $"* Retrieval, {retrieval.QueryCount} test queries against {mnist.Train.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%"));
 
         // Verification on the reference test pairs, with a threshold calibrated on held-out training pairs.
-        var model = new SiameseNetwork(network, loss.Similarity);
+        var model = new SiameseNetwork(network, comparison);
         var testPairs = SiameseMnistPreset.CreatePairs(mnist.Test, testInputs, options.Seed);
         var heldOut = new PairDataset(trainInputs, new RandomPairSampler(testPairs.Pairs.Count, options.Seed + 1).Sample(mnist.Train.Labels));
         float[] Scores(PairDataset pairs) { using var s = PairEvaluator.Distances(model, pairs); return s.cpu().data<float>().ToArray(); }
-        var calibration = VerificationEvaluator.Evaluate(Scores(heldOut), heldOut.Pairs.IsSame, isSimilarity: true);
-        var test = VerificationEvaluator.Evaluate(Scores(testPairs), testPairs.Pairs.IsSame, isSimilarity: true);
+        var calibration = VerificationEvaluator.Evaluate(Scores(heldOut), heldOut.Pairs.IsSame, comparison.IsSimilarity);
+        var test = VerificationEvaluator.Evaluate(Scores(testPairs), testPairs.Pairs.IsSame, comparison.IsSimilarity);
         double accuracy = PairEvaluator.Accuracy(model, testPairs, calibration.BestAccuracyThreshold);
         Console.WriteLine(string.Create(culture,
-            $"* Verification on {testPairs.Pairs.Count} test pairs: cosine threshold {calibration.BestAccuracyThreshold:F4} (calibrated on {heldOut.Pairs.Count} held-out training pairs), accuracy {100 * accuracy:F2}%, ROC AUC {test.RocAuc:F4}, equal error rate {100 * test.EqualErrorRate:F2}%"));
+            $"* Verification on {testPairs.Pairs.Count} test pairs: threshold {calibration.BestAccuracyThreshold:F4} (calibrated on {heldOut.Pairs.Count} held-out training pairs), accuracy {100 * accuracy:F2}%, ROC AUC {test.RocAuc:F4}, equal error rate {100 * test.EqualErrorRate:F2}%"));
+        if (result.GetValue(save) is { } saveFolder)
+        {
+            // The model (network, comparison, calibrated threshold) and the training set as a searchable index.
+            string modelFolder = System.IO.Path.Combine(saveFolder, "model"), indexPath = System.IO.Path.Combine(saveFolder, "index.bin");
+            new TrainedModel(network, comparison, calibration.BestAccuracyThreshold).Save(modelFolder);
+            using var index = new EmbeddingIndex(comparison);
+            index.Add(references, mnist.Train.Labels);
+            index.Save(indexPath);
+            Console.WriteLine($"* Saved the model to {modelFolder} and the index of {index.Count} training embeddings to {indexPath}");
+        }
+
         Console.WriteLine(string.Create(culture,
             $"RESULT epochs={options.Epochs} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2} sec_per_epoch={reports.Average(r => r.TrainSeconds):F2}"));
         return 0;

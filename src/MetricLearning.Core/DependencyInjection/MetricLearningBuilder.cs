@@ -32,6 +32,58 @@ public sealed class MetricLearningBuilder
     public MetricLearningBuilder UseBatchLoss<T>() where T : class, IBatchLoss
         => Replace<IBatchLoss, T>(ServiceLifetime.Singleton);
 
+    /// <summary>
+    /// Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets this miner picks (by default
+    /// there is no miner and every valid pair or triplet is used).
+    /// </summary>
+    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
+    public MetricLearningBuilder UseMiner<T>() where T : class, IMiner
+        => Replace<IMiner, T>(ServiceLifetime.Singleton);
+
+    /// <summary>Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets this miner picks.</summary>
+    /// <param name="miner">The miner instance, shared (miners are stateless).</param>
+    public MetricLearningBuilder UseMiner(IMiner miner)
+    {
+        ArgumentNullException.ThrowIfNull(miner);
+        Services.Replace(ServiceDescriptor.Singleton(miner));
+        return this;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="Models.TrainedModel"/> saved by <see cref="Models.TrainedModel.Save"/>, loaded from
+    /// <paramref name="folder"/> the first time it is resolved (a singleton the container disposes), for services
+    /// that embed or verify.
+    /// </summary>
+    /// <param name="folder">The folder holding <c>model.json</c> and <c>weights.bin</c>.</param>
+    /// <param name="device">Where to put the weights; the CPU if null.</param>
+    /// <exception cref="ArgumentException"><paramref name="folder"/> is empty.</exception>
+    /// <remarks>A missing or incompatible model is reported when the model is first resolved, by <see cref="Models.TrainedModel.Load"/>.</remarks>
+    public MetricLearningBuilder UseSavedModel(string folder, TorchSharp.torch.Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        Services.Replace(ServiceDescriptor.Singleton(_ => Models.TrainedModel.Load(folder, device)));
+        return this;
+    }
+
+    /// <summary>
+    /// Registers an <see cref="Indexing.EmbeddingIndex"/> saved by <see cref="Indexing.EmbeddingIndex.Save"/>, loaded
+    /// from <paramref name="path"/> the first time it is resolved (a singleton the container disposes). It searches
+    /// with the registered <see cref="Models.TrainedModel"/>'s distance when there is one (see
+    /// <see cref="UseSavedModel"/>), otherwise with the registered <see cref="IDistance"/>.
+    /// </summary>
+    /// <param name="path">The index file.</param>
+    /// <param name="device">Where to put the embeddings; the CPU if null.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    public MetricLearningBuilder UseSavedIndex(string path, TorchSharp.torch.Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Services.Replace(ServiceDescriptor.Singleton(provider => Indexing.EmbeddingIndex.Load(
+            path,
+            provider.GetService<Models.TrainedModel>()?.Distance ?? provider.GetRequiredService<IDistance>(),
+            device)));
+        return this;
+    }
+
     /// <summary>Replaces the pair sampler.</summary>
     /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
     public MetricLearningBuilder UsePairSampler<T>() where T : class, IPairSampler

@@ -19,8 +19,10 @@ public static class MetricLearningServiceCollectionExtensions
     /// Registers <see cref="IEmbeddingNetwork"/> (<see cref="MlpEmbeddingNetwork"/>, singleton), <see cref="IDistance"/>
     /// (<see cref="EuclideanDistance"/>), <see cref="ILoss"/> (<see cref="ContrastiveLoss"/>), <see cref="IPairSampler"/>
     /// (<see cref="AlternatingPairSampler"/>), <see cref="SiameseNetwork"/>, <see cref="SiameseTrainer"/>,
-    /// <see cref="IBatchLoss"/> (<see cref="MultiSimilarityLoss"/>) and <see cref="EmbeddingTrainer"/>, and the
-    /// validated <see cref="MetricLearningOptions"/>. Services registered before this call are kept (TryAdd).
+    /// <see cref="IBatchLoss"/> (<see cref="MultiSimilarityLoss"/>), <see cref="MPerClassSampler"/> and
+    /// <see cref="EmbeddingTrainer"/> (with the registered <see cref="IMiner"/>, if any: none by default), and the
+    /// validated <see cref="MetricLearningOptions"/>. Services registered before this call are kept (TryAdd). The
+    /// builder adds a miner, a saved model and a saved index.
     /// </summary>
     /// <param name="services">The collection to add to.</param>
     /// <param name="configure">Adjusts the options; null keeps the reference experiment's.</param>
@@ -44,7 +46,15 @@ public static class MetricLearningServiceCollectionExtensions
         services.TryAddSingleton(provider => new SiameseNetwork(provider.GetRequiredService<IEmbeddingNetwork>(), provider.GetRequiredService<IDistance>()));
         services.TryAddTransient(provider => new SiameseTrainer(provider.GetRequiredService<ILoss>(), provider.GetRequiredService<MetricLearningOptions>().Trainer));
         services.TryAddSingleton<IBatchLoss>(_ => new MultiSimilarityLoss());
-        services.TryAddTransient(provider => new EmbeddingTrainer(provider.GetRequiredService<IBatchLoss>(), provider.GetRequiredService<MetricLearningOptions>().EmbeddingTrainer));
+        services.TryAddTransient(provider =>
+        {
+            var trainer = provider.GetRequiredService<MetricLearningOptions>().EmbeddingTrainer;
+            return new MPerClassSampler(trainer.SamplesPerClass, trainer.BatchSize, trainer.Seed);
+        });
+        services.TryAddTransient(provider => new EmbeddingTrainer(
+            provider.GetRequiredService<IBatchLoss>(),
+            provider.GetRequiredService<MetricLearningOptions>().EmbeddingTrainer,
+            provider.GetService<IMiner>()));
         return new MetricLearningBuilder(services);
     }
 }

@@ -4,12 +4,19 @@ using static TorchSharp.torch;
 namespace MetricLearning.Losses;
 
 /// <summary>
-/// Which ordered pairs (i, j) of a batch are same-class (i ≠ j) and which are different-class. Validates the batch
-/// first; the masks belong to the caller's dispose scope.
+/// Which ordered pairs (i, j) of a batch are same-class (i ≠ j) and which are different-class, from the labels or
+/// from what a miner picked. Validates the batch first; the masks belong to the caller's dispose scope.
 /// </summary>
 internal static class BatchPairMasks
 {
-    internal static (Tensor Positive, Tensor Negative) Create(Tensor embeddings, Tensor labels)
+    internal static (Tensor Positive, Tensor Negative) Create(Tensor embeddings, Tensor labels, Mining.MinedIndices? mined = null)
+    {
+        Validate(embeddings, labels, mined);
+        return mined is null ? FromLabels(labels) : mined.PairMasks();
+    }
+
+    /// <summary>Checks a batch and its mined indices, naming what is wrong.</summary>
+    internal static void Validate(Tensor embeddings, Tensor labels, Mining.MinedIndices? mined)
     {
         TensorChecks.Rank(embeddings, 2, nameof(embeddings));
         TensorChecks.Rank(labels, 1, nameof(labels));
@@ -22,7 +29,12 @@ internal static class BatchPairMasks
                 $"There are {labels.shape[0]} labels for {embeddings.shape[0]} embeddings ({TensorChecks.Shape(embeddings)}).", nameof(labels));
         if (embeddings.shape[0] < 2)
             throw new ArgumentException($"A batch loss needs at least two embeddings; got {embeddings.shape[0]}.", nameof(embeddings));
+        mined?.CheckBatch(embeddings.shape[0]);
+    }
 
+    /// <summary>Every same-class pair (i ≠ j) and every different-class pair.</summary>
+    internal static (Tensor Positive, Tensor Negative) FromLabels(Tensor labels)
+    {
         using var rows = labels.unsqueeze(1);
         using var columns = labels.unsqueeze(0);
         using var same = rows.eq(columns);

@@ -1,15 +1,18 @@
 using System;
+using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
 
 /// <summary>
 /// Contrastive loss over every pair of a batch, on a <b>distance</b> d (Euclidean by default):
-/// <c>L = mean_{same-class i&lt;j} max(d_ij − m₊, 0)² + mean_{different-class i&lt;j} max(m₋ − d_ij, 0)²</c>.
+/// <c>L = mean_{same-class i≠j} max(d_ij − m₊, 0)² + mean_{different-class i≠j} max(m₋ − d_ij, 0)²</c>, over every
+/// ordered pair of the batch or over the mined pairs.
 /// </summary>
 /// <remarks>
 /// With m₊ = 0 and m₋ = 1 (the defaults) each half is Hadsell's contrastive loss averaged over the batch's pairs of
-/// that kind; averaging the halves separately keeps their balance whatever the batch's class mix. A half with no
+/// that kind (for a symmetric distance the mean over ordered pairs equals the mean over unordered ones); averaging
+/// the halves separately keeps their balance whatever the batch's class mix. A half with no
 /// pairs contributes 0. Stateless and thread-safe.
 /// </remarks>
 public sealed class ContrastiveBatchLoss : IBatchLoss
@@ -42,16 +45,14 @@ public sealed class ContrastiveBatchLoss : IBatchLoss
     public IDistance Distance { get; }
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels)
+    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
-        // Each unordered pair once: the upper triangle.
-        var upper = ones(labels.shape[0], labels.shape[0], dtype: ScalarType.Bool, device: labels.device).triu(1);
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
         var distances = Distance.ComputeMatrix(embeddings, embeddings);
         var pull = (distances - PositiveMargin).clamp_min(0).square();
         var push = (NegativeMargin - distances).clamp_min(0).square();
-        return (MaskedMean(pull, positive.logical_and(upper)) + MaskedMean(push, negative.logical_and(upper))).MoveToOuterDisposeScope();
+        return (MaskedMean(pull, positive) + MaskedMean(push, negative)).MoveToOuterDisposeScope();
     }
 
     private static Tensor MaskedMean(Tensor values, Tensor mask)

@@ -1,4 +1,5 @@
 using System;
+using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -7,7 +8,9 @@ namespace MetricLearning.Losses;
 /// Multi-similarity loss (Wang et al., CVPR 2019) over all pairs of a batch, on a <b>similarity</b> S
 /// (cosine by default):
 /// <c>L = mean_i [ (1/α)·log(1 + Σ_{k∈P_i} e^{−α(S_ik − λ)}) + (1/β)·log(1 + Σ_{k∈N_i} e^{β(S_ik − λ)}) ]</c>,
-/// where P_i are the other samples of i's class and N_i the samples of other classes.
+/// where P_i are the other samples of i's class and N_i the samples of other classes, or, with mined indices, the
+/// mined same-class and different-class pairs anchored at i (pair it with <see cref="MultiSimilarityMiner"/> as the
+/// paper does).
 /// </summary>
 /// <remarks>
 /// Defaults α = 2, β = 50, λ = 0.5 (pytorch-metric-learning's). Same-class pairs below λ and different-class
@@ -52,10 +55,10 @@ public sealed class MultiSimilarityLoss : IBatchLoss
     public IDistance Similarity { get; }
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels)
+    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
         var similarity = Similarity.ComputeMatrix(embeddings, embeddings);
         var shifted = similarity - Lambda;
         var pull = Term(shifted * -Alpha, positive) / Alpha;

@@ -1,4 +1,5 @@
 using System;
+using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -6,7 +7,8 @@ namespace MetricLearning.Losses;
 /// <summary>
 /// Supervised contrastive loss (Khosla et al., NeurIPS 2020) on a <b>similarity</b> S (cosine by default) with
 /// temperature τ: <c>L = mean_i −(1/|P_i|) Σ_{p∈P_i} log( e^{S_ip/τ} / Σ_{a≠i} e^{S_ia/τ} )</c>, over the anchors i
-/// that have at least one other sample of their class (P_i).
+/// that have at least one other sample of their class (P_i). With mined indices, P_i are the mined same-class pairs
+/// anchored at i and the sum over a runs over the mined pairs (of either kind) anchored at i.
 /// </summary>
 /// <remarks>
 /// When every class in the batch has exactly two samples (two views of one item), this is the NT-Xent loss of
@@ -35,14 +37,16 @@ public sealed class SupConLoss : IBatchLoss
     public IDistance Similarity { get; }
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels)
+    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
-        var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
+        var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
         var logits = Similarity.ComputeMatrix(embeddings, embeddings) / Temperature;
-        var self = eye(labels.shape[0], dtype: ScalarType.Bool, device: labels.device);
-        var denominator = logits.masked_fill(self, double.NegativeInfinity).logsumexp(1, keepdim: true);
-        var logProbability = logits - denominator;
+        // Without a miner the pairs of either kind are every a ≠ i.
+        var outside = positive.logical_or(negative).logical_not();
+        var denominator = logits.masked_fill(outside, double.NegativeInfinity).logsumexp(1, keepdim: true);
+        // An anchor with no pair at all has −∞ there; its weights are 0, so keep its terms finite.
+        var logProbability = (logits - denominator).masked_fill(outside, 0);
         var weights = positive.to_type(logProbability.dtype);
         var positives = weights.sum(1);
         var anchors = positives.gt(0).to_type(logProbability.dtype);

@@ -1,4 +1,5 @@
 using System;
+using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -8,7 +9,8 @@ namespace MetricLearning.Losses;
 /// another class): <c>ℓ(a, p, n) = max(d(a, p) − d(a, n) + m, 0)</c> for a distance, or
 /// <c>max(s(a, n) − s(a, p) + m, 0)</c> for a similarity; the loss is the mean of ℓ over the triplets where it is
 /// above zero (0 when none is), as pytorch-metric-learning's default reducer does, so that easy triplets do not
-/// dilute the gradient.
+/// dilute the gradient. With mined indices the triplets are the mined ones (from pairs: every mined same-class and
+/// different-class pair sharing an anchor), and only their distances are computed.
 /// </summary>
 /// <remarks>
 /// Defaults: margin 0.2 on the Euclidean distance of L2-normalised embeddings. All N³ combinations are formed, so
@@ -36,8 +38,10 @@ public sealed class TripletMarginLoss : IBatchLoss
     public IDistance Distance { get; }
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels)
+    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
+        if (mined is not null)
+            return ComputeMined(embeddings, labels, mined);
         using var scope = NewDisposeScope();
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels);
         var matrix = Distance.ComputeMatrix(embeddings, embeddings);
@@ -48,6 +52,22 @@ public sealed class TripletMarginLoss : IBatchLoss
         var valid = positive.unsqueeze(2).logical_and(negative.unsqueeze(1));
         var losses = violation.clamp_min(0) * valid.to_type(violation.dtype);
         var active = losses.gt(0).to_type(losses.dtype).sum().clamp_min(1);
+        return (losses.sum() / active).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The loss over mined triplets, from their row-wise distances only.</summary>
+    private Tensor ComputeMined(Tensor embeddings, Tensor labels, MinedIndices mined)
+    {
+        BatchPairMasks.Validate(embeddings, labels, mined);
+        using var scope = NewDisposeScope();
+        var (anchors, positives, negatives) = mined.Triplets();
+        var anchorRows = embeddings.index_select(0, anchors);
+        var anchorPositive = Distance.Compute(anchorRows, embeddings.index_select(0, positives));
+        var anchorNegative = Distance.Compute(anchorRows, embeddings.index_select(0, negatives));
+        var violation = (Distance.IsSimilarity ? anchorNegative - anchorPositive : anchorPositive - anchorNegative) + Margin;
+        var losses = violation.clamp_min(0);
+        var active = losses.gt(0).to_type(losses.dtype).sum().clamp_min(1);
+        // With no triplets this is a 0 that is still connected to the embeddings (through the empty selections).
         return (losses.sum() / active).MoveToOuterDisposeScope();
     }
 }

@@ -5,4 +5,9 @@ namespace MetricLearning.Training;
 /// <param name="Epochs">How many epochs the run has.</param>
 /// <param name="Loss">Mean batch loss over the epoch.</param>
 /// <param name="TrainSeconds">Wall-clock seconds of the training pass.</param>
-public sealed record EmbeddingEpochReport(int Epoch, int Epochs, double Loss, double TrainSeconds);
+/// <param name="Spread">
+/// How far the L2-normalised embeddings of one batch lie from their mean direction, on average, after the epoch: about
+/// 1 when they point every way, 0 when they have collapsed to one direction (or to zero).
+/// </param>
+/// <param name="Mined">Whether the miner was used in this epoch (false without a miner and during the warm-up).</param>
+public sealed record EmbeddingEpochReport(int Epoch, int Epochs, double Loss, double TrainSeconds, double Spread, bool Mined);

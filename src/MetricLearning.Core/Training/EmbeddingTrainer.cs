@@ -12,29 +12,37 @@ using static TorchSharp.torch;
 namespace MetricLearning.Training;
 
 /// <summary>
-/// Trains an embedding network with a batch loss (<see cref="IBatchLoss"/>) on batches of M samples per class
-/// (<see cref="MPerClassSampler"/>), with Adam and, by default, a cosine-annealed learning rate.
+/// Trains an embedding network with a batch loss (<see cref="IBatchLoss"/>), optionally on the pairs or triplets a
+/// miner (<see cref="IMiner"/>) picks, on batches of M samples per class (<see cref="MPerClassSampler"/>), with Adam
+/// and, by default, a cosine-annealed learning rate.
 /// </summary>
 /// <remarks>
 /// Each epoch's batches are drawn on the host and moved to the device once, as one index tensor; the step loop then
-/// makes no host/device copies and no synchronisation (the loss total is read once per epoch). Cancellation is
-/// honoured between steps. Not thread-safe; one <see cref="Fit"/> at a time, on one thread.
+/// makes no host/device copies and no synchronisation (the loss total is read once per epoch; miners that return a
+/// data-dependent number of indices synchronise once per step). After each epoch the spread of one batch's
+/// embeddings is measured, and training stops with an <see cref="EmbeddingCollapseException"/> if they have collapsed.
+/// Cancellation is honoured between steps. Not thread-safe; one <see cref="Fit"/> at a time, on one thread.
 /// </remarks>
 public sealed class EmbeddingTrainer
 {
     /// <summary>Creates a trainer.</summary>
     /// <param name="loss">The batch loss to minimise.</param>
     /// <param name="options">Settings; null for the defaults. Copied and validated.</param>
-    public EmbeddingTrainer(IBatchLoss loss, EmbeddingTrainerOptions? options = null)
+    /// <param name="miner">Picks the pairs or triplets of each batch the loss learns from; null for all of them.</param>
+    public EmbeddingTrainer(IBatchLoss loss, EmbeddingTrainerOptions? options = null, IMiner? miner = null)
     {
         ArgumentNullException.ThrowIfNull(loss);
         Loss = loss;
+        Miner = miner;
         Options = (options ?? new EmbeddingTrainerOptions()).Clone();
         Options.Validate();
     }
 
     /// <summary>The loss being minimised.</summary>
     public IBatchLoss Loss { get; }
+
+    /// <summary>The miner, or null when the loss uses every valid pair or triplet.</summary>
+    public IMiner? Miner { get; }
 
     /// <summary>The settings (a validated copy).</summary>
     public EmbeddingTrainerOptions Options { get; }
@@ -46,6 +54,7 @@ public sealed class EmbeddingTrainer
     /// <param name="progress">Receives one report per epoch, or null.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The report of every epoch, in order.</returns>
+    /// <exception cref="EmbeddingCollapseException">The embeddings collapsed to one direction; the message says what to try.</exception>
     public IReadOnlyList<EmbeddingEpochReport> Fit(
         IEmbeddingNetwork network,
         InputSet inputs,
@@ -73,6 +82,7 @@ public sealed class EmbeddingTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batches = sampler.Batches(labels, epoch);
+            var miner = epoch > Options.MinerWarmupEpochs ? Miner : null;
             var clock = Stopwatch.StartNew();
             module.train();
             lossSum.zero_();
@@ -84,25 +94,46 @@ public sealed class EmbeddingTrainer
                     cancellationToken.ThrowIfCancellationRequested();
                     using var step = NewDisposeScope();
                     var indices = order[b];
-                    var loss = Loss.Compute(module.call(inputs.Gather(indices)), labelTensor.index_select(0, indices));
+                    var embeddings = module.call(inputs.Gather(indices));
+                    var batchLabels = labelTensor.index_select(0, indices);
+                    var loss = Loss.Compute(embeddings, batchLabels, miner?.Mine(embeddings, batchLabels));
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
                     lossSum.add_(loss.detach());
                 }
+
+                schedule?.step();
+                double meanLoss = lossSum.item<double>() / batches.Count;
+                double seconds = clock.Elapsed.TotalSeconds;
+                reports.Add(new EmbeddingEpochReport(epoch, Options.Epochs, meanLoss, seconds, Spread(module, inputs, order), miner is not null));
             }
 
-            schedule?.step();
-            double meanLoss = lossSum.item<double>() / batches.Count;
-            var report = new EmbeddingEpochReport(epoch, Options.Epochs, meanLoss, clock.Elapsed.TotalSeconds);
             // See SiameseTrainer: finalizer-held native memory would otherwise grow between collections.
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            reports.Add(report);
-            progress?.Report(report);
+            progress?.Report(reports[^1]);
+            if (reports[^1].Spread < Options.CollapseSpread)
+            {
+                module.eval();
+                throw new EmbeddingCollapseException(reports, Options.CollapseSpread);
+            }
         }
 
         module.eval();
         return reports;
+    }
+
+    /// <summary>
+    /// Mean distance of the epoch's first batch's L2-normalised embeddings (in eval mode) from their mean direction: the mean of
+    /// <c>‖u_i − ū‖</c>. Zero vectors normalise to zero, so a network that maps everything to 0 also reads as 0.
+    /// </summary>
+    private static double Spread(nn.Module<Tensor, Tensor> module, InputSet inputs, Tensor order)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        module.eval();
+        var directions = nn.functional.normalize(module.call(inputs.Gather(order[0])), p: 2, dim: 1);
+        return (directions - directions.mean(new long[] { 0 }, keepdim: true)).norm(1).mean().item<float>();
     }
 }

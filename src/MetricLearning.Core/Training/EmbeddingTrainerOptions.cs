@@ -23,6 +23,19 @@ public sealed class EmbeddingTrainerOptions
     /// </summary>
     public bool CosineAnnealing { get; set; } = true;
 
+    /// <summary>
+    /// Epochs trained on every valid pair or triplet before the miner, if any, is used: a guard against hard-example
+    /// miners collapsing randomly initialised embeddings. Default 0.
+    /// </summary>
+    public int MinerWarmupEpochs { get; set; }
+
+    /// <summary>
+    /// The embedding spread (<see cref="EmbeddingEpochReport.Spread"/>) below which training stops with an
+    /// <see cref="EmbeddingCollapseException"/>, because every embedding points the same way and no loss can separate
+    /// the classes again. Default 0.01; 0 turns the check off.
+    /// </summary>
+    public double CollapseSpread { get; set; } = 0.01;
+
     /// <summary>Seed of the batches and of dropout. Default 1337.</summary>
     public int Seed { get; set; } = 1337;
 
@@ -37,6 +50,10 @@ public sealed class EmbeddingTrainerOptions
         if (BatchSize < 2 * SamplesPerClass || BatchSize % SamplesPerClass != 0)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize,
                 "EmbeddingTrainerOptions.BatchSize must be a multiple of SamplesPerClass holding at least two classes.");
+        if (MinerWarmupEpochs < 0)
+            throw new ArgumentOutOfRangeException(nameof(MinerWarmupEpochs), MinerWarmupEpochs, "EmbeddingTrainerOptions.MinerWarmupEpochs must be at least 0.");
+        if (!double.IsFinite(CollapseSpread) || CollapseSpread < 0 || CollapseSpread >= 1)
+            throw new ArgumentOutOfRangeException(nameof(CollapseSpread), CollapseSpread, "EmbeddingTrainerOptions.CollapseSpread must be in [0, 1).");
         if (!double.IsFinite(LearningRate) || LearningRate <= 0)
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "EmbeddingTrainerOptions.LearningRate must be positive and finite.");
     }

@@ -2,10 +2,13 @@ using System;
 using FluentAssertions;
 using MetricLearning.DependencyInjection;
 using MetricLearning.Distances;
+using MetricLearning.Indexing;
 using MetricLearning.Losses;
+using MetricLearning.Mining;
 using MetricLearning.Models;
 using MetricLearning.Networks;
 using MetricLearning.Sampling;
+using MetricLearning.Tests.TestSupport;
 using MetricLearning.Training;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
@@ -29,6 +32,56 @@ public sealed class AddMetricLearningTests
         provider.GetRequiredService<SiameseTrainer>().Options.BatchSize.Should().Be(128);
         provider.GetRequiredService<IBatchLoss>().Should().BeOfType<MultiSimilarityLoss>();
         provider.GetRequiredService<EmbeddingTrainer>().Options.SamplesPerClass.Should().Be(32);
+        provider.GetRequiredService<EmbeddingTrainer>().Miner.Should().BeNull("no miner is registered by default");
+        provider.GetService<IMiner>().Should().BeNull();
+        provider.GetRequiredService<MPerClassSampler>().BatchSize.Should().Be(320);
+    }
+
+    [Fact]
+    public void A_miner_reaches_the_embedding_trainer()
+    {
+        var miner = new SemiHardMiner(0.3);
+        using var byType = new ServiceCollection().AddMetricLearning().UseMiner<BatchHardMiner>().Services.BuildServiceProvider();
+        using var byInstance = new ServiceCollection().AddMetricLearning().UseMiner(miner).Services.BuildServiceProvider();
+
+        byType.GetRequiredService<EmbeddingTrainer>().Miner.Should().BeOfType<BatchHardMiner>();
+        byInstance.GetRequiredService<EmbeddingTrainer>().Miner.Should().BeSameAs(miner);
+    }
+
+    [Fact]
+    public void A_saved_model_and_index_are_served_and_the_index_searches_with_the_models_distance()
+    {
+        using var folder = new TempFolder();
+        manual_seed(5);
+        using (var model = new TrainedModel(new MlpEmbeddingNetwork(new MlpOptions { InputSize = 4, LayerSizes = new[] { 6, 3 } }), new CosineSimilarity(), 0.7))
+        using (var index = new EmbeddingIndex(new CosineSimilarity()))
+        using (var points = rand(5, 3))
+        {
+            model.Save(folder.File("model"));
+            index.Add(points, new[] { 1, 2, 3, 4, 5 });
+            index.Save(folder.File("index.bin"));
+        }
+
+        // The default IDistance is Euclidean; the index must take the model's cosine similarity instead.
+        using var provider = new ServiceCollection().AddMetricLearning()
+            .UseSavedModel(folder.File("model")).UseSavedIndex(folder.File("index.bin"))
+            .Services.BuildServiceProvider();
+
+        var served = provider.GetRequiredService<TrainedModel>();
+        served.Threshold.Should().Be(0.7);
+        provider.GetRequiredService<EmbeddingIndex>().Should().Match<EmbeddingIndex>(i => i.Count == 5 && i.Distance is CosineSimilarity);
+        provider.GetRequiredService<TrainedModel>().Should().BeSameAs(served, "the model is a singleton");
+    }
+
+    [Fact]
+    public void A_missing_saved_model_is_reported_when_resolved_naming_the_file()
+    {
+        using var folder = new TempFolder();
+        using var provider = new ServiceCollection().AddMetricLearning().UseSavedModel(folder.File("nothing-here")).Services.BuildServiceProvider();
+
+        var act = () => provider.GetRequiredService<TrainedModel>();
+
+        act.Should().Throw<System.IO.FileNotFoundException>().WithMessage("*nothing-here*model.json*");
     }
 
     [Fact]

@@ -5,9 +5,11 @@ using FluentAssertions;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
 using MetricLearning.Losses;
+using MetricLearning.Mining;
 using MetricLearning.Networks;
 using MetricLearning.Tests.TestSupport;
 using MetricLearning.Training;
+using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -36,6 +38,80 @@ public sealed class EmbeddingTrainerTests
         using var embeddings = Embedder.EmbedAll(network, inputs);
         var retrieval = RetrievalEvaluator.Evaluate(embeddings, labels, embeddings, labels, new CosineSimilarity(), queriesAreReferences: true);
         retrieval.PrecisionAt1.Should().BeGreaterThan(0.95);
+    }
+
+    /// <summary>A linear map whose weights start at 0 and bias at (1, 0): every input lands on the same point.</summary>
+    private sealed class ConstantEmbedding : IEmbeddingNetwork
+    {
+        private readonly TorchSharp.Modules.Linear _linear = nn.Linear(6, 2);
+
+        public ConstantEmbedding()
+        {
+            using var noGrad = no_grad();
+            using var bias = tensor(new[] { 1f, 0f });
+            _linear.weight!.zero_();
+            _linear.bias!.copy_(bias);
+        }
+
+        public long EmbeddingSize => 2;
+
+        public nn.Module<Tensor, Tensor> Module => _linear;
+    }
+
+    [Fact]
+    public void Embeddings_that_collapse_to_one_point_stop_training_with_advice()
+    {
+        // With a learning rate of 1e-12 the weights cannot move away from 0, so every embedding stays (1, 0).
+        var (inputs, labels) = Blobs.Create(perClass: 16, classes: 2, dimensions: 6, seed: 13);
+        using var _ = inputs;
+        var network = new ConstantEmbedding();
+        var options = new EmbeddingTrainerOptions { Epochs = 3, SamplesPerClass = 8, BatchSize = 16, LearningRate = 1e-12 };
+
+        var act = () => new EmbeddingTrainer(new TripletMarginLoss(), options, new BatchHardMiner()).Fit(network, inputs, labels);
+
+        var thrown = act.Should().Throw<EmbeddingCollapseException>()
+            .WithMessage("*collapsed at epoch 1*MinerWarmupEpochs*SemiHardMiner*").Which;
+        thrown.Reports.Should().ContainSingle().Which.Spread.Should().BeLessThan(1e-6);
+    }
+
+    [Fact]
+    public void The_collapse_check_can_be_turned_off()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 16, classes: 2, dimensions: 6, seed: 13);
+        using var _ = inputs;
+        var network = new ConstantEmbedding();
+        var options = new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 8, BatchSize = 16, LearningRate = 1e-12, CollapseSpread = 0 };
+
+        var reports = new EmbeddingTrainer(new TripletMarginLoss(), options).Fit(network, inputs, labels);
+
+        reports.Should().HaveCount(2).And.OnlyContain(r => r.Spread < 1e-6 && !r.Mined);
+    }
+
+    [Fact]
+    public void The_miner_starts_after_the_warm_up_and_mined_training_learns()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 40, classes: 4, dimensions: 6, seed: 14);
+        using var _ = inputs;
+        using var network = Network(14);
+        var options = new EmbeddingTrainerOptions { Epochs = 12, SamplesPerClass = 8, BatchSize = 32, LearningRate = 3e-3, Seed = 14, MinerWarmupEpochs = 2 };
+
+        var reports = new EmbeddingTrainer(new TripletMarginLoss(), options, new SemiHardMiner()).Fit(network, inputs, labels);
+
+        reports.Select(r => r.Mined).Should().Equal(new[] { false, false }.Concat(Enumerable.Repeat(true, 10)));
+        reports.Should().OnlyContain(r => r.Spread > 0.1);
+        using var embeddings = Embedder.EmbedAll(network, inputs);
+        var retrieval = RetrievalEvaluator.Evaluate(embeddings, labels, embeddings, labels, new LpDistance(2, normalize: true), queriesAreReferences: true);
+        retrieval.PrecisionAt1.Should().BeGreaterThan(0.95);
+    }
+
+    [Fact]
+    public void Invalid_warm_up_and_collapse_settings_are_refused_and_named()
+    {
+        var warmup = () => new EmbeddingTrainer(new ContrastiveBatchLoss(), new EmbeddingTrainerOptions { MinerWarmupEpochs = -1 });
+        var spread = () => new EmbeddingTrainer(new ContrastiveBatchLoss(), new EmbeddingTrainerOptions { CollapseSpread = 1 });
+
+        warmup.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*MinerWarmupEpochs*");
+        spread.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*CollapseSpread*");
     }
 
     [Fact]

@@ -1,0 +1,26 @@
+using MetricLearning.Losses;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Mining;
+
+/// <summary>
+/// The miners' common first step: check the batch, then compare every embedding with every other on one scale where
+/// larger means farther (the distance, or the negated similarity), without gradient.
+/// </summary>
+internal static class Farness
+{
+    /// <summary>
+    /// The <c>[N, N]</c> farness matrix and the label masks of the batch, in the caller's dispose scope. Call inside
+    /// a <c>no_grad</c> block.
+    /// </summary>
+    internal static (Tensor Farness, Tensor Positive, Tensor Negative) Compute(IDistance distance, Tensor embeddings, Tensor labels)
+    {
+        BatchPairMasks.Validate(embeddings, labels, null);
+        var (positive, negative) = BatchPairMasks.FromLabels(labels);
+        using var detached = embeddings.detach();
+        var matrix = distance.ComputeMatrix(detached, detached);
+        if (distance.IsSimilarity)
+            matrix.neg_();
+        return (matrix, positive, negative);
+    }
+}

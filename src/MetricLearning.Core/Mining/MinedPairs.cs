@@ -1,0 +1,80 @@
+using static TorchSharp.torch;
+
+namespace MetricLearning.Mining;
+
+/// <summary>
+/// Mined pairs of a batch: same-class pairs (<see cref="PositiveAnchors"/>[k], <see cref="Positives"/>[k]) and
+/// different-class pairs (<see cref="NegativeAnchors"/>[k], <see cref="Negatives"/>[k]), as int64 row indices.
+/// </summary>
+/// <remarks>
+/// The order in a pair matters to losses that are computed per anchor (multi-similarity, SupCon): the first index is
+/// the anchor. Either kind may be empty; a loss then has nothing to learn from that kind.
+/// </remarks>
+public sealed class MinedPairs : MinedIndices
+{
+    /// <summary>Wraps index vectors built elsewhere, after checking them (this reads their range from the device once).</summary>
+    /// <param name="positiveAnchors">Anchors of the same-class pairs.</param>
+    /// <param name="positives">Partners of <paramref name="positiveAnchors"/>, one to one.</param>
+    /// <param name="negativeAnchors">Anchors of the different-class pairs.</param>
+    /// <param name="negatives">Partners of <paramref name="negativeAnchors"/>, one to one.</param>
+    /// <param name="batchSize">How many embeddings the mined batch has; every index is below it.</param>
+    /// <exception cref="System.ArgumentException">An index vector is not 1-d int64, the lengths differ, the devices differ, or an index is outside the batch.</exception>
+    public MinedPairs(Tensor positiveAnchors, Tensor positives, Tensor negativeAnchors, Tensor negatives, long batchSize)
+        : this(positiveAnchors, positives, negativeAnchors, negatives, batchSize, check: true)
+    {
+    }
+
+    internal MinedPairs(Tensor positiveAnchors, Tensor positives, Tensor negativeAnchors, Tensor negatives, long batchSize, bool check)
+        : base(batchSize)
+    {
+        if (check)
+        {
+            CheckIndices(positiveAnchors, nameof(positiveAnchors), positiveAnchors, batchSize);
+            CheckIndices(positives, nameof(positives), positiveAnchors, batchSize);
+            CheckIndices(negativeAnchors, nameof(negativeAnchors), negativeAnchors, batchSize);
+            CheckIndices(negatives, nameof(negatives), negativeAnchors, batchSize);
+            TensorChecks.SameDevice(negativeAnchors, nameof(negativeAnchors), positiveAnchors, nameof(positiveAnchors));
+        }
+
+        PositiveAnchors = positiveAnchors;
+        Positives = positives;
+        NegativeAnchors = negativeAnchors;
+        Negatives = negatives;
+    }
+
+    /// <summary>Anchor rows of the same-class pairs.</summary>
+    public Tensor PositiveAnchors { get; }
+
+    /// <summary>Partner rows of the same-class pairs.</summary>
+    public Tensor Positives { get; }
+
+    /// <summary>Anchor rows of the different-class pairs.</summary>
+    public Tensor NegativeAnchors { get; }
+
+    /// <summary>Partner rows of the different-class pairs.</summary>
+    public Tensor Negatives { get; }
+
+    internal override (Tensor Positive, Tensor Negative) PairMasks()
+        => (Mask(PositiveAnchors, Positives), Mask(NegativeAnchors, Negatives));
+
+    /// <summary>Every (a, p, n) with (a, p) a mined same-class pair and (a, n) a mined different-class pair.</summary>
+    internal override (Tensor Anchors, Tensor Positives, Tensor Negatives) Triplets()
+    {
+        using var scope = NewDisposeScope();
+        var (positive, negative) = PairMasks();
+        var triplets = positive.unsqueeze(2).logical_and(negative.unsqueeze(1)).nonzero();
+        var columns = triplets.unbind(1);
+        return (columns[0].MoveToOuterDisposeScope(), columns[1].MoveToOuterDisposeScope(), columns[2].MoveToOuterDisposeScope());
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing)
+            return;
+        PositiveAnchors.Dispose();
+        Positives.Dispose();
+        NegativeAnchors.Dispose();
+        Negatives.Dispose();
+    }
+}
