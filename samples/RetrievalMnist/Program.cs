@@ -121,6 +121,11 @@ root.SetAction(async (result, cancellationToken) =>
             $"RESULT epochs={options.Epochs} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2} sec_per_epoch={reports.Average(r => r.TrainSeconds):F2}"));
         return 0;
     }
+    catch (EmbeddingCollapseException ex)
+    {
+        Console.Error.WriteLine($"error: {ex.Message} Here: --miner-warmup N, --miner semi-hard or a lower --learning-rate.");
+        return 1;
+    }
     catch (OperationCanceledException)
     {
         Console.Error.WriteLine("error: cancelled.");

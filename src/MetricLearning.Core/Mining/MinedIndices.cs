@@ -35,9 +35,6 @@ public abstract class MinedIndices : IDisposable
     /// </summary>
     internal abstract (Tensor Positive, Tensor Negative) PairMasks();
 
-    /// <summary>The triplets as three index vectors of equal length. In the caller's dispose scope.</summary>
-    internal abstract (Tensor Anchors, Tensor Positives, Tensor Negatives) Triplets();
-
     /// <summary>Throws unless the mined batch has <paramref name="batchSize"/> embeddings.</summary>
     internal void CheckBatch(long batchSize)
     {

@@ -57,16 +57,6 @@ public sealed class MinedPairs : MinedIndices
     internal override (Tensor Positive, Tensor Negative) PairMasks()
         => (Mask(PositiveAnchors, Positives), Mask(NegativeAnchors, Negatives));
 
-    /// <summary>Every (a, p, n) with (a, p) a mined same-class pair and (a, n) a mined different-class pair.</summary>
-    internal override (Tensor Anchors, Tensor Positives, Tensor Negatives) Triplets()
-    {
-        using var scope = NewDisposeScope();
-        var (positive, negative) = PairMasks();
-        var triplets = positive.unsqueeze(2).logical_and(negative.unsqueeze(1)).nonzero();
-        var columns = triplets.unbind(1);
-        return (columns[0].MoveToOuterDisposeScope(), columns[1].MoveToOuterDisposeScope(), columns[2].MoveToOuterDisposeScope());
-    }
-
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

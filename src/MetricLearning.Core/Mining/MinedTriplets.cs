@@ -49,9 +49,6 @@ public sealed class MinedTriplets : MinedIndices
     /// <summary>The pairs (a, p) and (a, n) of every triplet.</summary>
     internal override (Tensor Positive, Tensor Negative) PairMasks() => (Mask(Anchors, Positives), Mask(Anchors, Negatives));
 
-    internal override (Tensor Anchors, Tensor Positives, Tensor Negatives) Triplets()
-        => (Anchors.alias(), Positives.alias(), Negatives.alias());
-
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
