@@ -68,8 +68,8 @@ public sealed class MetricLearningBuilder
     /// <summary>
     /// Registers an <see cref="Indexing.EmbeddingIndex"/> saved by <see cref="Indexing.EmbeddingIndex.Save"/>, loaded
     /// from <paramref name="path"/> the first time it is resolved (a singleton the container disposes). It searches
-    /// with the registered <see cref="Models.TrainedModel"/>'s distance when there is one (see
-    /// <see cref="UseSavedModel"/>), otherwise with the registered <see cref="IDistance"/>.
+    /// with the distance it was saved with; when a <see cref="Models.TrainedModel"/> is registered too (see
+    /// <see cref="UseSavedModel"/>), loading checks that the model's distance is that one.
     /// </summary>
     /// <param name="path">The index file.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>
@@ -77,10 +77,9 @@ public sealed class MetricLearningBuilder
     public MetricLearningBuilder UseSavedIndex(string path, TorchSharp.torch.Device? device = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Services.Replace(ServiceDescriptor.Singleton(provider => Indexing.EmbeddingIndex.Load(
-            path,
-            provider.GetService<Models.TrainedModel>()?.Distance ?? provider.GetRequiredService<IDistance>(),
-            device)));
+        Services.Replace(ServiceDescriptor.Singleton(provider => provider.GetService<Models.TrainedModel>() is { } model
+            ? Indexing.EmbeddingIndex.Load(path, model.Distance, device)
+            : Indexing.EmbeddingIndex.Load(path, device)));
         return this;
     }
 

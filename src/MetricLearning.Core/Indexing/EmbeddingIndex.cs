@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using MetricLearning.Distances;
 using MetricLearning.Evaluation;
 using static TorchSharp.torch;
 
@@ -15,12 +16,14 @@ namespace MetricLearning.Indexing;
 /// <remarks>
 /// Queries are answered in chunks whose distance block stays under a memory budget, so the index can be far larger
 /// than a query batch times the index. The index owns its tensor; dispose it. Not thread-safe.
-/// File format (little-endian): the ASCII magic <c>MLINDEX1</c>, the distance's type name, the embedding width,
-/// the count, the labels (int32), the embeddings (float32, row-major). Files are written atomically.
+/// File format (little-endian): the ASCII magic <c>MLINDEX2</c>; the distance as a name (the library's distances) or
+/// a type name (the user's own) and its numeric settings (an int32 count, then name and float64 value each); the
+/// embedding width (int64), the count (int32), the labels (int32), the embeddings (float32, row-major). Files are
+/// written atomically.
 /// </remarks>
 public sealed class EmbeddingIndex : IDisposable
 {
-    private const string Magic = "MLINDEX1";
+    private const string Magic = "MLINDEX2";
     private readonly List<int> _labels = new();
     private Tensor? _embeddings;
 
@@ -110,7 +113,15 @@ public sealed class EmbeddingIndex : IDisposable
             using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
             using var writer = new BinaryWriter(stream, Encoding.UTF8);
             writer.Write(Encoding.ASCII.GetBytes(Magic));
-            writer.Write(Distance.GetType().FullName ?? Distance.GetType().Name);
+            DistanceDescription.TryDescribe(Distance, out string name, out var parameters);
+            writer.Write(name);
+            writer.Write(parameters.Count);
+            foreach (var (key, value) in parameters)
+            {
+                writer.Write(key);
+                writer.Write(value);
+            }
+
             writer.Write(Dimension);
             writer.Write(Count);
             foreach (int label in _labels)
@@ -126,27 +137,51 @@ public sealed class EmbeddingIndex : IDisposable
         });
     }
 
-    /// <summary>Reads an index written by <see cref="Save"/>.</summary>
+    /// <summary>
+    /// Reads an index written by <see cref="Save"/>, searching with the distance it was saved with (one of the
+    /// library's distances, restored with its settings).
+    /// </summary>
     /// <param name="path">The file.</param>
-    /// <param name="distance">The distance to search with; must be of the type the index was saved with.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an index, is truncated, or was saved with another distance.</exception>
+    /// <exception cref="InvalidDataException">The file is not an index or is truncated, or it was saved with a distance of the user's own (load it with <see cref="Load(string, IDistance, Device?)"/>).</exception>
+    public static EmbeddingIndex Load(string path, Device? device = null) => Read(path, null, device);
+
+    /// <summary>Reads an index written by <see cref="Save"/>, checking that it was saved with <paramref name="distance"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="distance">The distance to search with: of the type the index was saved with and, for the library's distances, with the same settings.</param>
+    /// <param name="device">Where to put the embeddings; the CPU if null.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an index, is truncated, or was saved with another distance or other settings.</exception>
     public static EmbeddingIndex Load(string path, IDistance distance, Device? device = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(distance);
+        return Read(path, distance, device);
+    }
+
+    private static EmbeddingIndex Read(string path, IDistance? distance, Device? device)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No index file at '{path}'.", path);
         try
         {
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
-                throw new InvalidDataException($"'{path}' is not a MetricLearning embedding index (bad magic).");
-            string savedDistance = reader.ReadString();
-            string wanted = distance.GetType().FullName ?? distance.GetType().Name;
-            if (savedDistance != wanted)
-                throw new InvalidDataException($"'{path}' was saved for {savedDistance}; it cannot be searched with {wanted}.");
+                throw new InvalidDataException($"'{path}' is not a MetricLearning embedding index of this version (bad magic; {Magic} expected).");
+            string savedName = reader.ReadString();
+            int parameterCount = reader.ReadInt32();
+            if (parameterCount is < 0 or > 64)
+                throw new InvalidDataException($"'{path}' declares {parameterCount} distance settings.");
+            var savedParameters = new Dictionary<string, double>();
+            for (int i = 0; i < parameterCount; i++)
+                savedParameters[reader.ReadString()] = reader.ReadDouble();
+            string saved = DistanceDescription.Text(savedName, savedParameters);
+            if (distance is null)
+                distance = DistanceDescription.Create(savedName, savedParameters, path);
+            else if (DistanceDescription.Text(distance) != saved)
+                throw new InvalidDataException($"'{path}' was saved for {saved}; it cannot be searched with {DistanceDescription.Text(distance)}.");
+
             long dimension = reader.ReadInt64();
             int count = reader.ReadInt32();
             if (count < 0 || dimension < 0 || (count > 0 && dimension == 0))

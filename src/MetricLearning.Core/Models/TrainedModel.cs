@@ -78,7 +78,9 @@ public sealed class TrainedModel : IDisposable
     public void Save(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        var (name, parameters) = DescribeDistance(Distance);
+        if (!DistanceDescription.TryDescribe(Distance, out string name, out var parameters))
+            throw new NotSupportedException(
+                $"A model with a {Distance.GetType().Name} cannot be saved: only the library's distances can be restored on load.");
         string weights = Path.Combine(folder, WeightsFile);
         AtomicFile.Write(weights, temporary => Network.save(temporary));
         var description = new ModelDescription(Format, LibraryVersion, Network.Options, name, parameters, Threshold, Sha256(weights));
@@ -118,7 +120,7 @@ public sealed class TrainedModel : IDisposable
         if (!string.Equals(Sha256(weights), description.WeightsSha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"'{weights}' is not the weights file '{path}' was saved with (SHA-256 differs).");
 
-        var distance = CreateDistance(description.Distance, description.DistanceParameters ?? new Dictionary<string, double>(), path);
+        var distance = DistanceDescription.Create(description.Distance, description.DistanceParameters ?? new Dictionary<string, double>(), path);
         MlpEmbeddingNetwork network;
         try
         {
@@ -155,34 +157,5 @@ public sealed class TrainedModel : IDisposable
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
-
-    private static (string Name, Dictionary<string, double> Parameters) DescribeDistance(IDistance distance) => distance switch
-    {
-        EuclideanDistance d => (nameof(EuclideanDistance), new() { ["floor"] = d.Floor }),
-        SquaredEuclideanDistance d => (nameof(SquaredEuclideanDistance), new() { ["normalize"] = d.Normalize ? 1 : 0 }),
-        LpDistance d => (nameof(LpDistance), new() { ["p"] = d.P, ["normalize"] = d.Normalize ? 1 : 0 }),
-        CosineDistance => (nameof(CosineDistance), new()),
-        CosineSimilarity => (nameof(CosineSimilarity), new()),
-        DotProductSimilarity d => (nameof(DotProductSimilarity), new() { ["normalize"] = d.Normalize ? 1 : 0 }),
-        _ => throw new NotSupportedException(
-            $"A model with a {distance.GetType().Name} cannot be saved: only the library's distances can be restored on load."),
-    };
-
-    private static IDistance CreateDistance(string name, IReadOnlyDictionary<string, double> parameters, string path)
-    {
-        double Get(string key) => parameters.TryGetValue(key, out double value)
-            ? value
-            : throw new InvalidDataException($"'{path}': distance {name} lacks its '{key}' setting.");
-        return name switch
-        {
-            nameof(EuclideanDistance) => new EuclideanDistance(Get("floor")),
-            nameof(SquaredEuclideanDistance) => new SquaredEuclideanDistance(Get("normalize") != 0),
-            nameof(LpDistance) => new LpDistance(Get("p"), Get("normalize") != 0),
-            nameof(CosineDistance) => new CosineDistance(),
-            nameof(CosineSimilarity) => new CosineSimilarity(),
-            nameof(DotProductSimilarity) => new DotProductSimilarity(Get("normalize") != 0),
-            _ => throw new InvalidDataException($"'{path}' names the distance '{name}', which this version does not know."),
-        };
     }
 }

@@ -82,6 +82,51 @@ public sealed class EmbeddingIndexTests
     }
 
     [Fact]
+    public void An_index_restores_the_distance_it_was_saved_with()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("lp.index");
+        using (var index = new EmbeddingIndex(new LpDistance(3, normalize: true)))
+        {
+            using var rows = randn(4, 2);
+            index.Add(rows, new[] { 0, 1, 2, 3 });
+            index.Save(path);
+        }
+
+        using var loaded = EmbeddingIndex.Load(path);
+
+        var distance = loaded.Distance.Should().BeOfType<LpDistance>().Subject;
+        distance.P.Should().Be(3);
+        distance.Normalize.Should().BeTrue();
+    }
+
+    [Fact]
+    public void An_index_with_a_distance_of_the_users_own_loads_only_with_that_distance()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("own.index");
+        using (var index = new EmbeddingIndex(new Chebyshev()))
+        {
+            using var rows = randn(3, 2);
+            index.Add(rows, new[] { 0, 1, 2 });
+            index.Save(path);
+        }
+
+        var withoutIt = () => EmbeddingIndex.Load(path);
+        using var withIt = EmbeddingIndex.Load(path, new Chebyshev());
+
+        withoutIt.Should().Throw<InvalidDataException>().WithMessage("*Chebyshev*not one of this library version's*pass that distance*");
+        withIt.Count.Should().Be(3);
+    }
+
+    private sealed class Chebyshev : IDistance
+    {
+        public Tensor Compute(Tensor first, Tensor second) => (first - second).abs().amax(new long[] { 1 });
+
+        public Tensor ComputeMatrix(Tensor queries, Tensor references) => (queries.unsqueeze(1) - references.unsqueeze(0)).abs().amax(new long[] { 2 });
+    }
+
+    [Fact]
     public void Loading_with_another_distance_or_a_damaged_file_is_refused()
     {
         using var folder = new TempFolder();
@@ -94,7 +139,9 @@ public sealed class EmbeddingIndexTests
         }
 
         var otherDistance = () => EmbeddingIndex.Load(path, new CosineSimilarity());
-        otherDistance.Should().Throw<InvalidDataException>().WithMessage("*LpDistance*CosineSimilarity*");
+        otherDistance.Should().Throw<InvalidDataException>().WithMessage("*LpDistance(normalize=0, p=2)*CosineSimilarity*");
+        var otherSettings = () => EmbeddingIndex.Load(path, new LpDistance(1));
+        otherSettings.Should().Throw<InvalidDataException>().WithMessage("*saved for LpDistance(normalize=0, p=2)*searched with LpDistance(normalize=0, p=1)*");
 
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..^4]);
         var truncated = () => EmbeddingIndex.Load(path, new LpDistance(2));
