@@ -42,6 +42,23 @@ public sealed class MinedPairs : MinedIndices
         Negatives = negatives;
     }
 
+    /// <summary>
+    /// The pairs where two boolean <c>[N, N]</c> masks are true, row-major. Call inside the miner's dispose scope:
+    /// the indices move to the scope around it, the caller's.
+    /// </summary>
+    internal static MinedPairs FromMasks(Tensor positive, Tensor negative)
+    {
+        var positives = positive.nonzero();
+        var negatives = negative.nonzero();
+        return new MinedPairs(
+            positives.select(1, 0).MoveToOuterDisposeScope(),
+            positives.select(1, 1).MoveToOuterDisposeScope(),
+            negatives.select(1, 0).MoveToOuterDisposeScope(),
+            negatives.select(1, 1).MoveToOuterDisposeScope(),
+            positive.shape[0],
+            check: false);
+    }
+
     /// <summary>Anchor rows of the same-class pairs.</summary>
     public Tensor PositiveAnchors { get; }
 

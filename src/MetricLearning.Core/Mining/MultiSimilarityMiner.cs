@@ -44,14 +44,8 @@ public sealed class MultiSimilarityMiner : IMiner
         var (farness, positive, negative) = Farness.Compute(Distance, embeddings, labels);
         var closestNegative = farness.masked_fill(negative.logical_not(), double.PositiveInfinity).amin(new long[] { 1 }, keepdim: true);
         var farthestPositive = farness.masked_fill(positive.logical_not(), double.NegativeInfinity).amax(new long[] { 1 }, keepdim: true);
-        var keptPositives = positive.logical_and((farness + Epsilon).gt(closestNegative)).nonzero();
-        var keptNegatives = negative.logical_and((farness - Epsilon).lt(farthestPositive)).nonzero();
-        return new MinedPairs(
-            keptPositives.select(1, 0).MoveToOuterDisposeScope(),
-            keptPositives.select(1, 1).MoveToOuterDisposeScope(),
-            keptNegatives.select(1, 0).MoveToOuterDisposeScope(),
-            keptNegatives.select(1, 1).MoveToOuterDisposeScope(),
-            embeddings.shape[0],
-            check: false);
+        return MinedPairs.FromMasks(
+            positive.logical_and((farness + Epsilon).gt(closestNegative)),
+            negative.logical_and((farness - Epsilon).lt(farthestPositive)));
     }
 }

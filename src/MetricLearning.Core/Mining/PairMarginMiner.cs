@@ -49,14 +49,8 @@ public sealed class PairMarginMiner : IMiner
         var (farness, positive, negative) = Farness.Compute(Distance, embeddings, labels);
         // Farness is the negated similarity, so the similarity margins are negated too.
         double sign = Distance.IsSimilarity ? -1 : 1;
-        var hardPositives = positive.logical_and(farness.gt(sign * PositiveMargin)).nonzero();
-        var hardNegatives = negative.logical_and(farness.lt(sign * NegativeMargin)).nonzero();
-        return new MinedPairs(
-            hardPositives.select(1, 0).MoveToOuterDisposeScope(),
-            hardPositives.select(1, 1).MoveToOuterDisposeScope(),
-            hardNegatives.select(1, 0).MoveToOuterDisposeScope(),
-            hardNegatives.select(1, 1).MoveToOuterDisposeScope(),
-            embeddings.shape[0],
-            check: false);
+        return MinedPairs.FromMasks(
+            positive.logical_and(farness.gt(sign * PositiveMargin)),
+            negative.logical_and(farness.lt(sign * NegativeMargin)));
     }
 }
