@@ -35,7 +35,7 @@ micro.SetAction(result =>
     MicroBenchmarks.DataFolder = result.GetValue(data)!;
     var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
     var arguments = result.GetValue(rest) ?? Array.Empty<string>();
-    BenchmarkSwitcher.FromTypes(new[] { typeof(MicroBenchmarks) }).Run(arguments.Length == 0 ? new[] { "--filter", "*" } : arguments, config);
+    BenchmarkSwitcher.FromTypes(new[] { typeof(MicroBenchmarks), typeof(MiningBenchmarks) }).Run(arguments.Length == 0 ? new[] { "--filter", "*" } : arguments, config);
     return 0;
 });
 
