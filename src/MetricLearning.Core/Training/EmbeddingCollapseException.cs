@@ -26,6 +26,7 @@ public sealed class EmbeddingCollapseException : Exception
             $"The embeddings collapsed at epoch {last.Epoch}: their spread is {last.Spread:G3}, below {threshold:G3} (loss {last.Loss:G4}). ") +
             (last.Mined
                 ? "Hard-example miners can pull randomly initialised embeddings to one point; train some epochs without the miner first (EmbeddingTrainerOptions.MinerWarmupEpochs), use a gentler miner (SemiHardMiner), or lower the learning rate."
-                : "Lower the learning rate, or check that the labels are not all the same.");
+                : "Lower the learning rate, or check that the labels are not all the same.") +
+            " If the embeddings are meant to share one direction, set EmbeddingTrainerOptions.CollapseSpread to 0.";
     }
 }

@@ -34,6 +34,11 @@ public sealed class EmbeddingTrainerOptions
     /// <see cref="EmbeddingCollapseException"/>, because every embedding points the same way and no loss can separate
     /// the classes again. Default 0.01; 0 turns the check off.
     /// </summary>
+    /// <remarks>
+    /// The spread is measured on directions, which is what cosine and normalised losses see. A loss on raw distances
+    /// could in principle separate classes that all lie far out along one direction (every embedding near some large
+    /// c, with differences of the margin's size); turn the check off for such a model.
+    /// </remarks>
     public double CollapseSpread { get; set; } = 0.01;
 
     /// <summary>Seed of the batches and of dropout. Default 1337.</summary>
