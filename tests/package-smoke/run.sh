@@ -34,10 +34,10 @@ cp "$root/tests/package-smoke/Program.cs.txt" Program.cs
 output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the app failed"; exit 1; }
 echo "$output"
 # Expected, by hand: distances 0.5 (same class) and 2.5 (different, beyond margin 1):
-# mean(0.5^2, 0) = 0.125.
-if [[ "$output" == *"loss=0.125000"* ]]; then
+# mean(0.5^2, 0) = 0.125; and the batch-hard triplet loss worked out in Program.cs.txt, 0.7.
+if [[ "$output" == *"loss=0.125000"* && "$output" == *"mined=0.700000"* ]]; then
   echo "package-smoke: passed"
 else
-  echo "package-smoke: expected loss=0.125000"
+  echo "package-smoke: expected loss=0.125000 and mined=0.700000"
   exit 1
 fi
