@@ -39,5 +39,21 @@ micro.SetAction(result =>
     return 0;
 });
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, micro };
+var rows = new Option<long>("--rows") { Description = "Rows in each set.", DefaultValueFactory = _ => 100_000 };
+var dimension = new Option<long>("--dim") { Description = "Embedding width.", DefaultValueFactory = _ => 128 };
+var blockMegabytes = new Option<long>("--block-mb") { Description = "Memory budget of one block, MB.", DefaultValueFactory = _ => 64 };
+var matrix = new Command("matrix", "Compare every row of one random set with every row of another in blocks, and report the time and peak memory.") { rows, dimension, threads, blockMegabytes };
+matrix.SetAction(result =>
+{
+    if (result.GetValue(rows) < 1 || result.GetValue(dimension) < 1 || result.GetValue(blockMegabytes) < 1 || result.GetValue(threads) is < 1)
+    {
+        Console.Error.WriteLine("error: --rows, --dim, --block-mb and --threads must be at least 1.");
+        return 2;
+    }
+
+    return MatrixBenchmark.Run(result.GetValue(rows), result.GetValue(dimension), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
+        result.GetValue(blockMegabytes) * 1024 * 1024);
+});
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix };
 return root.Parse(args).Invoke();

@@ -52,7 +52,7 @@ internal static class TrainingBenchmark
         Console.WriteLine(string.Create(culture,
             $"BENCH device={device.type.ToString().ToLowerInvariant()} threads={TorchRuntime.ThreadCount} sec_per_epoch={median:F3} steps_per_sec={steps / median:F0} " +
             $"gflop_per_epoch={flops / 1e9:F1} gflops={achieved:F1} peak_gflops={peak:F1} peak_share={100 * achieved / peak:F0}% " +
-            $"eval_pairs_per_sec={evalPairsPerSecond:F0} peak_rss_mb={PeakRssMegabytes():F0}"));
+            $"eval_pairs_per_sec={evalPairsPerSecond:F0} peak_rss_mb={ProcessMemory.PeakRssMegabytes():F0}"));
         return 0;
     }
 
@@ -110,16 +110,5 @@ internal static class TrainingBenchmark
         }
 
         return best;
-    }
-
-    private static double PeakRssMegabytes()
-    {
-        foreach (string line in System.IO.File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
-        }
-
-        return Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
     }
 }

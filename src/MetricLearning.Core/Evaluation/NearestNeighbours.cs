@@ -1,9 +1,10 @@
 using System;
+using MetricLearning.Distances;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Evaluation;
 
-/// <summary>Exact k-nearest-neighbour search in chunks of queries whose distance block stays under a memory budget.</summary>
+/// <summary>Exact k-nearest-neighbour search over <see cref="DistanceMatrixBlocks"/>: a top-k per block of queries.</summary>
 internal static class NearestNeighbours
 {
     /// <summary>
@@ -21,18 +22,12 @@ internal static class NearestNeighbours
         Action<long, long, Tensor, Tensor> consume,
         Action<long, long, Tensor>? prepare = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
-        long queryCount = queries.shape[0];
-        long chunk = Math.Clamp(chunkBytes / (4L * references.shape[0]), 1, Math.Max(1, queryCount));
-        using var noGrad = no_grad();
-        for (long start = 0; start < queryCount; start += chunk)
+        distance.ForEachBlock(queries, references, (start, block) =>
         {
-            using var scope = NewDisposeScope();
-            long length = Math.Min(chunk, queryCount - start);
-            var block = distance.ComputeMatrix(queries.narrow(0, start, length), references);
+            long length = block.shape[0];
             prepare?.Invoke(start, length, block);
             var (values, indexes) = block.topk(k, dim: 1, largest: distance.IsSimilarity);
             consume(start, length, values, indexes);
-        }
+        }, chunkBytes);
     }
 }
