@@ -55,6 +55,7 @@ public sealed class EmbeddingTrainer
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The report of every epoch, in order.</returns>
     /// <exception cref="EmbeddingCollapseException">The embeddings collapsed to one direction; the message says what to try.</exception>
+    /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
     public IReadOnlyList<EmbeddingEpochReport> Fit(
         IEmbeddingNetwork network,
         InputSet inputs,
@@ -106,6 +107,12 @@ public sealed class EmbeddingTrainer
                 schedule?.step();
                 double meanLoss = lossSum.item<double>() / batches.Count;
                 double seconds = clock.Elapsed.TotalSeconds;
+                if (!double.IsFinite(meanLoss))
+                {
+                    module.eval();
+                    throw new TrainingDivergedException(epoch, meanLoss);
+                }
+
                 reports.Add(new EmbeddingEpochReport(epoch, Options.Epochs, meanLoss, seconds, Spread(module, inputs, order), miner is not null));
             }
 

@@ -54,6 +54,7 @@ public sealed class SiameseTrainer
     /// <param name="progress">Receives one report per epoch, or null.</param>
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The report of every epoch, in order.</returns>
+    /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
     /// <exception cref="ArgumentException">The inputs are not on the model's device.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
     public IReadOnlyList<EpochReport> Fit(
@@ -110,6 +111,11 @@ public sealed class SiameseTrainer
 
             double meanLoss = lossSum.item<double>() / count;
             double trainSeconds = clock.Elapsed.TotalSeconds;
+            if (!double.IsFinite(meanLoss))
+            {
+                module.eval();
+                throw new TrainingDivergedException(epoch, meanLoss);
+            }
 
             // TorchSharp releases some native memory (Scalars and other small handles made inside its own calls)
             // only when their finalizers run, and a training pass allocates too little managed memory to trigger a

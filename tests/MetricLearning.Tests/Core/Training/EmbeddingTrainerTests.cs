@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Threading;
 using FluentAssertions;
+using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
 using MetricLearning.Losses;
@@ -112,6 +113,20 @@ public sealed class EmbeddingTrainerTests
 
         warmup.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*MinerWarmupEpochs*");
         spread.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*CollapseSpread*");
+    }
+
+    [Fact]
+    public void Inputs_with_nan_stop_training_with_a_clear_error()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 16, classes: 2, dimensions: 6, seed: 15);
+        using var poisoned = new InputSet(SiameseTrainerTests.NaNInFirstRow(inputs));
+        inputs.Dispose();
+        using var network = Network(15);
+        var options = new EmbeddingTrainerOptions { Epochs = 3, SamplesPerClass = 8, BatchSize = 16 };
+
+        var act = () => new EmbeddingTrainer(new MultiSimilarityLoss(), options).Fit(network, poisoned, labels);
+
+        act.Should().Throw<TrainingDivergedException>().WithMessage("*diverged at epoch 1*");
     }
 
     [Fact]

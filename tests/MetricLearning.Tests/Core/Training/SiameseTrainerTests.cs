@@ -106,6 +106,30 @@ public sealed class SiameseTrainerTests
     }
 
     [Fact]
+    public void Inputs_with_nan_stop_training_at_the_first_epoch_with_a_clear_error()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 4);
+        using var poisoned = new InputSet(NaNInFirstRow(inputs));
+        inputs.Dispose();
+        using var network = SmallNetwork(4);
+        var data = new PairDataset(poisoned, new AlternatingPairSampler(4).Sample(labels));
+
+        var act = () => new SiameseTrainer(new ContrastiveLoss(), Options(epochs: 3)).Fit(new SiameseNetwork(network, new EuclideanDistance()), data);
+
+        act.Should().Throw<TrainingDivergedException>().WithMessage("*diverged at epoch 1*NaN*learning rate*")
+            .Which.Epoch.Should().Be(1);
+    }
+
+    /// <summary>The blobs' values with the first row set to NaN.</summary>
+    internal static Tensor NaNInFirstRow(InputSet inputs)
+    {
+        using var all = inputs.Gather(arange(inputs.Count, dtype: ScalarType.Int64));
+        var copy = all.clone();
+        copy[0].fill_(float.NaN);
+        return copy;
+    }
+
+    [Fact]
     public void Pairs_that_point_past_the_inputs_are_refused()
     {
         using var inputs = new InputSet(zeros(3, 6));
