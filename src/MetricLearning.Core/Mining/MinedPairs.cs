@@ -12,7 +12,10 @@ namespace MetricLearning.Mining;
 /// </remarks>
 public sealed class MinedPairs : MinedIndices
 {
-    /// <summary>Wraps index vectors built elsewhere, after checking them (this reads their range from the device once).</summary>
+    /// <summary>
+    /// Wraps index vectors built elsewhere, after checking them (this reads their range from the device once). Takes
+    /// ownership: disposing these mined pairs disposes the vectors.
+    /// </summary>
     /// <param name="positiveAnchors">Anchors of the same-class pairs.</param>
     /// <param name="positives">Partners of <paramref name="positiveAnchors"/>, one to one.</param>
     /// <param name="negativeAnchors">Anchors of the different-class pairs.</param>
@@ -58,6 +61,12 @@ public sealed class MinedPairs : MinedIndices
             positive.shape[0],
             check: false);
     }
+
+    /// <summary>How many same-class pairs were mined.</summary>
+    public long PositiveCount => PositiveAnchors.shape[0];
+
+    /// <summary>How many different-class pairs were mined.</summary>
+    public long NegativeCount => NegativeAnchors.shape[0];
 
     /// <summary>Anchor rows of the same-class pairs.</summary>
     public Tensor PositiveAnchors { get; }

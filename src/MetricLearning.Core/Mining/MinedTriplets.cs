@@ -8,7 +8,10 @@ namespace MetricLearning.Mining;
 /// </summary>
 public sealed class MinedTriplets : MinedIndices
 {
-    /// <summary>Wraps index vectors built elsewhere, after checking them (this reads their range from the device once).</summary>
+    /// <summary>
+    /// Wraps index vectors built elsewhere, after checking them (this reads their range from the device once). Takes
+    /// ownership: disposing these mined triplets disposes the vectors.
+    /// </summary>
     /// <param name="anchors">Anchor rows.</param>
     /// <param name="positives">Same-class partners of <paramref name="anchors"/>, one to one.</param>
     /// <param name="negatives">Different-class partners of <paramref name="anchors"/>, one to one.</param>

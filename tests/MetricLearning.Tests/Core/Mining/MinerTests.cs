@@ -115,6 +115,8 @@ public sealed class MinerTests
         var (positive, negative) = PairSets(mined);
         positive.Should().BeEquivalentTo(new[] { (0L, 2L), (2L, 0L), (1L, 2L), (2L, 1L), (3L, 4L), (4L, 3L) });
         negative.Should().BeEquivalentTo(new[] { (1L, 3L), (3L, 1L), (2L, 4L), (4L, 2L) });
+        ((MinedPairs)mined).PositiveCount.Should().Be(6);
+        ((MinedPairs)mined).NegativeCount.Should().Be(4);
     }
 
     [Fact]
