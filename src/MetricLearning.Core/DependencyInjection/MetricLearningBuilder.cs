@@ -50,14 +50,14 @@ public sealed class MetricLearningBuilder
     }
 
     /// <summary>
-    /// Registers a <see cref="Models.TrainedModel"/> saved by <see cref="Models.TrainedModel.Save"/>, loaded from
-    /// <paramref name="folder"/> the first time it is resolved (a singleton the container disposes), for services
-    /// that embed or verify.
+    /// Registers a <see cref="Models.TrainedModel"/> with an <see cref="Networks.MlpEmbeddingNetwork"/>, saved by
+    /// <see cref="Models.TrainedModel.Save"/>, loaded from <paramref name="folder"/> the first time it is resolved (a
+    /// singleton the container disposes), for services that embed or verify.
     /// </summary>
     /// <param name="folder">The folder holding <c>model.json</c> and <c>weights.bin</c>.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="ArgumentException"><paramref name="folder"/> is empty.</exception>
-    /// <remarks>A missing or incompatible model is reported when the model is first resolved, by <see cref="Models.TrainedModel.Load"/>.</remarks>
+    /// <remarks>A missing or incompatible model is reported when the model is first resolved, by <see cref="Models.TrainedModel.Load(string, TorchSharp.torch.Device?)"/>.</remarks>
     public MetricLearningBuilder UseSavedModel(string folder, TorchSharp.torch.Device? device = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
@@ -66,10 +66,27 @@ public sealed class MetricLearningBuilder
     }
 
     /// <summary>
+    /// Registers a <see cref="Models.TrainedModel"/> with a network of your own, loaded from <paramref name="folder"/>
+    /// into the network <paramref name="createNetwork"/> builds, the first time it is resolved (a singleton the
+    /// container disposes).
+    /// </summary>
+    /// <param name="folder">The folder holding <c>model.json</c> and <c>weights.bin</c>.</param>
+    /// <param name="createNetwork">Builds the untrained network with the saved architecture.</param>
+    /// <param name="device">Where to put the weights; the CPU if null.</param>
+    /// <exception cref="ArgumentException"><paramref name="folder"/> is empty.</exception>
+    public MetricLearningBuilder UseSavedModel(string folder, Func<IEmbeddingNetwork> createNetwork, TorchSharp.torch.Device? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        ArgumentNullException.ThrowIfNull(createNetwork);
+        Services.Replace(ServiceDescriptor.Singleton(_ => Models.TrainedModel.Load(folder, createNetwork, device)));
+        return this;
+    }
+
+    /// <summary>
     /// Registers an <see cref="Indexing.EmbeddingIndex"/> saved by <see cref="Indexing.EmbeddingIndex.Save"/>, loaded
     /// from <paramref name="path"/> the first time it is resolved (a singleton the container disposes). It searches
     /// with the distance it was saved with; when a <see cref="Models.TrainedModel"/> is registered too (see
-    /// <see cref="UseSavedModel"/>), loading checks that the model's distance is that one.
+    /// <c>UseSavedModel</c>), loading checks that the model's distance is that one.
     /// </summary>
     /// <param name="path">The index file.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>

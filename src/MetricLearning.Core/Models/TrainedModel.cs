@@ -11,14 +11,16 @@ using static TorchSharp.torch;
 namespace MetricLearning.Models;
 
 /// <summary>
-/// A trained model ready for use: an <see cref="MlpEmbeddingNetwork"/>, its distance and a verification threshold,
-/// saved as a folder holding <c>weights.bin</c> and a small <c>model.json</c> description.
+/// A trained model ready for use: an embedding network, its distance and a verification threshold, saved as a folder
+/// holding <c>weights.bin</c> and a small <c>model.json</c> description.
 /// </summary>
 /// <remarks>
 /// Saving writes the weights, then the description (each atomically: a temporary file, then a rename); the
 /// description records the weights' SHA-256, so a folder whose two files do not belong together is refused on
 /// load. Built-in distances are saved with their settings; a custom distance cannot be saved (it would not load).
-/// The model owns its network; dispose it. Not thread-safe.
+/// An <see cref="MlpEmbeddingNetwork"/> is rebuilt from its saved configuration; a network of your own is saved by
+/// type name and weights, and loads with <see cref="Load(string, Func{IEmbeddingNetwork}, Device?)"/>, given a
+/// function that builds it untrained. The model owns its network; dispose it. Not thread-safe.
 /// </remarks>
 public sealed class TrainedModel : IDisposable
 {
@@ -26,13 +28,14 @@ public sealed class TrainedModel : IDisposable
     public const string Format = "metriclearning-model/1";
     private const string WeightsFile = "weights.bin";
     private const string DescriptionFile = "model.json";
+    private const string MlpType = nameof(MlpEmbeddingNetwork);
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Wraps a trained network; takes ownership of it.</summary>
     /// <param name="network">The embedding network.</param>
     /// <param name="distance">How embeddings are compared.</param>
     /// <param name="threshold">Pairs closer than this (more similar, for a similarity) are "same class".</param>
-    public TrainedModel(MlpEmbeddingNetwork network, IDistance distance, double threshold)
+    public TrainedModel(IEmbeddingNetwork network, IDistance distance, double threshold)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(distance);
@@ -44,7 +47,7 @@ public sealed class TrainedModel : IDisposable
     }
 
     /// <summary>The embedding network.</summary>
-    public MlpEmbeddingNetwork Network { get; }
+    public IEmbeddingNetwork Network { get; }
 
     /// <summary>How embeddings are compared.</summary>
     public IDistance Distance { get; }
@@ -58,8 +61,8 @@ public sealed class TrainedModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(inputs);
         using var noGrad = no_grad();
-        Network.eval();
-        return Network.call(inputs);
+        Network.Module.eval();
+        return Network.Module.call(inputs);
     }
 
     /// <summary>Whether each pair (row i of each batch) is predicted to be of the same class.</summary>
@@ -82,17 +85,33 @@ public sealed class TrainedModel : IDisposable
             throw new NotSupportedException(
                 $"A model with a {Distance.GetType().Name} cannot be saved: only the library's distances can be restored on load.");
         string weights = Path.Combine(folder, WeightsFile);
-        AtomicFile.Write(weights, temporary => Network.save(temporary));
-        var description = new ModelDescription(Format, LibraryVersion, Network.Options, name, parameters, Threshold, Sha256(weights));
+        AtomicFile.Write(weights, temporary => Network.Module.save(temporary));
+        var mlp = Network as MlpEmbeddingNetwork;
+        var description = new ModelDescription(
+            Format, LibraryVersion, mlp?.Options, name, parameters, Threshold, Sha256(weights), mlp is null ? TypeName(Network) : MlpType);
         AtomicFile.Write(Path.Combine(folder, DescriptionFile), temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
     }
 
-    /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
+    /// <summary>Loads a model saved by <see cref="Save"/> with an <see cref="MlpEmbeddingNetwork"/>.</summary>
     /// <param name="folder">The folder.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="InvalidDataException">The description is of another format, names an unknown distance, does not match the weights, or the weights do not fit the network.</exception>
-    public static TrainedModel Load(string folder, Device? device = null)
+    /// <exception cref="InvalidDataException">The description is of another format, names an unknown distance or a network of the user's own, does not match the weights, or the weights do not fit the network.</exception>
+    public static TrainedModel Load(string folder, Device? device = null) => Read(folder, null, device);
+
+    /// <summary>Loads a model saved by <see cref="Save"/> with a network of your own.</summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="createNetwork">Builds the network, untrained, with the architecture it was saved with; the saved weights are loaded into it.</param>
+    /// <param name="device">Where to put the weights; the CPU if null.</param>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">The description is of another format, names an unknown distance or another network type, does not match the weights, or the weights do not fit the network built.</exception>
+    public static TrainedModel Load(string folder, Func<IEmbeddingNetwork> createNetwork, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(createNetwork);
+        return Read(folder, createNetwork, device);
+    }
+
+    private static TrainedModel Read(string folder, Func<IEmbeddingNetwork>? createNetwork, Device? device)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         string path = Path.Combine(folder, DescriptionFile);
@@ -115,41 +134,71 @@ public sealed class TrainedModel : IDisposable
 
         if (description.Format != Format)
             throw new InvalidDataException($"'{path}' has format '{description.Format}'; this version reads '{Format}'.");
-        if (description.Network is null)
-            throw new InvalidDataException($"'{path}' has no network configuration.");
         if (!string.Equals(Sha256(weights), description.WeightsSha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"'{weights}' is not the weights file '{path}' was saved with (SHA-256 differs).");
 
         var distance = DistanceDescription.Create(description.Distance, description.DistanceParameters ?? new Dictionary<string, double>(), path);
-        MlpEmbeddingNetwork network;
+        var network = createNetwork is null ? CreateMlp(description, path) : CreateOwn(description, createNetwork, path);
         try
         {
-            network = new MlpEmbeddingNetwork(description.Network);
+            new SiameseNetwork(network, distance).LoadWeights(weights);
+        }
+        catch (InvalidDataException)
+        {
+            DisposeNetwork(network);
+            throw;
+        }
+
+        if (device is not null)
+            network.Module.to(device);
+        network.Module.eval();
+        return new TrainedModel(network, distance, description.Threshold);
+    }
+
+    private static MlpEmbeddingNetwork CreateMlp(ModelDescription description, string path)
+    {
+        string type = description.NetworkType ?? MlpType;
+        if (type != MlpType)
+            throw new InvalidDataException(
+                $"'{path}' holds a network of type {type}, which the library cannot rebuild; load it with TrainedModel.Load(folder, createNetwork).");
+        if (description.Network is null)
+            throw new InvalidDataException($"'{path}' has no network configuration.");
+        try
+        {
+            return new MlpEmbeddingNetwork(description.Network);
         }
         catch (ArgumentException ex)
         {
             throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
         }
+    }
 
-        var model = new SiameseNetwork(network, distance);
-        try
+    private static IEmbeddingNetwork CreateOwn(ModelDescription description, Func<IEmbeddingNetwork> createNetwork, string path)
+    {
+        var network = createNetwork() ?? throw new InvalidOperationException("createNetwork returned null.");
+        string saved = description.NetworkType ?? MlpType;
+        if (TypeName(network) != saved)
         {
-            model.LoadWeights(weights);
-        }
-        catch (InvalidDataException)
-        {
-            network.Dispose();
-            throw;
+            DisposeNetwork(network);
+            throw new InvalidDataException($"'{path}' holds a network of type {saved}, but createNetwork built a {TypeName(network)}.");
         }
 
-        if (device is not null)
-            network.to(device);
-        network.eval();
-        return new TrainedModel(network, distance, description.Threshold);
+        return network;
+    }
+
+    private static string TypeName(IEmbeddingNetwork network)
+        => network is MlpEmbeddingNetwork ? MlpType : network.GetType().FullName ?? network.GetType().Name;
+
+    private static void DisposeNetwork(IEmbeddingNetwork network)
+    {
+        if (network is IDisposable disposable)
+            disposable.Dispose();
+        else
+            network.Module.Dispose();
     }
 
     /// <inheritdoc />
-    public void Dispose() => Network.Dispose();
+    public void Dispose() => DisposeNetwork(Network);
 
     private static string LibraryVersion => typeof(TrainedModel).Assembly.GetName().Version?.ToString() ?? "unknown";
 

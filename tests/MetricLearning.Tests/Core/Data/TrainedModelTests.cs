@@ -32,7 +32,7 @@ public sealed class TrainedModelTests
         loaded.Threshold.Should().Be(0.8);
         loaded.Distance.Should().BeOfType<LpDistance>().Which.P.Should().Be(3);
         ((LpDistance)loaded.Distance).Normalize.Should().BeTrue();
-        loaded.Network.Options.LayerSizes.Should().Equal(6, 3);
+        loaded.Network.Should().BeOfType<MlpEmbeddingNetwork>().Which.Options.LayerSizes.Should().Equal(6, 3);
         Tensors.Values(loaded.Embed(a)).Should().Equal(Tensors.Values(model.Embed(a)));
         loaded.Verify(a, b).Should().Equal(model.Verify(a, b));
         Directory.GetFiles(folder.Path).Should().HaveCount(2, "weights.bin and model.json, no temporary files");
@@ -94,6 +94,39 @@ public sealed class TrainedModelTests
         var act = () => model.Save(folder.Path);
 
         act.Should().Throw<NotSupportedException>().WithMessage("*CustomDistance*");
+    }
+
+    /// <summary>A network of the user's own: two linear layers with a tanh between.</summary>
+    private sealed class TwoLayerNetwork : IEmbeddingNetwork
+    {
+        public TwoLayerNetwork(int hidden) =>
+            Module = TorchSharp.torch.nn.Sequential(TorchSharp.torch.nn.Linear(4, hidden), TorchSharp.torch.nn.Tanh(), TorchSharp.torch.nn.Linear(hidden, 3));
+
+        public long EmbeddingSize => 3;
+
+        public TorchSharp.torch.nn.Module<Tensor, Tensor> Module { get; }
+    }
+
+    [Fact]
+    public void A_network_of_the_users_own_saves_and_loads_into_the_network_its_factory_builds()
+    {
+        using var folder = new TempFolder();
+        manual_seed(3);
+        using var model = new TrainedModel(new TwoLayerNetwork(5), new CosineSimilarity(), 0.9);
+        using var inputs = rand(4, 4);
+        model.Save(folder.Path);
+
+        var withoutFactory = () => TrainedModel.Load(folder.Path);
+        var wrongType = () => TrainedModel.Load(folder.Path, () => new MlpEmbeddingNetwork(new MlpOptions { InputSize = 4, LayerSizes = new[] { 5, 3 } }));
+        var wrongShape = () => TrainedModel.Load(folder.Path, () => new TwoLayerNetwork(7));
+        manual_seed(99);
+        using var loaded = TrainedModel.Load(folder.Path, () => new TwoLayerNetwork(5));
+
+        withoutFactory.Should().Throw<InvalidDataException>().WithMessage("*TwoLayerNetwork*cannot rebuild*createNetwork*");
+        wrongType.Should().Throw<InvalidDataException>().WithMessage("*TwoLayerNetwork*built a MlpEmbeddingNetwork*");
+        wrongShape.Should().Throw<InvalidDataException>().WithMessage("*do not fit*");
+        loaded.Threshold.Should().Be(0.9);
+        Tensors.Values(loaded.Embed(inputs)).Should().Equal(Tensors.Values(model.Embed(inputs)), "the saved weights replace the factory's fresh ones");
     }
 
     [Fact]
