@@ -47,7 +47,11 @@ public sealed class EmbeddingTrainer
     /// <summary>The settings (a validated copy).</summary>
     public EmbeddingTrainerOptions Options { get; }
 
-    /// <summary>Trains <paramref name="network"/> in place.</summary>
+    /// <summary>
+    /// Trains <paramref name="network"/> in place, from its current weights. Each call starts a fresh optimizer (Adam
+    /// moments at zero, the learning-rate schedule from its start) and re-seeds from
+    /// <see cref="EmbeddingTrainerOptions.Seed"/>: a second call fine-tunes, it does not resume the first.
+    /// </summary>
     /// <param name="network">The network; its parameters must be on the inputs' device.</param>
     /// <param name="inputs">The training inputs.</param>
     /// <param name="labels">The class of each input.</param>

@@ -47,7 +47,11 @@ public sealed class SiameseTrainer
     /// <summary>The settings (a validated copy).</summary>
     public TrainerOptions Options { get; }
 
-    /// <summary>Trains <paramref name="model"/> in place.</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> in place, from its current weights. Each call starts a fresh optimizer (RMSprop
+    /// moments at zero) and re-seeds from <see cref="TrainerOptions.Seed"/>: a second call fine-tunes, it does not
+    /// resume the first.
+    /// </summary>
     /// <param name="model">The model; its network's parameters are updated.</param>
     /// <param name="training">Training pairs and inputs, on the model's device.</param>
     /// <param name="validation">Pairs measured after each epoch, or null.</param>
