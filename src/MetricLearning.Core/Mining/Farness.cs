@@ -19,8 +19,7 @@ internal static class Farness
         var (positive, negative) = BatchPairMasks.FromLabels(labels);
         using var detached = embeddings.detach();
         var matrix = distance.ComputeMatrix(detached, detached);
-        if (distance.IsSimilarity)
-            matrix.neg_();
-        return (matrix, positive, negative);
+        // Not in place: a user's distance may return a tensor it still holds.
+        return (distance.IsSimilarity ? matrix.neg() : matrix, positive, negative);
     }
 }
