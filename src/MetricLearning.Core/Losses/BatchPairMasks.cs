@@ -29,7 +29,7 @@ internal static class BatchPairMasks
                 $"There are {labels.shape[0]} labels for {embeddings.shape[0]} embeddings ({TensorChecks.Shape(embeddings)}).", nameof(labels));
         if (embeddings.shape[0] < 2)
             throw new ArgumentException($"A batch loss needs at least two embeddings; got {embeddings.shape[0]}.", nameof(embeddings));
-        mined?.CheckBatch(embeddings.shape[0]);
+        mined?.CheckBatch(embeddings);
     }
 
     /// <summary>Every same-class pair (i ≠ j) and every different-class pair.</summary>

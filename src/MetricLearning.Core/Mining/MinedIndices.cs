@@ -35,12 +35,17 @@ public abstract class MinedIndices : IDisposable
     /// </summary>
     internal abstract (Tensor Positive, Tensor Negative) PairMasks();
 
-    /// <summary>Throws unless the mined batch has <paramref name="batchSize"/> embeddings.</summary>
-    internal void CheckBatch(long batchSize)
+    /// <summary>One of the index vectors, for its device.</summary>
+    private protected abstract Tensor AnyIndices { get; }
+
+    /// <summary>Throws unless the mined batch is as large as <paramref name="embeddings"/> and on its device.</summary>
+    internal void CheckBatch(Tensor embeddings)
     {
+        long batchSize = embeddings.shape[0];
         if (batchSize != BatchSize)
             throw new ArgumentException(
                 $"The mined indices are for a batch of {BatchSize} embeddings, but the loss was given {batchSize}.", "mined");
+        TensorChecks.SameDevice(embeddings, nameof(embeddings), AnyIndices, "mined");
     }
 
     /// <summary>A boolean <c>[N, N]</c> mask that is true at (rows[k], columns[k]).</summary>

@@ -83,6 +83,8 @@ public sealed class MinedPairs : MinedIndices
     internal override (Tensor Positive, Tensor Negative) PairMasks()
         => (Mask(PositiveAnchors, Positives), Mask(NegativeAnchors, Negatives));
 
+    private protected override Tensor AnyIndices => PositiveAnchors;
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

@@ -52,6 +52,8 @@ public sealed class MinedTriplets : MinedIndices
     /// <summary>The pairs (a, p) and (a, n) of every triplet.</summary>
     internal override (Tensor Positive, Tensor Negative) PairMasks() => (Mask(Anchors, Positives), Mask(Anchors, Negatives));
 
+    private protected override Tensor AnyIndices => Anchors;
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
