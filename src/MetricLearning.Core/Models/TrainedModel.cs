@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using MetricLearning.Distances;
 using MetricLearning.Networks;
 using TorchSharp;
@@ -29,7 +30,8 @@ public sealed class TrainedModel : IDisposable
     private const string WeightsFile = "weights.bin";
     private const string DescriptionFile = "model.json";
     private const string MlpType = nameof(MlpEmbeddingNetwork);
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read.
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
 
     /// <summary>Wraps a trained network; takes ownership of it.</summary>
     /// <param name="network">The embedding network.</param>

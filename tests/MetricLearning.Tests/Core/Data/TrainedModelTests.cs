@@ -36,6 +36,7 @@ public sealed class TrainedModelTests
         Tensors.Values(loaded.Embed(a)).Should().Equal(Tensors.Values(model.Embed(a)));
         loaded.Verify(a, b).Should().Equal(model.Verify(a, b));
         Directory.GetFiles(folder.Path).Should().HaveCount(2, "weights.bin and model.json, no temporary files");
+        File.ReadAllText(Path.Combine(folder.Path, "model.json")).Should().Contain("\"Activation\": \"Relu\"").And.Contain("\"NetworkType\": \"MlpEmbeddingNetwork\"");
     }
 
     [Fact]
