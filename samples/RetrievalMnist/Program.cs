@@ -21,10 +21,10 @@ using static TorchSharp.torch;
 // The documented 784-128-128-128 MLP trained with a batch loss and a miner (by default multi-similarity loss and
 // mining on cosine similarity) on batches of M images per class, evaluated by retrieval (test queries against the
 // training set) and by verification with a calibrated threshold; optionally saved as a model and an index.
-var lossName = new Option<string>("--loss") { Description = "multi-similarity, triplet, contrastive or supcon.", DefaultValueFactory = _ => "multi-similarity" };
-lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supcon");
-var minerName = new Option<string>("--miner") { Description = "multi-similarity, batch-hard, semi-hard, pair-margin or none.", DefaultValueFactory = _ => "multi-similarity" };
-minerName.AcceptOnlyFromAmong("multi-similarity", "batch-hard", "semi-hard", "pair-margin", "none");
+var lossName = new Option<string>("--loss") { Description = "multi-similarity, triplet, contrastive, supcon or proxy-anchor.", DefaultValueFactory = _ => "multi-similarity" };
+lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supcon", "proxy-anchor");
+var minerName = new Option<string>("--miner") { Description = "auto (multi-similarity mining for the multi-similarity loss, none otherwise), multi-similarity, batch-hard, semi-hard, pair-margin or none.", DefaultValueFactory = _ => "auto" };
+minerName.AcceptOnlyFromAmong("auto", "multi-similarity", "batch-hard", "semi-hard", "pair-margin", "none");
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
 var save = new Option<string?>("--save") { Description = "Folder to save the trained model (model/) and the training-set index (index.bin) in." };
 var load = new Option<string?>("--load") { Description = "Skip training: load a model and index saved with --save and evaluate them on the test set." };
@@ -74,9 +74,14 @@ root.SetAction(async (result, cancellationToken) =>
             "triplet" => ((IBatchLoss)new TripletMarginLoss(), (IDistance)new LpDistance(2, normalize: true)),
             "contrastive" => (new ContrastiveBatchLoss(distance: new LpDistance(2, normalize: true)), new LpDistance(2, normalize: true)),
             "supcon" => (new SupConLoss(), new CosineSimilarity()),
+            "proxy-anchor" => (new ProxyAnchorLoss(classes: 10, network.EmbeddingSize, device: target), new CosineSimilarity()),
             _ => (new MultiSimilarityLoss(), new CosineSimilarity()),
         };
-        IMiner? miner = result.GetValue(minerName) switch
+        using var ownsWeights = loss as IDisposable;
+        string minerChoice = result.GetValue(minerName) is "auto"
+            ? (result.GetValue(lossName) == "multi-similarity" ? "multi-similarity" : "none")
+            : result.GetValue(minerName)!;
+        IMiner? miner = minerChoice switch
         {
             "batch-hard" => new BatchHardMiner(comparison),
             "semi-hard" => new SemiHardMiner(distance: comparison),
@@ -85,7 +90,7 @@ root.SetAction(async (result, cancellationToken) =>
             _ => new MultiSimilarityMiner(distance: comparison),
         };
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, lr={options.LearningRate}, loss={result.GetValue(lossName)}, miner={result.GetValue(minerName)}, warmup={options.MinerWarmupEpochs}"));
+            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, lr={options.LearningRate}, loss={result.GetValue(lossName)}, miner={minerChoice}, warmup={options.MinerWarmupEpochs}"));
 
         var reports = new EmbeddingTrainer(loss, options, miner).Fit(network, trainInputs, mnist.Train.Labels,
             new SynchronousProgress(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}"))),

@@ -100,6 +100,15 @@ public sealed class MetricLearningBuilder
         return this;
     }
 
+    /// <summary>Replaces the batch loss used by <see cref="Training.EmbeddingTrainer"/> with an instance (for losses with settings, such as <see cref="Losses.ProxyAnchorLoss"/>).</summary>
+    /// <param name="loss">The loss, shared by every trainer the container makes.</param>
+    public MetricLearningBuilder UseBatchLoss(IBatchLoss loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        Services.Replace(ServiceDescriptor.Singleton(loss));
+        return this;
+    }
+
     /// <summary>Replaces the pair sampler.</summary>
     /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
     public MetricLearningBuilder UsePairSampler<T>() where T : class, IPairSampler

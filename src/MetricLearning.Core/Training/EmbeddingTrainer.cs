@@ -21,7 +21,8 @@ namespace MetricLearning.Training;
 /// makes no host/device copies and no synchronisation (the loss total is read once per epoch; miners that return a
 /// data-dependent number of indices synchronise once per step). After each epoch the spread of one batch's
 /// embeddings is measured, and training stops with an <see cref="EmbeddingCollapseException"/> if they have collapsed.
-/// Cancellation is honoured between steps. Not thread-safe; one <see cref="Fit"/> at a time, on one thread.
+/// A loss that has weights of its own (<see cref="ITrainableLoss"/>) has them trained too. Cancellation is honoured
+/// between steps. Not thread-safe; one <see cref="Fit"/> at a time, on one thread.
 /// </remarks>
 public sealed class EmbeddingTrainer
 {
@@ -79,7 +80,11 @@ public sealed class EmbeddingTrainer
         var sampler = new MPerClassSampler(Options.SamplesPerClass, Options.BatchSize, Options.Seed);
         manual_seed(Options.Seed);
         using var labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device);
-        using var optimizer = optim.Adam(module.parameters(), lr: Options.LearningRate);
+        // A loss with weights of its own (class proxies) trains them too, at its own pace.
+        var groups = new List<TorchSharp.Modules.Adam.ParamGroup> { new(module.parameters(), lr: Options.LearningRate) };
+        if (Loss is ITrainableLoss trainable)
+            groups.Add(new(trainable.Parameters, lr: Options.LearningRate * trainable.LearningRateScale));
+        using var optimizer = optim.Adam(groups, lr: Options.LearningRate);
         var schedule = Options.CosineAnnealing ? optim.lr_scheduler.CosineAnnealingLR(optimizer, Options.Epochs) : null;
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         var reports = new List<EmbeddingEpochReport>(Options.Epochs);

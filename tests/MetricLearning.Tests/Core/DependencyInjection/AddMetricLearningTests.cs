@@ -38,6 +38,15 @@ public sealed class AddMetricLearningTests
     }
 
     [Fact]
+    public void A_batch_loss_instance_with_settings_reaches_the_embedding_trainer()
+    {
+        using var proxyAnchor = new ProxyAnchorLoss(classes: 10, embeddingSize: 128);
+        using var provider = new ServiceCollection().AddMetricLearning().UseBatchLoss(proxyAnchor).Services.BuildServiceProvider();
+
+        provider.GetRequiredService<EmbeddingTrainer>().Loss.Should().BeSameAs(proxyAnchor);
+    }
+
+    [Fact]
     public void A_miner_reaches_the_embedding_trainer()
     {
         var miner = new SemiHardMiner(0.3);

@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using MetricLearning.Mining;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Losses;
+
+/// <summary>
+/// Proxy-Anchor loss (Kim, Kim, Cho and Kwak, CVPR 2020): one learnt proxy per class, and every embedding of the batch
+/// compared with every proxy by cosine similarity s:
+/// <c>L = (1/|P⁺|) Σ_{p∈P⁺} log(1 + Σ_{x∈X_p⁺} e^{−α(s(x,p) − δ)}) + (1/|P|) Σ_{p∈P} log(1 + Σ_{x∈X_p⁻} e^{α(s(x,p) + δ)})</c>,
+/// where P are all proxies, P⁺ the proxies of the classes present in the batch, X_p⁺ the batch's embeddings of p's
+/// class and X_p⁻ the others.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Defaults α = 32, δ = 0.1 (the paper's). The proxies are this loss's own weights (<see cref="ITrainableLoss"/>):
+/// <see cref="Training.EmbeddingTrainer"/> trains them with the network, 100 times faster by default. Labels must be
+/// class numbers from 0 to <see cref="Classes"/> − 1 (checked each call, which reads the labels' range from the device).
+/// </para>
+/// <para>
+/// Each embedding meets every proxy, so the loss needs no pair or triplet mining and refuses mined indices. It holds
+/// its proxies: not thread-safe while training; dispose it to free them.
+/// </para>
+/// </remarks>
+public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableLoss, IDisposable
+{
+    private readonly Parameter _proxies;
+
+    /// <summary>Creates the loss with proxies drawn from a normal distribution (torch's generator: seed it with <c>manual_seed</c>).</summary>
+    /// <param name="classes">How many classes (proxies); at least 2.</param>
+    /// <param name="embeddingSize">Width of the embeddings; at least 1.</param>
+    /// <param name="alpha">Scale α; positive and finite.</param>
+    /// <param name="delta">Margin δ; finite and at least 0.</param>
+    /// <param name="learningRateScale">How much faster than the network the proxies learn; positive and finite.</param>
+    /// <param name="device">Where the proxies live; the CPU if null. It must be the embeddings' device.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public ProxyAnchorLoss(int classes, long embeddingSize, double alpha = 32, double delta = 0.1, double learningRateScale = 100, Device? device = null)
+    {
+        if (classes < 2)
+            throw new ArgumentOutOfRangeException(nameof(classes), classes, "The Proxy-Anchor loss needs at least two classes.");
+        if (embeddingSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "The embedding size must be at least 1.");
+        if (!double.IsFinite(alpha) || alpha <= 0)
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must be positive and finite.");
+        if (!double.IsFinite(delta) || delta < 0)
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "Delta must be finite and at least 0.");
+        if (!double.IsFinite(learningRateScale) || learningRateScale <= 0)
+            throw new ArgumentOutOfRangeException(nameof(learningRateScale), learningRateScale, "The learning-rate scale must be positive and finite.");
+        Classes = classes;
+        Alpha = alpha;
+        Delta = delta;
+        LearningRateScale = learningRateScale;
+        using var initial = randn(classes, embeddingSize, device: device);
+        _proxies = new Parameter(initial.clone());
+    }
+
+    /// <summary>How many classes (proxies) there are.</summary>
+    public int Classes { get; }
+
+    /// <summary>Scale α.</summary>
+    public double Alpha { get; }
+
+    /// <summary>Margin δ.</summary>
+    public double Delta { get; }
+
+    /// <summary>The proxies, one row per class, <c>[Classes, EmbeddingSize]</c>; trained with the network.</summary>
+    public Parameter Proxies => _proxies;
+
+    /// <inheritdoc />
+    public IEnumerable<Parameter> Parameters => new[] { _proxies };
+
+    /// <inheritdoc />
+    public double LearningRateScale { get; }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">Mined indices were given, the embeddings' width or device differs from the proxies', or a label is outside 0 to Classes − 1.</exception>
+    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
+    {
+        if (mined is not null)
+            throw new ArgumentException("The Proxy-Anchor loss compares every embedding with every proxy and takes no mined pairs or triplets; train it without a miner.", nameof(mined));
+        BatchPairMasks.Validate(embeddings, labels, null);
+        TensorChecks.SameDevice(embeddings, nameof(embeddings), _proxies, "the proxies");
+        if (embeddings.shape[1] != _proxies.shape[1])
+            throw new ArgumentException(
+                $"The embeddings are {embeddings.shape[1]} wide but the proxies {_proxies.shape[1]}.", nameof(embeddings));
+        long min = labels.min().item<long>(), max = labels.max().item<long>();
+        if (min < 0 || max >= Classes)
+            throw new ArgumentException($"Label {(min < 0 ? min : max)} is outside the {Classes} classes of the proxies (0 to {Classes - 1}).", nameof(labels));
+
+        using var scope = NewDisposeScope();
+        var similarity = nn.functional.normalize(embeddings, p: 2, dim: 1).matmul(nn.functional.normalize(_proxies, p: 2, dim: 1).t());
+        var positive = nn.functional.one_hot(labels.to_type(ScalarType.Int64), Classes).to_type(ScalarType.Bool);
+        var pull = LogOnePlusSumExp((similarity - Delta) * -Alpha, positive);
+        var push = LogOnePlusSumExp((similarity + Delta) * Alpha, positive.logical_not());
+        var present = positive.any(0).to_type(pull.dtype);
+        return ((pull * present).sum() / present.sum().clamp_min(1) + push.mean()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><c>log(1 + Σ_{x in mask} e^{exponent})</c> per proxy (column), as a log-sum-exp with a 0.</summary>
+    private static Tensor LogOnePlusSumExp(Tensor exponents, Tensor mask)
+    {
+        var masked = exponents.masked_fill(mask.logical_not(), double.NegativeInfinity);
+        var withOne = cat(new[] { masked, zeros(1, masked.shape[1], dtype: masked.dtype, device: masked.device) }, 0);
+        return withOne.logsumexp(0);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _proxies.Dispose();
+}
