@@ -21,8 +21,8 @@ using static TorchSharp.torch;
 // The documented 784-128-128-128 MLP trained with a batch loss and a miner (by default multi-similarity loss and
 // mining on cosine similarity) on batches of M images per class, evaluated by retrieval (test queries against the
 // training set) and by verification with a calibrated threshold; optionally saved as a model and an index.
-var lossName = new Option<string>("--loss") { Description = "multi-similarity, triplet, contrastive, supcon or proxy-anchor.", DefaultValueFactory = _ => "multi-similarity" };
-lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supcon", "proxy-anchor");
+var lossName = new Option<string>("--loss") { Description = "multi-similarity, triplet, contrastive, supcon, proxy-anchor or arcface.", DefaultValueFactory = _ => "multi-similarity" };
+lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supcon", "proxy-anchor", "arcface");
 var minerName = new Option<string>("--miner") { Description = "auto (multi-similarity mining for the multi-similarity loss, none otherwise), multi-similarity, batch-hard, semi-hard, pair-margin or none.", DefaultValueFactory = _ => "auto" };
 minerName.AcceptOnlyFromAmong("auto", "multi-similarity", "batch-hard", "semi-hard", "pair-margin", "none");
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
@@ -75,6 +75,7 @@ root.SetAction(async (result, cancellationToken) =>
             "contrastive" => (new ContrastiveBatchLoss(distance: new LpDistance(2, normalize: true)), new LpDistance(2, normalize: true)),
             "supcon" => (new SupConLoss(), new CosineSimilarity()),
             "proxy-anchor" => (new ProxyAnchorLoss(classes: 10, network.EmbeddingSize, device: target), new CosineSimilarity()),
+            "arcface" => (new ArcFaceLoss(classes: 10, network.EmbeddingSize, device: target), new CosineSimilarity()),
             _ => (new MultiSimilarityLoss(), new CosineSimilarity()),
         };
         using var ownsWeights = loss as IDisposable;

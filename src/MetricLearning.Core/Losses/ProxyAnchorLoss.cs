@@ -81,14 +81,7 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableLoss, IDisposable
     {
         if (mined is not null)
             throw new ArgumentException("The Proxy-Anchor loss compares every embedding with every proxy and takes no mined pairs or triplets; train it without a miner.", nameof(mined));
-        BatchPairMasks.Validate(embeddings, labels, null);
-        TensorChecks.SameDevice(embeddings, nameof(embeddings), _proxies, "the proxies");
-        if (embeddings.shape[1] != _proxies.shape[1])
-            throw new ArgumentException(
-                $"The embeddings are {embeddings.shape[1]} wide but the proxies {_proxies.shape[1]}.", nameof(embeddings));
-        long min = labels.min().item<long>(), max = labels.max().item<long>();
-        if (min < 0 || max >= Classes)
-            throw new ArgumentException($"Label {(min < 0 ? min : max)} is outside the {Classes} classes of the proxies (0 to {Classes - 1}).", nameof(labels));
+        ClassCentres.Check(embeddings, labels, _proxies, Classes, "proxies");
 
         using var scope = NewDisposeScope();
         var similarity = nn.functional.normalize(embeddings, p: 2, dim: 1).matmul(nn.functional.normalize(_proxies, p: 2, dim: 1).t());
