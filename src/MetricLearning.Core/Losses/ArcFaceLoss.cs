@@ -41,22 +41,15 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableLoss, IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public ArcFaceLoss(int classes, long embeddingSize, double margin = 0.5, double scale = 64, double learningRateScale = 1, Device? device = null)
     {
-        if (classes < 2)
-            throw new ArgumentOutOfRangeException(nameof(classes), classes, "ArcFace needs at least two classes.");
-        if (embeddingSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "The embedding size must be at least 1.");
         if (!double.IsFinite(margin) || margin < 0 || margin > Math.PI / 2)
             throw new ArgumentOutOfRangeException(nameof(margin), margin, "The angular margin must be between 0 and π/2 radians.");
         if (!double.IsFinite(scale) || scale <= 0)
             throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be positive and finite.");
-        if (!double.IsFinite(learningRateScale) || learningRateScale <= 0)
-            throw new ArgumentOutOfRangeException(nameof(learningRateScale), learningRateScale, "The learning-rate scale must be positive and finite.");
         Classes = classes;
         Margin = margin;
         Scale = scale;
         LearningRateScale = learningRateScale;
-        using var initial = randn(classes, embeddingSize, device: device);
-        _centres = new Parameter(initial.clone());
+        _centres = ClassCentres.Create(classes, embeddingSize, learningRateScale, device, "ArcFace");
     }
 
     /// <summary>How many classes there are.</summary>
@@ -86,8 +79,7 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableLoss, IDisposable
         ClassCentres.Check(embeddings, labels, _centres, Classes, "centres");
 
         using var scope = NewDisposeScope();
-        var cosine = nn.functional.normalize(embeddings, p: 2, dim: 1)
-            .matmul(nn.functional.normalize(_centres, p: 2, dim: 1).t())
+        var cosine = ClassCentres.Cosines(embeddings, _centres)
             .clamp(-CosineLimit, CosineLimit);
         var target = labels.to_type(ScalarType.Int64).unsqueeze(1);
         var widened = (cosine.gather(1, target).acos() + Margin).clamp_max(Math.PI).cos();

@@ -39,22 +39,15 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableLoss, IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public ProxyAnchorLoss(int classes, long embeddingSize, double alpha = 32, double delta = 0.1, double learningRateScale = 100, Device? device = null)
     {
-        if (classes < 2)
-            throw new ArgumentOutOfRangeException(nameof(classes), classes, "The Proxy-Anchor loss needs at least two classes.");
-        if (embeddingSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "The embedding size must be at least 1.");
         if (!double.IsFinite(alpha) || alpha <= 0)
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must be positive and finite.");
         if (!double.IsFinite(delta) || delta < 0)
             throw new ArgumentOutOfRangeException(nameof(delta), delta, "Delta must be finite and at least 0.");
-        if (!double.IsFinite(learningRateScale) || learningRateScale <= 0)
-            throw new ArgumentOutOfRangeException(nameof(learningRateScale), learningRateScale, "The learning-rate scale must be positive and finite.");
         Classes = classes;
         Alpha = alpha;
         Delta = delta;
         LearningRateScale = learningRateScale;
-        using var initial = randn(classes, embeddingSize, device: device);
-        _proxies = new Parameter(initial.clone());
+        _proxies = ClassCentres.Create(classes, embeddingSize, learningRateScale, device, "Proxy-Anchor");
     }
 
     /// <summary>How many classes (proxies) there are.</summary>
@@ -84,7 +77,7 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableLoss, IDisposable
         ClassCentres.Check(embeddings, labels, _proxies, Classes, "proxies");
 
         using var scope = NewDisposeScope();
-        var similarity = nn.functional.normalize(embeddings, p: 2, dim: 1).matmul(nn.functional.normalize(_proxies, p: 2, dim: 1).t());
+        var similarity = ClassCentres.Cosines(embeddings, _proxies);
         var positive = nn.functional.one_hot(labels.to_type(ScalarType.Int64), Classes).to_type(ScalarType.Bool);
         var pull = LogOnePlusSumExp((similarity - Delta) * -Alpha, positive);
         var push = LogOnePlusSumExp((similarity + Delta) * Alpha, positive.logical_not());
