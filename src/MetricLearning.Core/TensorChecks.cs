@@ -50,4 +50,12 @@ internal static class TensorChecks
             throw new ArgumentException(
                 $"'{firstName}' and '{secondName}' must have the same shape; got {Shape(first)} and {Shape(second)}.", secondName);
     }
+
+    /// <summary>The smallest and largest value of an integer tensor, read from its device in one transfer.</summary>
+    internal static (long Min, long Max) Range(Tensor values)
+    {
+        using var scope = NewDisposeScope();
+        var ends = stack(new[] { values.min(), values.max() }).to_type(ScalarType.Int64).cpu().data<long>();
+        return (ends[0], ends[1]);
+    }
 }

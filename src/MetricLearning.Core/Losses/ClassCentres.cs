@@ -37,7 +37,7 @@ internal static class ClassCentres
         TensorChecks.SameDevice(embeddings, nameof(embeddings), centres, "the " + what);
         if (embeddings.shape[1] != centres.shape[1])
             throw new ArgumentException($"The embeddings are {embeddings.shape[1]} wide but the {what} {centres.shape[1]}.", nameof(embeddings));
-        long min = labels.min().item<long>(), max = labels.max().item<long>();
+        var (min, max) = TensorChecks.Range(labels);
         if (min < 0 || max >= classes)
             throw new ArgumentException($"Label {(min < 0 ? min : max)} is outside the {classes} classes of the {what} (0 to {classes - 1}).", nameof(labels));
     }

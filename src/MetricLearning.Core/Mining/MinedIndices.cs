@@ -70,7 +70,7 @@ public abstract class MinedIndices : IDisposable
                 $"'{name}' has {indices.shape[0]} indices but the first index vector has {first.shape[0]}; mined index vectors pair up one to one.", name);
         if (indices.shape[0] == 0)
             return;
-        long min = indices.min().item<long>(), max = indices.max().item<long>();
+        var (min, max) = TensorChecks.Range(indices);
         if (min < 0 || max >= batchSize)
             throw new ArgumentOutOfRangeException(name,
                 $"'{name}' holds row {(min < 0 ? min : max)}, outside a batch of {batchSize} embeddings (rows 0 to {batchSize - 1}).");

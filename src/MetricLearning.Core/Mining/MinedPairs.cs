@@ -12,6 +12,8 @@ namespace MetricLearning.Mining;
 /// </remarks>
 public sealed class MinedPairs : MinedIndices
 {
+    private (Tensor Positive, Tensor Negative)? _masks;
+
     /// <summary>
     /// Wraps index vectors built elsewhere, after checking them (this reads their range from the device once). Takes
     /// ownership: disposing these mined pairs disposes the vectors.
@@ -59,7 +61,11 @@ public sealed class MinedPairs : MinedIndices
             negatives.select(1, 0).MoveToOuterDisposeScope(),
             negatives.select(1, 1).MoveToOuterDisposeScope(),
             positive.shape[0],
-            check: false);
+            check: false)
+        {
+            // The loss reads the pairs back as these masks; keep them rather than rebuild them.
+            _masks = (positive.MoveToOuterDisposeScope(), negative.MoveToOuterDisposeScope()),
+        };
     }
 
     /// <summary>How many same-class pairs were mined.</summary>
@@ -81,7 +87,9 @@ public sealed class MinedPairs : MinedIndices
     public Tensor Negatives { get; }
 
     internal override (Tensor Positive, Tensor Negative) PairMasks()
-        => (Mask(PositiveAnchors, Positives), Mask(NegativeAnchors, Negatives));
+        => _masks is { } masks
+            ? (masks.Positive.alias(), masks.Negative.alias())
+            : (Mask(PositiveAnchors, Positives), Mask(NegativeAnchors, Negatives));
 
     private protected override Tensor AnyIndices => PositiveAnchors;
 
@@ -90,6 +98,8 @@ public sealed class MinedPairs : MinedIndices
     {
         if (!disposing)
             return;
+        _masks?.Positive.Dispose();
+        _masks?.Negative.Dispose();
         PositiveAnchors.Dispose();
         Positives.Dispose();
         NegativeAnchors.Dispose();

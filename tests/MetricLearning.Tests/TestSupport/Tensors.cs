@@ -12,6 +12,8 @@ internal static class Tensors
         return tensor(flat, new long[] { rows.Length, rows[0].Length });
     }
 
+    internal static Tensor Rows(double[][] rows) => Rows(rows.Select(row => row.Select(v => (float)v).ToArray()).ToArray());
+
     internal static Tensor Vector(params float[] values) => tensor(values);
 
     internal static float[] Values(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();

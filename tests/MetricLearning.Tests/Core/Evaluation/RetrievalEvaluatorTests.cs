@@ -2,6 +2,7 @@ using System;
 using FluentAssertions;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
+using MetricLearning.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -10,18 +11,6 @@ namespace MetricLearning.Tests.Core.Evaluation;
 public sealed class RetrievalEvaluatorTests
 {
     private static Tensor Points(params float[] xs) => tensor(xs, new long[] { xs.Length, 1 });
-
-    /// <summary>Negated Euclidean distance: a similarity with the same neighbours as the distance.</summary>
-    private sealed class NegatedDistance : IDistance
-    {
-        private readonly LpDistance _inner = new(2);
-
-        public bool IsSimilarity => true;
-
-        public Tensor Compute(Tensor first, Tensor second) => _inner.Compute(first, second).neg();
-
-        public Tensor ComputeMatrix(Tensor queries, Tensor references) => _inner.ComputeMatrix(queries, references).neg();
-    }
 
     // References on a line: 0 and 1 are class 0; 2, 10 and 11 are class 1 (so R = 2 for class 0, 3 for class 1).
     // Queries, their three nearest references and the relevance of each:
@@ -38,7 +27,7 @@ public sealed class RetrievalEvaluatorTests
     {
         using var references = Points(0, 1, 2, 10, 11);
         using var queries = Points(0.4f, 10.4f, 1.6f, 0.9f);
-        IDistance distance = similarity ? new NegatedDistance() : new LpDistance(2);
+        IDistance distance = similarity ? new NegatedLp() : new LpDistance(2);
 
         var metrics = RetrievalEvaluator.Evaluate(queries, new[] { 0, 1, 1, 1 }, references, new[] { 0, 0, 1, 1, 1 }, distance, chunkBytes: chunkBytes);
 

@@ -20,19 +20,16 @@ public sealed class ArcFaceLossTests
     private static readonly long[] Classes = { 0, 0, 1, 2 };
     private static readonly double[][] CentreRows = { new[] { 1.0, 0.1 }, new[] { 0.0, 2.0 }, new[] { -1.0, -1.0 } };
 
-    private static double Cosine(double[] a, double[] b) =>
-        (a[0] * b[0] + a[1] * b[1]) / (Math.Sqrt(a[0] * a[0] + a[1] * a[1]) * Math.Sqrt(b[0] * b[0] + b[1] * b[1]));
-
     private static ArcFaceLoss Loss(double margin, double scale)
     {
         var loss = new ArcFaceLoss(classes: 3, embeddingSize: 2, margin, scale);
         using var noGrad = no_grad();
-        using var rows = Tensors.Rows(CentreRows.Select(r => r.Select(v => (float)v).ToArray()).ToArray());
+        using var rows = Tensors.Rows(CentreRows);
         loss.Centres.copy_(rows);
         return loss;
     }
 
-    private static Tensor Embeddings() => Tensors.Rows(Points.Select(p => p.Select(v => (float)v).ToArray()).ToArray());
+    private static Tensor Embeddings() => Tensors.Rows(Points);
 
     [Theory]
     [InlineData(0.3, 4.0)]
@@ -45,7 +42,7 @@ public sealed class ArcFaceLossTests
         {
             var logits = Enumerable.Range(0, 3).Select(j =>
             {
-                double theta = Math.Acos(Math.Clamp(Cosine(Points[i], CentreRows[j]), -1 + 1e-7, 1 - 1e-7));
+                double theta = Math.Acos(Math.Clamp(Reference.Cosine(Points[i], CentreRows[j]), -1 + 1e-7, 1 - 1e-7));
                 return scale * Math.Cos(j == Classes[i] ? Math.Min(theta + margin, Math.PI) : theta);
             }).ToArray();
             double max = logits.Max();

@@ -15,12 +15,7 @@ public sealed class BatchLossTests
     private static readonly double[][] Points = { new[] { 1.0, 0 }, new[] { 0.6, 0.8 }, new[] { 0, 1.0 }, new[] { -1.0, 0.2 } };
     private static readonly long[] Classes = { 0, 0, 1, 1 };
 
-    private static Tensor Embeddings() => Tensors.Rows(Points.Select(p => p.Select(v => (float)v).ToArray()).ToArray());
-
-    private static double Cosine(double[] a, double[] b) =>
-        (a[0] * b[0] + a[1] * b[1]) / (Math.Sqrt(a[0] * a[0] + a[1] * a[1]) * Math.Sqrt(b[0] * b[0] + b[1] * b[1]));
-
-    private static double Euclid(double[] a, double[] b) => Math.Sqrt(Math.Pow(a[0] - b[0], 2) + Math.Pow(a[1] - b[1], 2));
+    private static Tensor Embeddings() => Tensors.Rows(Points);
 
     /// <summary>The multi-similarity loss written out with loops over anchors and pairs.</summary>
     private static double MultiSimilarityByHand(double alpha, double beta, double lambda)
@@ -33,7 +28,7 @@ public sealed class BatchLossTests
             {
                 if (k == i)
                     continue;
-                double s = Cosine(Points[i], Points[k]);
+                double s = Reference.Cosine(Points[i], Points[k]);
                 if (Classes[i] == Classes[k])
                     pos += Math.Exp(-alpha * (s - lambda));
                 else
@@ -63,9 +58,9 @@ public sealed class BatchLossTests
     public void Contrastive_over_all_pairs_matches_the_formula_by_hand()
     {
         // Same-class pairs (0,1), (2,3); different-class pairs (0,2), (0,3), (1,2), (1,3).
-        double pull = (Math.Pow(Math.Max(Euclid(Points[0], Points[1]) - 0.2, 0), 2) + Math.Pow(Math.Max(Euclid(Points[2], Points[3]) - 0.2, 0), 2)) / 2;
+        double pull = (Math.Pow(Math.Max(Reference.Euclid(Points[0], Points[1]) - 0.2, 0), 2) + Math.Pow(Math.Max(Reference.Euclid(Points[2], Points[3]) - 0.2, 0), 2)) / 2;
         double push = new[] { (0, 2), (0, 3), (1, 2), (1, 3) }
-            .Select(p => Math.Pow(Math.Max(1.5 - Euclid(Points[p.Item1], Points[p.Item2]), 0), 2)).Average();
+            .Select(p => Math.Pow(Math.Max(1.5 - Reference.Euclid(Points[p.Item1], Points[p.Item2]), 0), 2)).Average();
         using var embeddings = Embeddings();
         using var labels = tensor(Classes);
 
@@ -83,9 +78,9 @@ public sealed class BatchLossTests
         double total = 0;
         for (int i = 0; i < Points.Length; i++)
         {
-            double denominator = Enumerable.Range(0, Points.Length).Where(a => a != i).Sum(a => Math.Exp(Cosine(Points[i], Points[a]) / temperature));
+            double denominator = Enumerable.Range(0, Points.Length).Where(a => a != i).Sum(a => Math.Exp(Reference.Cosine(Points[i], Points[a]) / temperature));
             int p = Enumerable.Range(0, Points.Length).Single(k => k != i && Classes[k] == Classes[i]);
-            total += -Math.Log(Math.Exp(Cosine(Points[i], Points[p]) / temperature) / denominator);
+            total += -Math.Log(Math.Exp(Reference.Cosine(Points[i], Points[p]) / temperature) / denominator);
         }
 
         using var embeddings = Embeddings();
@@ -99,9 +94,9 @@ public sealed class BatchLossTests
     {
         // Class 2 has one sample: anchors 0 and 1 (class 0) count, anchor 2 does not.
         var points = new[] { new[] { 1.0, 0 }, new[] { 0.6, 0.8 }, new[] { 0, 1.0 } };
-        double Loss(int i, int p) => -Math.Log(Math.Exp(Cosine(points[i], points[p]) / 0.5) /
-            Enumerable.Range(0, 3).Where(a => a != i).Sum(a => Math.Exp(Cosine(points[i], points[a]) / 0.5)));
-        using var embeddings = Tensors.Rows(points.Select(p => p.Select(v => (float)v).ToArray()).ToArray());
+        double Loss(int i, int p) => -Math.Log(Math.Exp(Reference.Cosine(points[i], points[p]) / 0.5) /
+            Enumerable.Range(0, 3).Where(a => a != i).Sum(a => Math.Exp(Reference.Cosine(points[i], points[a]) / 0.5)));
+        using var embeddings = Tensors.Rows(points);
         using var labels = tensor(new long[] { 0, 0, 2 });
 
         new SupConLoss(0.5).Compute(embeddings, labels).item<float>().Should().BeApproximately((float)((Loss(0, 1) + Loss(1, 0)) / 2), 1e-4f);
@@ -141,17 +136,6 @@ public sealed class BatchLossTests
         new TripletMarginLoss(1, new LpDistance(2)).Compute(embeddings, labels).item<float>().Should().Be(0f);
     }
 
-    private sealed class NegatedLp : IDistance
-    {
-        private readonly LpDistance _inner = new(2);
-
-        public bool IsSimilarity => true;
-
-        public Tensor Compute(Tensor first, Tensor second) => _inner.Compute(first, second).neg();
-
-        public Tensor ComputeMatrix(Tensor queries, Tensor references) => _inner.ComputeMatrix(queries, references).neg();
-    }
-
     [Fact]
     public void Gradients_are_finite_when_embeddings_coincide()
     {
@@ -172,7 +156,7 @@ public sealed class BatchLossTests
         using var embeddings = Embeddings();
         using var labels = tensor(new long[] { 3, 3, 3, 3 });
 
-        double expected = Enumerable.Range(0, 4).SelectMany(i => Enumerable.Range(i + 1, 3 - i).Select(j => Math.Pow(Euclid(Points[i], Points[j]), 2))).Average();
+        double expected = Enumerable.Range(0, 4).SelectMany(i => Enumerable.Range(i + 1, 3 - i).Select(j => Math.Pow(Reference.Euclid(Points[i], Points[j]), 2))).Average();
 
         new ContrastiveBatchLoss().Compute(embeddings, labels).item<float>().Should().BeApproximately((float)expected, 1e-5f);
     }

@@ -21,10 +21,7 @@ public sealed class MinedBatchLossTests
     // Four 2-d points, classes 0, 0, 1, 1 (as in BatchLossTests), compared by cosine.
     private static readonly double[][] Points = { new[] { 1.0, 0 }, new[] { 0.6, 0.8 }, new[] { 0, 1.0 }, new[] { -1.0, 0.2 } };
 
-    private static Tensor PointRows() => Tensors.Rows(Points.Select(p => p.Select(v => (float)v).ToArray()).ToArray());
-
-    private static double Cosine(double[] a, double[] b) =>
-        (a[0] * b[0] + a[1] * b[1]) / (Math.Sqrt(a[0] * a[0] + a[1] * a[1]) * Math.Sqrt(b[0] * b[0] + b[1] * b[1]));
+    private static Tensor PointRows() => Tensors.Rows(Points);
 
     private static MinedTriplets Triplets(long batch, params (long A, long P, long N)[] triplets) => new(
         tensor(triplets.Select(t => t.A).ToArray()), tensor(triplets.Select(t => t.P).ToArray()), tensor(triplets.Select(t => t.N).ToArray()), batch);
@@ -91,8 +88,8 @@ public sealed class MinedBatchLossTests
         // Mined: positive (0,1), negatives (0,2) and (3,0). Anchor 0 has both terms, anchor 3 only the negative one,
         // anchors 1 and 2 nothing; the mean is over all four anchors.
         const double alpha = 2, beta = 50, lambda = 0.5;
-        double Pull(int a, int p) => Math.Log(1 + Math.Exp(-alpha * (Cosine(Points[a], Points[p]) - lambda))) / alpha;
-        double Push(int a, int n) => Math.Log(1 + Math.Exp(beta * (Cosine(Points[a], Points[n]) - lambda))) / beta;
+        double Pull(int a, int p) => Math.Log(1 + Math.Exp(-alpha * (Reference.Cosine(Points[a], Points[p]) - lambda))) / alpha;
+        double Push(int a, int n) => Math.Log(1 + Math.Exp(beta * (Reference.Cosine(Points[a], Points[n]) - lambda))) / beta;
         double expected = (Pull(0, 1) + Push(0, 2) + Push(3, 0)) / 4;
         using var embeddings = PointRows();
         using var labels = tensor(new long[] { 0, 0, 1, 1 });
@@ -107,8 +104,8 @@ public sealed class MinedBatchLossTests
         // Anchor 0: positive 1, negative 2 mined → −log(e^{S01/τ} / (e^{S01/τ} + e^{S02/τ})). No other anchor has
         // a mined positive, so that is the loss.
         const double tau = 0.5;
-        double expected = -Math.Log(Math.Exp(Cosine(Points[0], Points[1]) / tau) /
-            (Math.Exp(Cosine(Points[0], Points[1]) / tau) + Math.Exp(Cosine(Points[0], Points[2]) / tau)));
+        double expected = -Math.Log(Math.Exp(Reference.Cosine(Points[0], Points[1]) / tau) /
+            (Math.Exp(Reference.Cosine(Points[0], Points[1]) / tau) + Math.Exp(Reference.Cosine(Points[0], Points[2]) / tau)));
         using var embeddings = PointRows();
         using var labels = tensor(new long[] { 0, 0, 1, 1 });
         using var mined = Pairs(4, new[] { (0L, 1L) }, new[] { (0L, 2L), (3L, 1L) });

@@ -20,14 +20,11 @@ public sealed class ProxyAnchorLossTests
     private static readonly long[] Classes = { 0, 0, 1, 1 };
     private static readonly double[][] ProxyRows = { new[] { 1.0, 0.1 }, new[] { 0.0, 2.0 }, new[] { -1.0, -1.0 } };
 
-    private static double Cosine(double[] a, double[] b) =>
-        (a[0] * b[0] + a[1] * b[1]) / (Math.Sqrt(a[0] * a[0] + a[1] * a[1]) * Math.Sqrt(b[0] * b[0] + b[1] * b[1]));
-
     private static ProxyAnchorLoss Loss(double alpha, double delta)
     {
         var loss = new ProxyAnchorLoss(classes: 3, embeddingSize: 2, alpha, delta);
         using var noGrad = no_grad();
-        using var rows = Tensors.Rows(ProxyRows.Select(r => r.Select(v => (float)v).ToArray()).ToArray());
+        using var rows = Tensors.Rows(ProxyRows);
         loss.Proxies.copy_(rows);
         return loss;
     }
@@ -44,7 +41,7 @@ public sealed class ProxyAnchorLossTests
             double positives = 0, negatives = 0;
             for (int i = 0; i < Points.Length; i++)
             {
-                double s = Cosine(Points[i], ProxyRows[c]);
+                double s = Reference.Cosine(Points[i], ProxyRows[c]);
                 if (Classes[i] == c)
                     positives += Math.Exp(-alpha * (s - delta));
                 else
@@ -57,7 +54,7 @@ public sealed class ProxyAnchorLossTests
         }
 
         using var loss = Loss(alpha, delta);
-        using var embeddings = Tensors.Rows(Points.Select(p => p.Select(v => (float)v).ToArray()).ToArray());
+        using var embeddings = Tensors.Rows(Points);
         using var labels = tensor(Classes);
 
         loss.Compute(embeddings, labels).item<float>().Should().BeApproximately((float)(pull + push), 1e-4f * (float)(pull + push));
@@ -67,7 +64,7 @@ public sealed class ProxyAnchorLossTests
     public void Gradients_reach_the_embeddings_and_the_proxies()
     {
         using var loss = Loss(32, 0.1);
-        using var embeddings = Tensors.Rows(Points.Select(p => p.Select(v => (float)v).ToArray()).ToArray()).requires_grad_();
+        using var embeddings = Tensors.Rows(Points).requires_grad_();
         using var labels = tensor(Classes);
 
         loss.Compute(embeddings, labels).backward();

@@ -4,6 +4,7 @@ using System.Linq;
 using FluentAssertions;
 using MetricLearning.Distances;
 using MetricLearning.Mining;
+using MetricLearning.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
 
@@ -213,16 +214,5 @@ public sealed class MinerTests
         outOfRange.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*'negatives' holds row 7, outside a batch of 4*");
         wrongType.Should().Throw<ArgumentException>().WithMessage("*'negatives' must hold int64*Float32*");
         wrongLength.Should().Throw<ArgumentException>().WithMessage("*'negatives' has 1 indices*2*");
-    }
-
-    private sealed class NegatedLp : IDistance
-    {
-        private readonly LpDistance _inner = new(2);
-
-        public bool IsSimilarity => true;
-
-        public Tensor Compute(Tensor first, Tensor second) => _inner.Compute(first, second).neg();
-
-        public Tensor ComputeMatrix(Tensor queries, Tensor references) => _inner.ComputeMatrix(queries, references).neg();
     }
 }
