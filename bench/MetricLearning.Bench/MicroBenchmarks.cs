@@ -7,7 +7,6 @@ using MetricLearning.Losses;
 using MetricLearning.Mnist;
 using MetricLearning.Mnist.Idx;
 using MetricLearning.Runtime;
-using MetricLearning.Sampling;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Bench;

@@ -14,7 +14,6 @@ using MetricLearning.Mnist;
 using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Models;
 using MetricLearning.Runtime;
-using MetricLearning.Sampling;
 using MetricLearning.Training;
 using static TorchSharp.torch;
 

@@ -9,7 +9,6 @@ using MetricLearning.Mnist;
 using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Runtime;
 using MetricLearning.Models;
-using MetricLearning.Sampling;
 using MetricLearning.Training;
 using TorchSharp;
 

@@ -4,7 +4,6 @@ using MetricLearning.Distances;
 using MetricLearning.Losses;
 using MetricLearning.Models;
 using MetricLearning.Networks;
-using MetricLearning.Sampling;
 using MetricLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,3 @@
-using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning;
@@ -6,7 +5,7 @@ namespace MetricLearning;
 /// <summary>
 /// A loss over a whole batch of embeddings and their class labels: every pair (or triplet) in the batch that the
 /// loss uses is formed inside it, or picked by a miner (<see cref="IMiner"/>), so the batch sampler and the miner
-/// decide what can be learnt (for example <see cref="Sampling.MPerClassSampler"/>).
+/// decide what can be learnt (for example <see cref="Data.MPerClassSampler"/>).
 /// </summary>
 /// <remarks>
 /// Implementations validate shapes before any native call, return a 0-d tensor in the caller's dispose scope, hold

@@ -1,4 +1,3 @@
-using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning;

@@ -65,6 +65,14 @@ public sealed class InputSet : IDisposable
         return Scale == 1f ? rows.to_type(ScalarType.Float32) : rows.mul(_scale);
     }
 
+    /// <summary>Throws unless the inputs are on <paramref name="device"/>, the device of the network that will read them.</summary>
+    internal void CheckDevice(Device device)
+    {
+        if (Device.type != device.type || Device.index != device.index)
+            throw new ArgumentException(
+                $"The inputs are on {Device} but the model is on {device}; move them with InputSet.To(device).", "inputs");
+    }
+
     /// <summary>Copies the set to another device (a new set that owns its own tensor).</summary>
     /// <param name="device">The target device.</param>
     public InputSet To(Device device) => new(Data.to(device), Scale);

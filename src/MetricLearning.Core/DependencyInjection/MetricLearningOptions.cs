@@ -2,7 +2,7 @@ using System;
 using MetricLearning.Distances;
 using MetricLearning.Losses;
 using MetricLearning.Networks;
-using MetricLearning.Sampling;
+using MetricLearning.Data;
 using MetricLearning.Training;
 
 namespace MetricLearning.DependencyInjection;

@@ -5,7 +5,7 @@ using MetricLearning.Distances;
 using MetricLearning.Losses;
 using MetricLearning.Models;
 using MetricLearning.Networks;
-using MetricLearning.Sampling;
+using MetricLearning.Data;
 using MetricLearning.Training;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -66,7 +66,7 @@ public static class PairEvaluator
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var device = model.Device;
-        CheckDevice(data.Inputs, device);
+        data.Inputs.CheckDevice(device);
 
         var module = model.Embedding.Module;
         bool wasTraining = module.training;
@@ -107,12 +107,5 @@ public static class PairEvaluator
         {
             module.train(wasTraining);
         }
-    }
-
-    internal static void CheckDevice(InputSet inputs, Device device)
-    {
-        if (inputs.Device.type != device.type || inputs.Device.index != device.index)
-            throw new ArgumentException(
-                $"The inputs are on {inputs.Device} but the model is on {device}; move them with InputSet.To(device).", nameof(inputs));
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;

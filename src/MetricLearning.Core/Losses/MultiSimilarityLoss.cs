@@ -1,5 +1,4 @@
 using System;
-using MetricLearning.Mining;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -9,7 +8,7 @@ namespace MetricLearning.Losses;
 /// (cosine by default):
 /// <c>L = mean_i [ (1/α)·log(1 + Σ_{k∈P_i} e^{−α(S_ik − λ)}) + (1/β)·log(1 + Σ_{k∈N_i} e^{β(S_ik − λ)}) ]</c>,
 /// where P_i are the other samples of i's class and N_i the samples of other classes, or, with mined indices, the
-/// mined same-class and different-class pairs anchored at i (pair it with <see cref="MultiSimilarityMiner"/> as the
+/// mined same-class and different-class pairs anchored at i (pair it with <see cref="Mining.MultiSimilarityMiner"/> as the
 /// paper does).
 /// </summary>
 /// <remarks>

@@ -1,4 +1,3 @@
-using MetricLearning.Losses;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Mining;

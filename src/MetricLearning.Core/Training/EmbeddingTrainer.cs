@@ -5,7 +5,6 @@ using System.Linq;
 using System.Threading;
 using MetricLearning.Data;
 using MetricLearning.Evaluation;
-using MetricLearning.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -75,7 +74,7 @@ public sealed class EmbeddingTrainer
             throw new ArgumentException($"There are {labels.Count} labels for {inputs.Count} inputs.", nameof(labels));
         var module = network.Module;
         var device = module.parameters().FirstOrDefault()?.device ?? CPU;
-        PairEvaluator.CheckDevice(inputs, device);
+        inputs.CheckDevice(device);
 
         var sampler = new MPerClassSampler(Options.SamplesPerClass, Options.BatchSize, Options.Seed);
         manual_seed(Options.Seed);

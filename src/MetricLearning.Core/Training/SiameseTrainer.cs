@@ -5,7 +5,7 @@ using System.Threading;
 using MetricLearning.Data;
 using MetricLearning.Evaluation;
 using MetricLearning.Models;
-using MetricLearning.Optimizers;
+using MetricLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,9 +71,9 @@ public sealed class SiameseTrainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(training);
         var device = model.Device;
-        PairEvaluator.CheckDevice(training.Inputs, device);
+        training.Inputs.CheckDevice(device);
         if (validation is not null)
-            PairEvaluator.CheckDevice(validation.Inputs, device);
+            validation.Inputs.CheckDevice(device);
 
         var module = model.Embedding.Module;
         manual_seed(Options.Seed);

@@ -7,7 +7,7 @@ using MetricLearning.Losses;
 using MetricLearning.Mining;
 using MetricLearning.Models;
 using MetricLearning.Networks;
-using MetricLearning.Sampling;
+using MetricLearning.Data;
 using MetricLearning.Tests.TestSupport;
 using MetricLearning.Training;
 using Microsoft.Extensions.DependencyInjection;

@@ -77,7 +77,7 @@ public sealed class ArcFaceLossTests
         using var embeddings = Embeddings();
         using var outside = tensor(new long[] { 0, 1, 2, 5 });
         using var labels = tensor(Classes);
-        using var mined = new MetricLearning.Mining.MinedTriplets(tensor(new long[] { 0 }), tensor(new long[] { 1 }), tensor(new long[] { 2 }), 4);
+        using var mined = new MinedTriplets(tensor(new long[] { 0 }), tensor(new long[] { 1 }), tensor(new long[] { 2 }), 4);
 
         var withMined = () => loss.Compute(embeddings, labels, mined);
         var labelOutside = () => loss.Compute(embeddings, outside);

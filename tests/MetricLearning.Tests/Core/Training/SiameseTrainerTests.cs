@@ -9,7 +9,6 @@ using MetricLearning.Evaluation;
 using MetricLearning.Losses;
 using MetricLearning.Models;
 using MetricLearning.Networks;
-using MetricLearning.Sampling;
 using MetricLearning.Tests.TestSupport;
 using MetricLearning.Training;
 using Xunit;

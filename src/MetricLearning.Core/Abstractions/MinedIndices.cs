@@ -2,7 +2,7 @@ using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Mining;
+namespace MetricLearning;
 
 /// <summary>
 /// What a miner (<see cref="IMiner"/>) picked from a batch of <see cref="BatchSize"/> embeddings: row indices of

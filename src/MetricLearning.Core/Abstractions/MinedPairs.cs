@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MetricLearning.Mining;
+namespace MetricLearning;
 
 /// <summary>
 /// Mined pairs of a batch: same-class pairs (<see cref="PositiveAnchors"/>[k], <see cref="Positives"/>[k]) and

@@ -1,13 +1,13 @@
 using System;
 using System.Linq;
 using FluentAssertions;
-using MetricLearning.Optimizers;
+using MetricLearning.Training;
 using MetricLearning.Tests.TestSupport;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Tests.Core.Optimizers;
+namespace MetricLearning.Tests.Core.Training;
 
 public sealed class RmsPropOptimizerTests
 {

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using MetricLearning.Data;
 
-namespace MetricLearning.Sampling;
+namespace MetricLearning.Data;
 
 /// <summary>
 /// Random balanced pairs: a given number of pairs, alternating same-class and different-class, each drawn

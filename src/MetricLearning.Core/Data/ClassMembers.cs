@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace MetricLearning.Sampling;
+namespace MetricLearning.Data;
 
 /// <summary>The samples of each class, in dataset order; what the pair samplers build on.</summary>
 internal static class ClassMembers

@@ -2,7 +2,7 @@ using System;
 using MetricLearning.Distances;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Evaluation;
+namespace MetricLearning.Indexing;
 
 /// <summary>Exact k-nearest-neighbour search over <see cref="DistanceMatrixBlocks"/>: a top-k per block of queries.</summary>
 internal static class NearestNeighbours

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 
-namespace MetricLearning.Data;
+namespace MetricLearning;
 
 /// <summary>
 /// Pairs of samples as indices into a labelled set, each with a same-class flag. Immutable.

@@ -2,10 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using FluentAssertions;
-using MetricLearning.Sampling;
+using MetricLearning.Data;
 using Xunit;
 
-namespace MetricLearning.Tests.Core.Sampling;
+namespace MetricLearning.Tests.Core.Data;
 
 public sealed class AlternatingPairSamplerTests
 {

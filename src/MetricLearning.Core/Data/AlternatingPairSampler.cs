@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using MetricLearning.Data;
 
-namespace MetricLearning.Sampling;
+namespace MetricLearning.Data;
 
 /// <summary>
 /// The pair construction of Hadsell et al.'s Siamese experiment (Keras' <c>mnist_siamese.py</c>): balanced,

@@ -5,7 +5,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Optimizers;
+namespace MetricLearning.Training;
 
 /// <summary>
 /// RMSprop (Hinton), as in Keras and PyTorch without momentum or centring:

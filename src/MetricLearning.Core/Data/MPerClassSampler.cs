@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace MetricLearning.Sampling;
+namespace MetricLearning.Data;
 
 /// <summary>
 /// Batches of M samples per class (as pytorch-metric-learning's <c>MPerClassSampler</c>): each batch holds

@@ -1,10 +1,10 @@
 using System;
 using System.Linq;
 using FluentAssertions;
-using MetricLearning.Sampling;
+using MetricLearning.Data;
 using Xunit;
 
-namespace MetricLearning.Tests.Core.Sampling;
+namespace MetricLearning.Tests.Core.Data;
 
 public sealed class MPerClassSamplerTests
 {

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MetricLearning.Mining;
+namespace MetricLearning;
 
 /// <summary>
 /// Mined triplets of a batch: (<see cref="Anchors"/>[k], <see cref="Positives"/>[k], <see cref="Negatives"/>[k]),

@@ -1,7 +1,7 @@
 using System;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Losses;
+namespace MetricLearning;
 
 /// <summary>
 /// Which ordered pairs (i, j) of a batch are same-class (i ≠ j) and which are different-class, from the labels or
@@ -9,14 +9,14 @@ namespace MetricLearning.Losses;
 /// </summary>
 internal static class BatchPairMasks
 {
-    internal static (Tensor Positive, Tensor Negative) Create(Tensor embeddings, Tensor labels, Mining.MinedIndices? mined = null)
+    internal static (Tensor Positive, Tensor Negative) Create(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         Validate(embeddings, labels, mined);
         return mined is null ? FromLabels(labels) : mined.PairMasks();
     }
 
     /// <summary>Checks a batch and its mined indices, naming what is wrong.</summary>
-    internal static void Validate(Tensor embeddings, Tensor labels, Mining.MinedIndices? mined)
+    internal static void Validate(Tensor embeddings, Tensor labels, MinedIndices? mined)
     {
         TensorChecks.Rank(embeddings, 2, nameof(embeddings));
         TensorChecks.Rank(labels, 1, nameof(labels));
