@@ -8,8 +8,10 @@ namespace MetricLearning;
 /// decide what can be learnt (for example <see cref="Data.MPerClassSampler"/>).
 /// </summary>
 /// <remarks>
-/// Implementations validate shapes before any native call, return a 0-d tensor in the caller's dispose scope, hold
-/// no mutable state and are thread-safe. Each states in its docs whether it works on distances or similarities.
+/// Implementations validate shapes before any native call and return a 0-d tensor in the caller's dispose scope. Each
+/// states in its docs whether it works on distances or similarities, and whether it is thread-safe: most hold no
+/// mutable state and are; a loss with weights of its own (class proxies, class centres) changes as it trains and is
+/// not thread-safe while it does.
 /// </remarks>
 public interface IBatchLoss
 {

@@ -1,68 +1,146 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Data;
 
 /// <summary>
-/// A whole set of inputs held as one tensor on the training device, from which batches are gathered by index.
+/// A whole set of inputs held as one tensor on the training device, from which batches are gathered by index and
+/// preprocessed (<see cref="Preprocessing"/>).
 /// </summary>
 /// <remarks>
 /// <para>
 /// Inputs may be stored compactly (for example as bytes) and are converted per batch:
-/// <c>batch = float32(data[indices]) * Scale</c>. MNIST images are kept as bytes with <c>Scale = 1/255</c>,
-/// a quarter of the memory of float32 and the same values the reference experiment feeds its network.
+/// <c>batch = Preprocessing(float32(data[indices]))</c>. MNIST images are kept as bytes with
+/// <c>new InputScaling(1/255f)</c>, a quarter of the memory of float32 and the same values the reference experiment
+/// feeds its network. The preprocessing is what a <see cref="Models.TrainedModel"/> saves, so a loaded model embeds
+/// raw inputs as training did.
 /// </para>
-/// <para>The set owns <see cref="Data"/> and disposes it. Not thread-safe.</para>
+/// <para>The set owns <see cref="Data"/> and disposes it. Gathering is thread-safe; disposing is not.</para>
 /// </remarks>
 public sealed class InputSet : IDisposable
 {
-    /// <summary>Wraps a tensor of inputs; takes ownership of it.</summary>
+    /// <summary>Wraps a tensor of inputs, scaled per batch; takes ownership of it.</summary>
     /// <param name="data">Shape <c>[N, ...]</c> with N &gt; 0; any real dtype.</param>
     /// <param name="scale">Factor applied after converting a gathered batch to float32; finite and non-zero.</param>
     /// <exception cref="ArgumentException">The tensor has no rows or is not real-valued, or the scale is not finite and non-zero.</exception>
     public InputSet(Tensor data, float scale = 1f)
+        : this(data, scale == 1f ? InputScaling.Identity : new InputScaling(scale))
+    {
+    }
+
+    /// <summary>Wraps a tensor of inputs with the preprocessing applied to each gathered batch; takes ownership of the tensor.</summary>
+    /// <param name="data">Shape <c>[N, ...]</c> with N &gt; 0; any real dtype.</param>
+    /// <param name="preprocessing">Applied to each gathered batch after conversion to float32.</param>
+    /// <exception cref="ArgumentException">The tensor has no rows or is not real-valued.</exception>
+    public InputSet(Tensor data, IInputPreprocessing preprocessing)
     {
         ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(preprocessing);
         if (data.dim() < 1 || data.shape[0] == 0)
             throw new ArgumentException($"An input set needs a tensor of shape [N, ...] with N > 0; got [{string.Join(", ", data.shape)}].", nameof(data));
         if (data.dtype == ScalarType.Bool || data.is_complex())
             throw new ArgumentException($"An input set needs real-valued inputs; got dtype {data.dtype}.", nameof(data));
-        if (!float.IsFinite(scale) || scale == 0f)
-            throw new ArgumentOutOfRangeException(nameof(scale), scale, "The scale must be finite and non-zero.");
 
         Data = data.DetachFromDisposeScope();
-        Scale = scale;
-        _scale = scale.ToScalar();
+        Preprocessing = preprocessing;
     }
 
-    // TorchSharp frees a Scalar only when it is disposed or finalised; one made per batch would pile up
-    // native memory between garbage collections, so the few the hot path needs are made once.
-    private readonly Scalar _scale;
+    /// <summary>Copies rows of equal length into a new set of float32 inputs of shape <c>[rows, length]</c>.</summary>
+    /// <param name="rows">One input per row; at least one, all of one length, finite values.</param>
+    /// <param name="device">Where to keep the inputs; the CPU if null.</param>
+    /// <exception cref="ArgumentException">There are no rows, a row is null or empty, the lengths differ, or a value is not finite.</exception>
+    public static InputSet FromRows(IReadOnlyList<float[]> rows, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+            throw new ArgumentException("At least one input row is needed.", nameof(rows));
+        int width = rows[0]?.Length ?? 0;
+        if (width == 0)
+            throw new ArgumentException("Row 0 is null or empty.", nameof(rows));
+        var values = new float[(long)rows.Count * width];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i] ?? throw new ArgumentException($"Row {i} is null.", nameof(rows));
+            if (row.Length != width)
+                throw new ArgumentException($"Row {i} has {row.Length} values; row 0 has {width}. Every row must have the same length.", nameof(rows));
+            row.CopyTo(values, (long)i * width);
+        }
+
+        return FromValues(values, new long[] { rows.Count, width }, device);
+    }
+
+    /// <summary>Copies a matrix (one input per row) into a new set of float32 inputs.</summary>
+    /// <param name="matrix">Shape <c>[N, D]</c> with N, D &gt; 0; finite values.</param>
+    /// <param name="device">Where to keep the inputs; the CPU if null.</param>
+    /// <exception cref="ArgumentException">The matrix is empty or holds a value that is not finite.</exception>
+    public static InputSet FromMatrix(float[,] matrix, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        var values = new float[matrix.Length];
+        Buffer.BlockCopy(matrix, 0, values, 0, matrix.Length * sizeof(float));
+        return FromValues(values, new long[] { matrix.GetLength(0), matrix.GetLength(1) }, device);
+    }
+
+    /// <summary>Copies values laid out row-major in <paramref name="shape"/> into a new set of float32 inputs.</summary>
+    /// <param name="values">The values, <c>shape[0] · shape[1] · …</c> of them; finite.</param>
+    /// <param name="shape">The inputs' shape: <c>[N, ...]</c>, every size positive (for example <c>[N, 28, 28]</c>).</param>
+    /// <param name="device">Where to keep the inputs; the CPU if null.</param>
+    /// <exception cref="ArgumentException">The shape has a size below 1, does not match the number of values, or a value is not finite.</exception>
+    public static InputSet FromValues(ReadOnlySpan<float> values, IReadOnlyList<long> shape, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (shape.Count < 2 || shape.Any(size => size < 1))
+            throw new ArgumentException($"The shape must be [N, ...] with every size at least 1; got [{string.Join(", ", shape)}].", nameof(shape));
+        long count = 1;
+        foreach (long size in shape)
+            count = checked(count * size);
+        if (count != values.Length)
+            throw new ArgumentException($"The shape [{string.Join(", ", shape)}] holds {count} values, but {values.Length} were given.", nameof(values));
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+                throw new ArgumentException($"Value {i} (input {i / (count / shape[0])}) is {values[i]}; inputs must be finite.", nameof(values));
+        }
+
+        var host = tensor(values.ToArray(), shape.ToArray());
+        return new InputSet(device is null || device.type == DeviceType.CPU ? host : MoveAndDispose(host, device));
+    }
+
+    private static Tensor MoveAndDispose(Tensor host, Device device)
+    {
+        using (host)
+            return host.to(device);
+    }
 
     /// <summary>The stored inputs, shape <c>[N, ...]</c>.</summary>
     public Tensor Data { get; }
 
-    /// <summary>Factor applied to each gathered batch after conversion to float32.</summary>
-    public float Scale { get; }
+    /// <summary>Applied to each gathered batch after conversion to float32.</summary>
+    public IInputPreprocessing Preprocessing { get; }
 
     /// <summary>Number of inputs (rows).</summary>
     public long Count => Data.shape[0];
 
+    /// <summary>The shape of one input: <see cref="Data"/>'s shape without its first dimension.</summary>
+    public IReadOnlyList<long> InputShape => Data.shape.Skip(1).ToArray();
+
     /// <summary>The device the inputs live on.</summary>
     public Device Device => Data.device;
 
-    /// <summary>Gathers the rows named by <paramref name="indices"/> as a float32 batch.</summary>
+    /// <summary>Gathers the rows named by <paramref name="indices"/> as a preprocessed float32 batch.</summary>
     /// <param name="indices">A 1-D int64 tensor of row indices on <see cref="Device"/>.</param>
     /// <returns>Shape <c>[indices.Length, ...]</c>, float32, in the caller's dispose scope.</returns>
     public Tensor Gather(Tensor indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
         using var rows = Data.index_select(0, indices);
-        if (rows.dtype == ScalarType.Float32)
-            return Scale == 1f ? rows.alias() : rows.mul(_scale);
-        // An integer tensor times a floating-point Scalar is float32: conversion and scaling in one pass.
-        return Scale == 1f ? rows.to_type(ScalarType.Float32) : rows.mul(_scale);
+        if (Preprocessing is InputScaling scaling)
+            return scaling.ApplyToStored(rows);
+        using var floats = rows.to_type(ScalarType.Float32);
+        return Preprocessing.Apply(floats);
     }
 
     /// <summary>Throws unless the inputs are on <paramref name="device"/>, the device of the network that will read them.</summary>
@@ -73,14 +151,10 @@ public sealed class InputSet : IDisposable
                 $"The inputs are on {Device} but the model is on {device}; move them with InputSet.To(device).", "inputs");
     }
 
-    /// <summary>Copies the set to another device (a new set that owns its own tensor).</summary>
+    /// <summary>Copies the set to another device (a new set that owns its own tensor, with the same preprocessing).</summary>
     /// <param name="device">The target device.</param>
-    public InputSet To(Device device) => new(Data.to(device), Scale);
+    public InputSet To(Device device) => new(Data.to(device), Preprocessing);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        Data.Dispose();
-        _scale.Dispose();
-    }
+    public void Dispose() => Data.Dispose();
 }

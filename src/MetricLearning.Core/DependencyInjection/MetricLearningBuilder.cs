@@ -1,10 +1,25 @@
 using System;
+using System.Linq;
+using MetricLearning.Indexing;
+using MetricLearning.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using static TorchSharp.torch;
 
 namespace MetricLearning.DependencyInjection;
 
-/// <summary>Returned by <c>AddMetricLearning</c>: swaps in custom implementations of the seams.</summary>
+/// <summary>Returned by <c>AddMetricLearning</c>: swaps in other implementations of the seams and adds saved models and indexes.</summary>
+/// <remarks>
+/// <para>
+/// Each seam has three overloads. <c>UseX&lt;T&gt;()</c> registers a type the container builds on each resolution
+/// (transient): one of the library's own is built with its documented defaults (the container never fills its
+/// optional parameters, so the distance registered for the pair path cannot leak into a batch loss), one of yours
+/// through its constructor with services from the container. <c>UseX(instance)</c> shares one instance as a singleton:
+/// it must be safe for everything the container hands it to. <c>UseX(factory)</c> calls your factory on each
+/// resolution (transient).
+/// </para>
+/// <para>Each call replaces the earlier registration of the same seam.</para>
+/// </remarks>
 public sealed class MetricLearningBuilder
 {
     internal MetricLearningBuilder(IServiceCollection services) => Services = services;
@@ -12,113 +27,141 @@ public sealed class MetricLearningBuilder
     /// <summary>The service collection being configured.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>Replaces the embedding network (a singleton: it owns trained weights).</summary>
-    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
+    /// <summary>Replaces the embedding network with a type (one per scope: it holds the weights being trained).</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
     public MetricLearningBuilder UseEmbeddingNetwork<T>() where T : class, IEmbeddingNetwork
-        => Replace<IEmbeddingNetwork, T>(ServiceLifetime.Singleton);
+        => Register<IEmbeddingNetwork>(ServiceLifetime.Scoped, Create<T>);
 
-    /// <summary>Replaces the distance.</summary>
-    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
-    public MetricLearningBuilder UseDistance<T>() where T : class, IDistance
-        => Replace<IDistance, T>(ServiceLifetime.Singleton);
+    /// <summary>Replaces the embedding network with a factory (called once per scope).</summary>
+    /// <param name="factory">Builds the network.</param>
+    public MetricLearningBuilder UseEmbeddingNetwork(Func<IServiceProvider, IEmbeddingNetwork> factory)
+        => Register(ServiceLifetime.Scoped, factory);
 
-    /// <summary>Replaces the loss.</summary>
-    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
-    public MetricLearningBuilder UseLoss<T>() where T : class, ILoss
-        => Replace<ILoss, T>(ServiceLifetime.Singleton);
+    /// <summary>Replaces the distance of the pair path with a type.</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
+    public MetricLearningBuilder UseDistance<T>() where T : class, IDistance => Register<IDistance>(ServiceLifetime.Transient, Create<T>);
 
-    /// <summary>Replaces the batch loss used by <see cref="Training.EmbeddingTrainer"/>.</summary>
-    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
-    public MetricLearningBuilder UseBatchLoss<T>() where T : class, IBatchLoss
-        => Replace<IBatchLoss, T>(ServiceLifetime.Singleton);
+    /// <summary>Replaces the distance of the pair path with a shared instance.</summary>
+    /// <param name="distance">The distance (the library's are thread-safe).</param>
+    public MetricLearningBuilder UseDistance(IDistance distance) => Register(distance);
 
-    /// <summary>
-    /// Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets this miner picks (by default
-    /// there is no miner and every valid pair or triplet is used).
-    /// </summary>
-    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
-    public MetricLearningBuilder UseMiner<T>() where T : class, IMiner
-        => Replace<IMiner, T>(ServiceLifetime.Singleton);
+    /// <summary>Replaces the distance of the pair path with a factory.</summary>
+    /// <param name="factory">Builds the distance.</param>
+    public MetricLearningBuilder UseDistance(Func<IServiceProvider, IDistance> factory) => Register(ServiceLifetime.Transient, factory);
+
+    /// <summary>Replaces the pair loss with a type.</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
+    public MetricLearningBuilder UseLoss<T>() where T : class, ILoss => Register<ILoss>(ServiceLifetime.Transient, Create<T>);
+
+    /// <summary>Replaces the pair loss with a shared instance.</summary>
+    /// <param name="loss">The loss.</param>
+    public MetricLearningBuilder UseLoss(ILoss loss) => Register(loss);
+
+    /// <summary>Replaces the pair loss with a factory.</summary>
+    /// <param name="factory">Builds the loss.</param>
+    public MetricLearningBuilder UseLoss(Func<IServiceProvider, ILoss> factory) => Register(ServiceLifetime.Transient, factory);
+
+    /// <summary>Replaces the batch loss of <see cref="Training.EmbeddingTrainer"/> with a type.</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
+    /// <remarks>A loss with settings that have no default (the class count of a proxy loss) needs an instance or a factory.</remarks>
+    public MetricLearningBuilder UseBatchLoss<T>() where T : class, IBatchLoss => Register<IBatchLoss>(ServiceLifetime.Transient, Create<T>);
+
+    /// <summary>Replaces the batch loss with a shared instance (for losses with settings, such as <see cref="Losses.ProxyAnchorLoss"/>).</summary>
+    /// <param name="loss">The loss, shared by every trainer the container makes; one holding weights must train one run at a time.</param>
+    public MetricLearningBuilder UseBatchLoss(IBatchLoss loss) => Register(loss);
+
+    /// <summary>Replaces the batch loss with a factory.</summary>
+    /// <param name="factory">Builds the loss.</param>
+    public MetricLearningBuilder UseBatchLoss(Func<IServiceProvider, IBatchLoss> factory) => Register(ServiceLifetime.Transient, factory);
+
+    /// <summary>Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets a miner of this type picks (by default there is no miner).</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
+    public MetricLearningBuilder UseMiner<T>() where T : class, IMiner => Register<IMiner>(ServiceLifetime.Transient, Create<T>);
 
     /// <summary>Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets this miner picks.</summary>
-    /// <param name="miner">The miner instance, shared (miners are stateless).</param>
-    public MetricLearningBuilder UseMiner(IMiner miner)
-    {
-        ArgumentNullException.ThrowIfNull(miner);
-        Services.Replace(ServiceDescriptor.Singleton(miner));
-        return this;
-    }
+    /// <param name="miner">The miner instance, shared (the library's miners are stateless).</param>
+    public MetricLearningBuilder UseMiner(IMiner miner) => Register(miner);
+
+    /// <summary>Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets the miner a factory builds picks.</summary>
+    /// <param name="factory">Builds the miner.</param>
+    public MetricLearningBuilder UseMiner(Func<IServiceProvider, IMiner> factory) => Register(ServiceLifetime.Transient, factory);
+
+    /// <summary>Replaces the pair sampler with a type.</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
+    public MetricLearningBuilder UsePairSampler<T>() where T : class, IPairSampler => Register<IPairSampler>(ServiceLifetime.Transient, Create<T>);
+
+    /// <summary>Replaces the pair sampler with a shared instance.</summary>
+    /// <param name="sampler">The sampler; it must be safe to share (the library's are: they keep no state between calls).</param>
+    public MetricLearningBuilder UsePairSampler(IPairSampler sampler) => Register(sampler);
+
+    /// <summary>Replaces the pair sampler with a factory.</summary>
+    /// <param name="factory">Builds the sampler.</param>
+    public MetricLearningBuilder UsePairSampler(Func<IServiceProvider, IPairSampler> factory) => Register(ServiceLifetime.Transient, factory);
 
     /// <summary>
-    /// Registers a <see cref="Models.TrainedModel"/> with an <see cref="Networks.MlpEmbeddingNetwork"/>, saved by
-    /// <see cref="Models.TrainedModel.Save"/>, loaded from <paramref name="folder"/> the first time it is resolved (a
-    /// singleton the container disposes), for services that embed or verify.
+    /// Registers a <see cref="TrainedModel"/> saved by <see cref="TrainedModel.Save"/>, loaded from
+    /// <paramref name="folder"/> the first time it is resolved: a singleton the container disposes, safe to call from
+    /// many threads at once.
     /// </summary>
     /// <param name="folder">The folder holding <c>model.json</c> and <c>weights.bin</c>.</param>
+    /// <param name="components">Factories for the model's parts of your own (network, distance, preprocessing); null when all are the library's.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="ArgumentException"><paramref name="folder"/> is empty.</exception>
-    /// <remarks>A missing or incompatible model is reported when the model is first resolved, by <see cref="Models.TrainedModel.Load(string, TorchSharp.torch.Device?)"/>.</remarks>
-    public MetricLearningBuilder UseSavedModel(string folder, TorchSharp.torch.Device? device = null)
+    /// <remarks>A missing or incompatible model is reported when the model is first resolved, by <see cref="TrainedModel.Load(string, ModelComponents, Device?)"/>.</remarks>
+    public MetricLearningBuilder UseSavedModel(string folder, ModelComponents? components = null, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        Services.Replace(ServiceDescriptor.Singleton(_ => Models.TrainedModel.Load(folder, device)));
+        Services.Replace(ServiceDescriptor.Singleton(_ => components is null ? TrainedModel.Load(folder, device) : TrainedModel.Load(folder, components, device)));
         return this;
     }
 
     /// <summary>
-    /// Registers a <see cref="Models.TrainedModel"/> with a network of your own, loaded from <paramref name="folder"/>
-    /// into the network <paramref name="createNetwork"/> builds, the first time it is resolved (a singleton the
-    /// container disposes).
-    /// </summary>
-    /// <param name="folder">The folder holding <c>model.json</c> and <c>weights.bin</c>.</param>
-    /// <param name="createNetwork">Builds the untrained network with the saved architecture.</param>
-    /// <param name="device">Where to put the weights; the CPU if null.</param>
-    /// <exception cref="ArgumentException"><paramref name="folder"/> is empty.</exception>
-    public MetricLearningBuilder UseSavedModel(string folder, Func<IEmbeddingNetwork> createNetwork, TorchSharp.torch.Device? device = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        ArgumentNullException.ThrowIfNull(createNetwork);
-        Services.Replace(ServiceDescriptor.Singleton(_ => Models.TrainedModel.Load(folder, createNetwork, device)));
-        return this;
-    }
-
-    /// <summary>
-    /// Registers an <see cref="Indexing.EmbeddingIndex"/> saved by <see cref="Indexing.EmbeddingIndex.Save"/>, loaded
-    /// from <paramref name="path"/> the first time it is resolved (a singleton the container disposes). It searches
-    /// with the distance it was saved with; when a <see cref="Models.TrainedModel"/> is registered too (see
-    /// <c>UseSavedModel</c>), loading checks that the model's distance is that one.
+    /// Registers an <see cref="EmbeddingIndex"/> saved by <see cref="EmbeddingIndex.Save"/>, loaded from
+    /// <paramref name="path"/> the first time it is resolved: a singleton the container disposes, safe to search from
+    /// many threads at once. It searches with the distance it was saved with; when a <see cref="TrainedModel"/> is
+    /// registered too (see <see cref="UseSavedModel"/>), loading checks that the model's distance is that one.
     /// </summary>
     /// <param name="path">The index file.</param>
+    /// <param name="components">Factories for a distance of your own; null when it is the library's or comes from the registered model.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
-    public MetricLearningBuilder UseSavedIndex(string path, TorchSharp.torch.Device? device = null)
+    public MetricLearningBuilder UseSavedIndex(string path, ModelComponents? components = null, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Services.Replace(ServiceDescriptor.Singleton(provider => provider.GetService<Models.TrainedModel>() is { } model
-            ? Indexing.EmbeddingIndex.Load(path, model.Distance, device)
-            : Indexing.EmbeddingIndex.Load(path, device)));
+        Services.Replace(ServiceDescriptor.Singleton(provider => provider.GetService<TrainedModel>() is { } model
+            ? EmbeddingIndex.Load(path, model.Distance, device)
+            : components is null ? EmbeddingIndex.Load(path, device) : EmbeddingIndex.Load(path, components, device)));
         return this;
     }
 
-    /// <summary>Replaces the batch loss used by <see cref="Training.EmbeddingTrainer"/> with an instance (for losses with settings, such as <see cref="Losses.ProxyAnchorLoss"/>).</summary>
-    /// <param name="loss">The loss, shared by every trainer the container makes.</param>
-    public MetricLearningBuilder UseBatchLoss(IBatchLoss loss)
+    /// <summary>
+    /// Builds <typeparamref name="T"/>: one of the library's own types with its documented defaults (the container
+    /// would otherwise fill its optional parameters, such as a distance, from whatever is registered), one of the
+    /// user's through its constructor with services from the container.
+    /// </summary>
+    internal static T Create<T>(IServiceProvider provider) where T : class
     {
-        ArgumentNullException.ThrowIfNull(loss);
-        Services.Replace(ServiceDescriptor.Singleton(loss));
+        if (typeof(T).Assembly != typeof(MetricLearningBuilder).Assembly)
+            return ActivatorUtilities.CreateInstance<T>(provider);
+        var constructor = typeof(T).GetConstructors().FirstOrDefault(c => c.GetParameters().All(p => p.HasDefaultValue))
+            ?? throw new InvalidOperationException(
+                $"{typeof(T).Name} has settings without defaults ({string.Join(", ", typeof(T).GetConstructors().SelectMany(c => c.GetParameters()).Where(p => !p.HasDefaultValue).Select(p => p.Name).Distinct())}); " +
+                $"register it with an instance or a factory, for example UseBatchLoss(new {typeof(T).Name}(...)).");
+        return (T)constructor.Invoke(constructor.GetParameters().Select(p => p.DefaultValue).ToArray());
+    }
+
+    private MetricLearningBuilder Register<TService>(ServiceLifetime lifetime, Func<IServiceProvider, TService> factory) where TService : class
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Replace(new ServiceDescriptor(typeof(TService), provider => factory(provider)
+            ?? throw new InvalidOperationException($"The factory registered for {typeof(TService).Name} returned null."), lifetime));
         return this;
     }
 
-    /// <summary>Replaces the pair sampler.</summary>
-    /// <typeparam name="T">The implementation, constructed by the container.</typeparam>
-    public MetricLearningBuilder UsePairSampler<T>() where T : class, IPairSampler
-        => Replace<IPairSampler, T>(ServiceLifetime.Transient);
-
-    private MetricLearningBuilder Replace<TService, TImplementation>(ServiceLifetime lifetime)
-        where TService : class
-        where TImplementation : class, TService
+    private MetricLearningBuilder Register<TService>(TService instance) where TService : class
     {
-        Services.Replace(new ServiceDescriptor(typeof(TService), typeof(TImplementation), lifetime));
+        ArgumentNullException.ThrowIfNull(instance);
+        Services.Replace(ServiceDescriptor.Singleton(instance));
         return this;
     }
 }

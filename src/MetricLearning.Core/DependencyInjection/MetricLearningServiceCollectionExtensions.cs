@@ -1,60 +1,84 @@
 using System;
 using MetricLearning;
+using MetricLearning.Data;
 using MetricLearning.DependencyInjection;
 using MetricLearning.Distances;
 using MetricLearning.Losses;
 using MetricLearning.Models;
 using MetricLearning.Networks;
-using MetricLearning.Data;
 using MetricLearning.Training;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 // In this namespace so that AddMetricLearning is found without an extra using, as Microsoft.Extensions does.
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers MetricLearning's seams and trainer in a service collection.</summary>
+/// <summary>Registers MetricLearning's seams and trainers in a service collection.</summary>
 public static class MetricLearningServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IEmbeddingNetwork"/> (<see cref="MlpEmbeddingNetwork"/>, singleton), <see cref="IDistance"/>
-    /// (<see cref="EuclideanDistance"/>), <see cref="ILoss"/> (<see cref="ContrastiveLoss"/>), <see cref="IPairSampler"/>
-    /// (<see cref="AlternatingPairSampler"/>), <see cref="SiameseNetwork"/>, <see cref="SiameseTrainer"/>,
-    /// <see cref="IBatchLoss"/> (<see cref="MultiSimilarityLoss"/>), <see cref="MPerClassSampler"/> and
-    /// <see cref="EmbeddingTrainer"/> (with the registered <see cref="IMiner"/>, if any: none by default), and the
-    /// validated <see cref="MetricLearningOptions"/>. Services registered before this call are kept (TryAdd). The
-    /// builder adds a miner, a saved model and a saved index.
+    /// Registers, each only if not registered before (TryAdd): <see cref="IEmbeddingNetwork"/>
+    /// (<see cref="MlpEmbeddingNetwork"/> built from the options, scoped: one per training job), <see cref="SiameseNetwork"/>
+    /// (scoped, on that network), <see cref="IDistance"/> (<see cref="EuclideanDistance"/>), <see cref="ILoss"/>
+    /// (<see cref="ContrastiveLoss"/>), <see cref="IPairSampler"/> (<see cref="AlternatingPairSampler"/>),
+    /// <see cref="SiameseTrainer"/>, <see cref="IBatchLoss"/> (<see cref="MultiSimilarityLoss"/> with its defaults),
+    /// <see cref="MPerClassSampler"/> and <see cref="EmbeddingTrainer"/> (with the registered <see cref="IMiner"/>, if
+    /// any: none by default), all transient unless said otherwise; and <see cref="MetricLearningOptions"/> as
+    /// <c>IOptions&lt;MetricLearningOptions&gt;</c>, validated. The builder swaps seams and adds a saved model and index.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Options can also come from configuration:
+    /// <c>services.Configure&lt;MetricLearningOptions&gt;(configuration.GetSection("MetricLearning"))</c>. Whatever
+    /// sets them, they are validated when first read (at start, in a host, through <c>ValidateOnStart</c>), and the
+    /// error names the option.
+    /// </para>
+    /// <para>
+    /// Calling this again is allowed: services registered by the first call (or by you, before it) are kept, and the
+    /// new <paramref name="configure"/> runs after the earlier ones, so the last value set for an option wins.
+    /// </para>
+    /// </remarks>
     /// <param name="services">The collection to add to.</param>
     /// <param name="configure">Adjusts the options; null keeps the reference experiment's.</param>
-    /// <returns>A builder to swap in custom implementations.</returns>
+    /// <returns>A builder to swap in other implementations.</returns>
     /// <exception cref="ArgumentException">
-    /// The configured options are invalid (for example a margin that is not positive or a batch size of 0); they are
-    /// validated here, before the container is built, and the message names the option.
+    /// The options <paramref name="configure"/> sets are invalid (for example a margin that is not positive or a batch
+    /// size of 0): checked here, before the container is built, and the message names the option.
     /// </exception>
     public static MetricLearningBuilder AddMetricLearning(this IServiceCollection services, Action<MetricLearningOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var options = new MetricLearningOptions();
-        configure?.Invoke(options);
-        options.Validate();
+        if (configure is not null)
+        {
+            // Fail fast on what the code sets; configuration bound later is validated when the options are read.
+            var check = new MetricLearningOptions();
+            configure(check);
+            check.Validate();
+        }
 
-        services.TryAddSingleton(options);
-        services.TryAddSingleton<IEmbeddingNetwork>(provider => new MlpEmbeddingNetwork(provider.GetRequiredService<MetricLearningOptions>().Network));
-        services.TryAddSingleton<IDistance>(provider => new EuclideanDistance(provider.GetRequiredService<MetricLearningOptions>().DistanceFloor));
-        services.TryAddSingleton<ILoss>(provider => new ContrastiveLoss(provider.GetRequiredService<MetricLearningOptions>().Margin));
-        services.TryAddTransient<IPairSampler>(provider => new AlternatingPairSampler(provider.GetRequiredService<MetricLearningOptions>().SamplerSeed));
-        services.TryAddSingleton(provider => new SiameseNetwork(provider.GetRequiredService<IEmbeddingNetwork>(), provider.GetRequiredService<IDistance>()));
-        services.TryAddTransient(provider => new SiameseTrainer(provider.GetRequiredService<ILoss>(), provider.GetRequiredService<MetricLearningOptions>().Trainer));
-        services.TryAddSingleton<IBatchLoss>(_ => new MultiSimilarityLoss());
+        var builder = services.AddOptions<MetricLearningOptions>().ValidateOnStart();
+        if (configure is not null)
+            builder.Configure(configure);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MetricLearningOptions>, MetricLearningOptionsValidator>());
+
+        services.TryAddTransient(provider => provider.GetRequiredService<IOptions<MetricLearningOptions>>().Value);
+        services.TryAddScoped<IEmbeddingNetwork>(provider => new MlpEmbeddingNetwork(Options(provider).Network));
+        services.TryAddScoped(provider => new SiameseNetwork(provider.GetRequiredService<IEmbeddingNetwork>(), provider.GetRequiredService<IDistance>()));
+        services.TryAddTransient<IDistance>(provider => new EuclideanDistance(Options(provider).DistanceFloor));
+        services.TryAddTransient<ILoss>(provider => new ContrastiveLoss(Options(provider).Margin));
+        services.TryAddTransient<IPairSampler>(provider => new AlternatingPairSampler(Options(provider).SamplerSeed));
+        services.TryAddTransient(provider => new SiameseTrainer(
+            provider.GetRequiredService<ILoss>(), Options(provider).Trainer, provider.GetRequiredService<IPairSampler>()));
+        services.TryAddTransient<IBatchLoss>(MetricLearningBuilder.Create<MultiSimilarityLoss>);
         services.TryAddTransient(provider =>
         {
-            var trainer = provider.GetRequiredService<MetricLearningOptions>().EmbeddingTrainer;
+            var trainer = Options(provider).EmbeddingTrainer;
             return new MPerClassSampler(trainer.SamplesPerClass, trainer.BatchSize, trainer.Seed);
         });
         services.TryAddTransient(provider => new EmbeddingTrainer(
-            provider.GetRequiredService<IBatchLoss>(),
-            provider.GetRequiredService<MetricLearningOptions>().EmbeddingTrainer,
-            provider.GetService<IMiner>()));
+            provider.GetRequiredService<IBatchLoss>(), Options(provider).EmbeddingTrainer, provider.GetService<IMiner>()));
         return new MetricLearningBuilder(services);
     }
+
+    private static MetricLearningOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<MetricLearningOptions>>().Value;
 }

@@ -29,6 +29,10 @@ internal static class DistanceDescription
         return described is not null;
     }
 
+    /// <summary>Whether <paramref name="name"/> is the saved name of one of the library's distances.</summary>
+    internal static bool IsLibraryName(string name) => name is nameof(EuclideanDistance) or nameof(SquaredEuclideanDistance)
+        or nameof(LpDistance) or nameof(CosineDistance) or nameof(CosineSimilarity) or nameof(DotProductSimilarity);
+
     /// <summary>Text for messages: <c>LpDistance(normalize=1, p=2)</c>, or the type name of a user's distance.</summary>
     internal static string Text(IDistance distance)
     {

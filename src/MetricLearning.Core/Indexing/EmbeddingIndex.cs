@@ -4,7 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using MetricLearning.Distances;
-using MetricLearning.Evaluation;
+using MetricLearning.Models;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Indexing;
@@ -15,9 +15,10 @@ namespace MetricLearning.Indexing;
 /// </summary>
 /// <remarks>
 /// Queries are answered in chunks whose distance block stays under a memory budget, so the index can be far larger
-/// than a query batch times the index. The index owns its tensor; dispose it. Not thread-safe.
+/// than a query batch times the index. The index owns its tensor; dispose it. Thread-safe: searches, additions and
+/// saves may come from many threads at once (they run one at a time).
 /// File format (little-endian): the ASCII magic <c>MLINDEX2</c>; the distance as a name (the library's distances) or
-/// a type name (the user's own) and its numeric settings (an int32 count, then name and float64 value each); the
+/// a full type name (the user's own, rebuilt on load by a factory registered in <see cref="ModelComponents"/>) and its numeric settings (an int32 count, then name and float64 value each); the
 /// embedding width (int64), the count (int32), the labels (int32), the embeddings (float32, row-major). Files are
 /// written atomically.
 /// </remarks>
@@ -25,6 +26,7 @@ public sealed class EmbeddingIndex : IDisposable
 {
     private const string Magic = "MLINDEX2";
     private readonly List<int> _labels = new();
+    private readonly object _gate = new();
     private Tensor? _embeddings;
 
     /// <summary>Creates an empty index.</summary>
@@ -39,19 +41,75 @@ public sealed class EmbeddingIndex : IDisposable
     public IDistance Distance { get; }
 
     /// <summary>Number of indexed embeddings.</summary>
-    public int Count => _labels.Count;
+    public int Count
+    {
+        get { lock (_gate) return _labels.Count; }
+    }
 
     /// <summary>Width of the indexed embeddings (0 while the index is empty).</summary>
-    public long Dimension => _embeddings?.shape[1] ?? 0;
+    public long Dimension
+    {
+        get { lock (_gate) return _embeddings?.shape[1] ?? 0; }
+    }
 
-    /// <summary>The label of each indexed embedding, in index order.</summary>
-    public IReadOnlyList<int> Labels => _labels;
+    /// <summary>The label of each indexed embedding, in index order (a copy).</summary>
+    public IReadOnlyList<int> Labels
+    {
+        get { lock (_gate) return _labels.ToArray(); }
+    }
+
+    /// <summary>Adds embeddings given as plain arrays (copied), with their labels, on the CPU or the index's device.</summary>
+    /// <param name="embeddings">One array per embedding, all of the index's width; finite values.</param>
+    /// <param name="labels">One label per embedding.</param>
+    /// <exception cref="ArgumentException">There are no embeddings, the widths differ, or a value is not finite.</exception>
+    public void Add(IReadOnlyList<float[]> embeddings, IReadOnlyList<int> labels)
+    {
+        using var inputs = Data.InputSet.FromRows(embeddings);
+        lock (_gate)
+        {
+            using var placed = _embeddings is null ? inputs.Data.alias() : inputs.Data.to(_embeddings.device);
+            Add(placed, labels);
+        }
+    }
+
+    /// <summary>The k nearest indexed embeddings of one query given as plain values, nearest first.</summary>
+    /// <param name="query">The query embedding, of the index's width.</param>
+    /// <param name="k">How many neighbours; between 1 and <see cref="Count"/>.</param>
+    /// <returns>Each neighbour's position in the index, its distance (or similarity) to the query and its label.</returns>
+    /// <exception cref="InvalidOperationException">The index is empty.</exception>
+    /// <exception cref="ArgumentException">The query does not have the index's width or holds a value that is not finite, or k is out of range.</exception>
+    public IReadOnlyList<Neighbour> Search(ReadOnlySpan<float> query, int k)
+    {
+        for (int i = 0; i < query.Length; i++)
+        {
+            if (!float.IsFinite(query[i]))
+                throw new ArgumentException($"The query holds {query[i]} at position {i}; it must be finite.", nameof(query));
+        }
+
+        lock (_gate)
+        {
+            if (_embeddings is null)
+                throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
+            if (query.Length != _embeddings.shape[1])
+                throw new ArgumentException($"The query has {query.Length} values; the index holds {_embeddings.shape[1]}-d embeddings.", nameof(query));
+            using var host = tensor(query.ToArray(), new long[] { 1, query.Length });
+            using var queries = host.to(_embeddings.device);
+            var matches = Search(queries, k);
+            return Enumerable.Range(0, k).Select(j => new Neighbour(matches.Indices[0][j], matches.Scores[0][j], matches.Labels[0][j])).ToArray();
+        }
+    }
 
     /// <summary>Adds embeddings (copied) with their labels.</summary>
     /// <param name="embeddings">Shape <c>[N, D]</c>, floating point; D must match what the index holds.</param>
     /// <param name="labels">One label per row.</param>
     /// <exception cref="ArgumentException">The shape, width, device or label count is wrong.</exception>
     public void Add(Tensor embeddings, IReadOnlyList<int> labels)
+    {
+        lock (_gate)
+            AddLocked(embeddings, labels);
+    }
+
+    private void AddLocked(Tensor embeddings, IReadOnlyList<int> labels)
     {
         TensorChecks.Rank(embeddings, 2, nameof(embeddings));
         TensorChecks.FloatingPoint(embeddings, nameof(embeddings));
@@ -80,11 +138,17 @@ public sealed class EmbeddingIndex : IDisposable
     /// <exception cref="ArgumentException">The queries do not fit the index, or k is out of range.</exception>
     public IndexMatches Search(Tensor queries, int k, long chunkBytes = 64L * 1024 * 1024)
     {
+        lock (_gate)
+            return SearchLocked(queries, k, chunkBytes);
+    }
+
+    private IndexMatches SearchLocked(Tensor queries, int k, long chunkBytes)
+    {
         if (_embeddings is null)
             throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
         TensorChecks.EmbeddingBatches(queries, nameof(queries), _embeddings, "index", rowWise: false);
-        if (k < 1 || k > Count)
-            throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the {Count} indexed embeddings.");
+        if (k < 1 || k > _labels.Count)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the {_labels.Count} indexed embeddings.");
         var indices = new List<long[]>();
         var scores = new List<float[]>();
         var labels = new List<int[]>();
@@ -108,12 +172,18 @@ public sealed class EmbeddingIndex : IDisposable
     /// <param name="path">The file; its folder is created if missing.</param>
     public void Save(string path)
     {
+        lock (_gate)
+            SaveLocked(path);
+    }
+
+    private void SaveLocked(string path)
+    {
         AtomicFile.Write(path, temporary =>
         {
             using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
             using var writer = new BinaryWriter(stream, Encoding.UTF8);
             writer.Write(Encoding.ASCII.GetBytes(Magic));
-            DistanceDescription.TryDescribe(Distance, out string name, out var parameters);
+            var (name, parameters) = SavedParts.Describe(Distance);
             writer.Write(name);
             writer.Write(parameters.Count);
             foreach (var (key, value) in parameters)
@@ -122,8 +192,8 @@ public sealed class EmbeddingIndex : IDisposable
                 writer.Write(value);
             }
 
-            writer.Write(Dimension);
-            writer.Write(Count);
+            writer.Write(_embeddings?.shape[1] ?? 0L);
+            writer.Write(_labels.Count);
             foreach (int label in _labels)
                 writer.Write(label);
             if (_embeddings is not null)
@@ -144,8 +214,23 @@ public sealed class EmbeddingIndex : IDisposable
     /// <param name="path">The file.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an index or is truncated, or it was saved with a distance of the user's own (load it with <see cref="Load(string, IDistance, Device?)"/>).</exception>
-    public static EmbeddingIndex Load(string path, Device? device = null) => Read(path, null, device);
+    /// <exception cref="InvalidDataException">The file is not an index or is truncated, or it was saved with a distance of the user's own (load it with <see cref="Load(string, ModelComponents, Device?)"/> or <see cref="Load(string, IDistance, Device?)"/>).</exception>
+    public static EmbeddingIndex Load(string path, Device? device = null) => Read(path, null, null, device);
+
+    /// <summary>
+    /// Reads an index written by <see cref="Save"/>, building a distance of your own with the factory registered in
+    /// <paramref name="components"/> (the library's distances need none).
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="components">Factories for your own distance.</param>
+    /// <param name="device">Where to put the embeddings; the CPU if null.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not an index or is truncated, or no factory builds its distance.</exception>
+    public static EmbeddingIndex Load(string path, ModelComponents components, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        return Read(path, null, components, device);
+    }
 
     /// <summary>Reads an index written by <see cref="Save"/>, checking that it was saved with <paramref name="distance"/>.</summary>
     /// <param name="path">The file.</param>
@@ -156,10 +241,10 @@ public sealed class EmbeddingIndex : IDisposable
     public static EmbeddingIndex Load(string path, IDistance distance, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(distance);
-        return Read(path, distance, device);
+        return Read(path, distance, null, device);
     }
 
-    private static EmbeddingIndex Read(string path, IDistance? distance, Device? device)
+    private static EmbeddingIndex Read(string path, IDistance? distance, ModelComponents? components, Device? device)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
@@ -178,9 +263,9 @@ public sealed class EmbeddingIndex : IDisposable
                 savedParameters[reader.ReadString()] = reader.ReadDouble();
             string saved = DistanceDescription.Text(savedName, savedParameters);
             if (distance is null)
-                distance = DistanceDescription.Create(savedName, savedParameters, path);
-            else if (DistanceDescription.Text(distance) != saved)
-                throw new InvalidDataException($"'{path}' was saved for {saved}; it cannot be searched with {DistanceDescription.Text(distance)}.");
+                distance = SavedParts.CreateDistance(savedName, savedParameters, components, path);
+            else if (Text(distance) != saved)
+                throw new InvalidDataException($"'{path}' was saved for {saved}; it cannot be searched with {Text(distance)}.");
 
             long dimension = reader.ReadInt64();
             int count = reader.ReadInt32();
@@ -211,6 +296,16 @@ public sealed class EmbeddingIndex : IDisposable
         }
     }
 
+    private static string Text(IDistance distance)
+    {
+        var (name, parameters) = SavedParts.Describe(distance);
+        return DistanceDescription.Text(name, parameters);
+    }
+
     /// <inheritdoc />
-    public void Dispose() => _embeddings?.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+            _embeddings?.Dispose();
+    }
 }

@@ -3,21 +3,29 @@ using MetricLearning.Networks;
 
 namespace MetricLearning.Models;
 
-/// <summary>The JSON description saved beside a <see cref="TrainedModel"/>'s weights.</summary>
-/// <param name="Format">The file format, <c>metriclearning-model/1</c>.</param>
+/// <summary>The JSON description saved beside a <see cref="TrainedModel"/>'s weights (<c>model.json</c>).</summary>
+/// <param name="Format">The file format, <c>metriclearning-model/2</c>.</param>
 /// <param name="LibraryVersion">The MetricLearning version that wrote it.</param>
+/// <param name="NetworkType"><c>MlpEmbeddingNetwork</c>, or the full type name of a network of the user's own.</param>
 /// <param name="Network">The configuration of an <see cref="MlpEmbeddingNetwork"/>; null for a network of the user's own.</param>
-/// <param name="Distance">The distance's type name (for example <c>EuclideanDistance</c>).</param>
-/// <param name="DistanceParameters">The distance's settings, by name.</param>
+/// <param name="Distance">A library distance's name (for example <c>EuclideanDistance</c>) or a user distance's full type name.</param>
+/// <param name="DistanceParameters">A library distance's settings, by name.</param>
+/// <param name="Preprocessing"><c>InputScaling</c>, or the full type name of a preprocessing of the user's own.</param>
+/// <param name="PreprocessingParameters">The library preprocessing's settings, by name.</param>
+/// <param name="InputShape">The shape of one raw input, when known.</param>
+/// <param name="ClassNames">The name of each class number, when the model was trained on named classes.</param>
 /// <param name="Threshold">The verification threshold.</param>
 /// <param name="WeightsSha256">SHA-256 of the weights file, so that a description and weights from different saves are caught.</param>
-/// <param name="NetworkType">The network's type: <c>MlpEmbeddingNetwork</c>, or the full type name of the user's own (null in files that predate it: an MLP).</param>
-public sealed record ModelDescription(
+internal sealed record ModelDescription(
     string Format,
     string LibraryVersion,
+    string NetworkType,
     MlpOptions? Network,
     string Distance,
-    IReadOnlyDictionary<string, double> DistanceParameters,
+    IReadOnlyDictionary<string, double>? DistanceParameters,
+    string Preprocessing,
+    IReadOnlyDictionary<string, double>? PreprocessingParameters,
+    long[]? InputShape,
+    string[]? ClassNames,
     double Threshold,
-    string WeightsSha256,
-    string? NetworkType = null);
+    string WeightsSha256);

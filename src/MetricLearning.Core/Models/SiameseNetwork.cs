@@ -18,14 +18,13 @@ public sealed class SiameseNetwork
 {
     /// <summary>Creates a Siamese model.</summary>
     /// <param name="embedding">The shared embedding network.</param>
-    /// <param name="distance">How the two embeddings of a pair are compared.</param>
-    public SiameseNetwork(IEmbeddingNetwork embedding, IDistance distance)
+    /// <param name="distance">How the two embeddings of a pair are compared; null for the reference experiment's <see cref="Distances.EuclideanDistance"/>.</param>
+    public SiameseNetwork(IEmbeddingNetwork embedding, IDistance? distance = null)
     {
         ArgumentNullException.ThrowIfNull(embedding);
-        ArgumentNullException.ThrowIfNull(distance);
         ArgumentNullException.ThrowIfNull(embedding.Module, $"{nameof(embedding)}.{nameof(IEmbeddingNetwork.Module)}");
         Embedding = embedding;
-        Distance = distance;
+        Distance = distance ?? new Distances.EuclideanDistance();
     }
 
     /// <summary>The shared embedding network.</summary>

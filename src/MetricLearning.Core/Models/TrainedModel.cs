@@ -1,10 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MetricLearning.Distances;
+using MetricLearning.Data;
 using MetricLearning.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,40 +13,90 @@ using static TorchSharp.torch;
 namespace MetricLearning.Models;
 
 /// <summary>
-/// A trained model ready for use: an embedding network, its distance and a verification threshold, saved as a folder
-/// holding <c>weights.bin</c> and a small <c>model.json</c> description.
+/// A trained model ready for use: an embedding network, its distance, the preprocessing of its raw inputs, a
+/// verification threshold and, when trained on named classes, the class names; saved as a folder holding
+/// <c>weights.bin</c> and a small <c>model.json</c> description.
 /// </summary>
 /// <remarks>
+/// <para>
+/// Inputs are raw, as the data the model was trained on held them (MNIST: pixel values 0 to 255); the model applies
+/// its <see cref="Preprocessing"/> before the network, so embeddings after a load are those of training. Plain .NET
+/// data goes in and out: <see cref="Embed(ReadOnlySpan{float})"/>, <see cref="Compare"/> and
+/// <see cref="Verify(ReadOnlySpan{float}, ReadOnlySpan{float})"/>; tensors remain available.
+/// </para>
+/// <para>
 /// Saving writes the weights, then the description (each atomically: a temporary file, then a rename); the
-/// description records the weights' SHA-256, so a folder whose two files do not belong together is refused on
-/// load. Built-in distances are saved with their settings; a custom distance cannot be saved (it would not load).
-/// An <see cref="MlpEmbeddingNetwork"/> is rebuilt from its saved configuration; a network of your own is saved by
-/// type name and weights, and loads with <see cref="Load(string, Func{IEmbeddingNetwork}, Device?)"/>, given a
-/// function that builds it untrained. The model owns its network; dispose it. Not thread-safe.
+/// description records the weights' SHA-256, so a folder whose two files do not belong together is refused on load.
+/// The library's networks, distances and preprocessing are saved with their settings and rebuilt on load; parts of
+/// your own are saved by type name and rebuilt by the factories you register in <see cref="ModelComponents"/>.
+/// </para>
+/// <para>
+/// Thread-safety: every method may be called from many threads at once (calls run the network one at a time, and
+/// give exactly the results of sequential calls). Do not use <see cref="Network"/> directly while others call the
+/// model. The model owns its network; dispose it.
+/// </para>
 /// </remarks>
 public sealed class TrainedModel : IDisposable
 {
     /// <summary>The description format this version writes and reads.</summary>
-    public const string Format = "metriclearning-model/1";
+    public const string Format = "metriclearning-model/2";
     private const string WeightsFile = "weights.bin";
     private const string DescriptionFile = "model.json";
     private const string MlpType = nameof(MlpEmbeddingNetwork);
     // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read.
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+    private readonly object _gate = new();
+    private readonly long[]? _inputShape;
+    private readonly string[]? _classNames;
 
     /// <summary>Wraps a trained network; takes ownership of it.</summary>
     /// <param name="network">The embedding network.</param>
     /// <param name="distance">How embeddings are compared.</param>
     /// <param name="threshold">Pairs closer than this (more similar, for a similarity) are "same class".</param>
-    public TrainedModel(IEmbeddingNetwork network, IDistance distance, double threshold)
+    /// <param name="preprocessing">What turns raw inputs into network inputs; null for none (<see cref="InputScaling.Identity"/>).</param>
+    /// <param name="inputShape">The shape of one raw input, needed to embed plain arrays; null to take an MLP's input size.</param>
+    /// <param name="classNames">The name of each class number, or null.</param>
+    /// <exception cref="ArgumentException">The threshold is not finite, or the input shape has a size below 1.</exception>
+    public TrainedModel(
+        IEmbeddingNetwork network,
+        IDistance distance,
+        double threshold,
+        IInputPreprocessing? preprocessing = null,
+        IReadOnlyList<long>? inputShape = null,
+        IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(distance);
         if (!double.IsFinite(threshold))
             throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold must be finite.");
+        if (inputShape is not null && (inputShape.Count == 0 || inputShape.Any(size => size < 1)))
+            throw new ArgumentException($"The input shape must have sizes of at least 1; got [{string.Join(", ", inputShape)}].", nameof(inputShape));
+        if (classNames is not null && classNames.Any(name => name is null))
+            throw new ArgumentException("A class name is null.", nameof(classNames));
         Network = network;
         Distance = distance;
         Threshold = threshold;
+        Preprocessing = preprocessing ?? InputScaling.Identity;
+        _inputShape = inputShape?.ToArray() ?? (network is MlpEmbeddingNetwork mlp ? new long[] { mlp.Options.InputSize } : null);
+        _classNames = classNames?.ToArray();
+    }
+
+    /// <summary>
+    /// Wraps a Siamese model trained on <paramref name="trainedOn"/>, keeping that data's preprocessing, input shape
+    /// and class names; takes ownership of the model's network.
+    /// </summary>
+    /// <param name="model">The trained network and its distance.</param>
+    /// <param name="threshold">Pairs closer than this (more similar, for a similarity) are "same class".</param>
+    /// <param name="trainedOn">The training data.</param>
+    public TrainedModel(SiameseNetwork model, double threshold, LabelledData trainedOn)
+        : this(
+            (model ?? throw new ArgumentNullException(nameof(model))).Embedding,
+            model.Distance,
+            threshold,
+            (trainedOn ?? throw new ArgumentNullException(nameof(trainedOn))).Inputs.Preprocessing,
+            trainedOn.Inputs.InputShape,
+            trainedOn.ClassNames)
+    {
     }
 
     /// <summary>The embedding network.</summary>
@@ -57,63 +108,187 @@ public sealed class TrainedModel : IDisposable
     /// <summary>The verification threshold.</summary>
     public double Threshold { get; }
 
-    /// <summary>Embeds inputs with dropout off.</summary>
-    /// <param name="inputs">Float32 inputs <c>[N, ...]</c> on the network's device (MNIST: pixels scaled to [0, 1]).</param>
+    /// <summary>What turns raw inputs into network inputs.</summary>
+    public IInputPreprocessing Preprocessing { get; }
+
+    /// <summary>The shape of one raw input, or null when unknown (then only tensors can be embedded).</summary>
+    public IReadOnlyList<long>? InputShape => _inputShape;
+
+    /// <summary>The name of each class number, or null when the model was not trained on named classes.</summary>
+    public IReadOnlyList<string>? ClassNames => _classNames;
+
+    /// <summary>The device of the network's weights.</summary>
+    public Device Device => Network.Module.parameters().FirstOrDefault()?.device ?? CPU;
+
+    /// <summary>Embeds raw inputs with dropout off.</summary>
+    /// <param name="inputs">Raw inputs <c>[N, ...]</c> on the model's device; the model's preprocessing is applied.</param>
+    /// <returns>Shape <c>[N, EmbeddingSize]</c>, in the caller's dispose scope.</returns>
     public Tensor Embed(Tensor inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        using var noGrad = no_grad();
-        Network.Module.eval();
-        return Network.Module.call(inputs);
+        lock (_gate)
+        {
+            using var noGrad = no_grad();
+            Network.Module.eval();
+            using var prepared = Preprocessing.Apply(inputs);
+            return Network.Module.call(prepared);
+        }
     }
 
+    /// <summary>Embeds one raw input given as plain values.</summary>
+    /// <param name="input">The values of one input, row-major in <see cref="InputShape"/>.</param>
+    /// <returns>The embedding.</returns>
+    /// <exception cref="ArgumentException">The input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The model does not know its input shape.</exception>
+    public float[] Embed(ReadOnlySpan<float> input) => EmbedRows(input, 1)[0];
+
+    /// <summary>Embeds raw inputs given as plain arrays, in one batch.</summary>
+    /// <param name="inputs">One array per input, each row-major in <see cref="InputShape"/>.</param>
+    /// <returns>One embedding per input, in order.</returns>
+    /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The model does not know its input shape.</exception>
+    public float[][] Embed(IReadOnlyList<float[]> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0)
+            return Array.Empty<float[]>();
+        long size = InputLength();
+        var values = new float[inputs.Count * size];
+        for (int i = 0; i < inputs.Count; i++)
+        {
+            var input = inputs[i] ?? throw new ArgumentException($"Input {i} is null.", nameof(inputs));
+            CheckInput(input, $"{nameof(inputs)}[{i}]");
+            input.CopyTo(values, i * size);
+        }
+
+        return EmbedRows(values, inputs.Count);
+    }
+
+    /// <summary>The distance (or similarity, see <see cref="IDistance.IsSimilarity"/>) between two raw inputs' embeddings.</summary>
+    /// <param name="first">The values of one input, row-major in <see cref="InputShape"/>.</param>
+    /// <param name="second">The values of another.</param>
+    /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The model does not know its input shape.</exception>
+    public double Compare(ReadOnlySpan<float> first, ReadOnlySpan<float> second)
+    {
+        CheckInput(first, nameof(first));
+        CheckInput(second, nameof(second));
+        var values = new float[first.Length * 2];
+        first.CopyTo(values);
+        second.CopyTo(values.AsSpan(first.Length));
+        using var scope = NewDisposeScope();
+        using var inputs = InputTensor(values, 2);
+        var embeddings = Embed(inputs);
+        return Distance.Compute(embeddings.narrow(0, 0, 1), embeddings.narrow(0, 1, 1)).to_type(ScalarType.Float64).cpu().item<double>();
+    }
+
+    /// <summary>Whether two raw inputs are predicted to be of the same class (compared with <see cref="Threshold"/>).</summary>
+    /// <param name="first">The values of one input, row-major in <see cref="InputShape"/>.</param>
+    /// <param name="second">The values of another.</param>
+    /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The model does not know its input shape.</exception>
+    public bool Verify(ReadOnlySpan<float> first, ReadOnlySpan<float> second) => IsSame(Compare(first, second));
+
     /// <summary>Whether each pair (row i of each batch) is predicted to be of the same class.</summary>
-    /// <param name="first">Float32 inputs <c>[N, ...]</c>.</param>
-    /// <param name="second">Float32 inputs of the same shape.</param>
+    /// <param name="first">Raw inputs <c>[N, ...]</c> on the model's device.</param>
+    /// <param name="second">Raw inputs of the same shape.</param>
     public bool[] Verify(Tensor first, Tensor second)
     {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        TensorChecks.SameShape(first, nameof(first), second, nameof(second));
         using var scope = NewDisposeScope();
-        var scores = Distance.Compute(Embed(first), Embed(second));
-        var same = Distance.IsSimilarity ? scores.gt(Threshold) : scores.lt(Threshold);
-        return same.cpu().data<bool>().ToArray();
+        var scores = Distance.Compute(Embed(first), Embed(second)).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        return scores.Select(IsSame).ToArray();
+    }
+
+    private bool IsSame(double score) => Distance.IsSimilarity ? score > Threshold : score < Threshold;
+
+    private float[][] EmbedRows(ReadOnlySpan<float> values, int count)
+    {
+        if (count == 1)
+            CheckInput(values, "input");
+        using var scope = NewDisposeScope();
+        using var inputs = InputTensor(values.ToArray(), count);
+        var embeddings = Embed(inputs).to_type(ScalarType.Float32).cpu();
+        long width = embeddings.shape[1];
+        var flat = embeddings.data<float>().ToArray();
+        var rows = new float[count][];
+        for (int i = 0; i < count; i++)
+            rows[i] = flat.AsSpan((int)(i * width), (int)width).ToArray();
+        return rows;
+    }
+
+    private Tensor InputTensor(float[] values, int count)
+    {
+        var shape = new long[_inputShape!.Length + 1];
+        shape[0] = count;
+        _inputShape.CopyTo(shape, 1);
+        using var host = tensor(values, shape);
+        return host.to(Device);
+    }
+
+    private long InputLength()
+    {
+        if (_inputShape is null)
+            throw new InvalidOperationException(
+                "This model does not know the shape of its inputs, so it cannot embed plain arrays; create it with an inputShape, or embed tensors.");
+        return _inputShape.Aggregate(1L, (product, size) => product * size);
+    }
+
+    private void CheckInput(ReadOnlySpan<float> input, string name)
+    {
+        long length = InputLength();
+        if (input.Length != length)
+            throw new ArgumentException(
+                $"'{name}' has {input.Length} values; this model's inputs have shape [{string.Join(", ", _inputShape!)}], {length} values.", name);
+        for (int i = 0; i < input.Length; i++)
+        {
+            if (!float.IsFinite(input[i]))
+                throw new ArgumentException($"'{name}' holds {input[i]} at position {i}; inputs must be finite.", name);
+        }
     }
 
     /// <summary>Saves the model into <paramref name="folder"/> (created if missing).</summary>
-    /// <exception cref="NotSupportedException">The distance is not one of the library's.</exception>
+    /// <param name="folder">The folder; <c>weights.bin</c> and <c>model.json</c> in it are replaced.</param>
     public void Save(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        if (!DistanceDescription.TryDescribe(Distance, out string name, out var parameters))
-            throw new NotSupportedException(
-                $"A model with a {Distance.GetType().Name} cannot be saved: only the library's distances can be restored on load.");
-        string weights = Path.Combine(folder, WeightsFile);
-        AtomicFile.Write(weights, temporary => Network.Module.save(temporary));
-        var mlp = Network as MlpEmbeddingNetwork;
-        var description = new ModelDescription(
-            Format, LibraryVersion, mlp?.Options, name, parameters, Threshold, Sha256(weights), mlp is null ? TypeName(Network) : MlpType);
-        AtomicFile.Write(Path.Combine(folder, DescriptionFile), temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
+        lock (_gate)
+        {
+            string weights = Path.Combine(folder, WeightsFile);
+            AtomicFile.Write(weights, temporary => Network.Module.save(temporary));
+            var mlp = Network as MlpEmbeddingNetwork;
+            var (distance, distanceParameters) = SavedParts.Describe(Distance);
+            var (preprocessing, preprocessingParameters) = SavedParts.Describe(Preprocessing);
+            var description = new ModelDescription(
+                Format, LibraryVersion, mlp is null ? ModelComponents.TypeName(Network.GetType()) : MlpType, mlp?.Options,
+                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, Sha256(weights));
+            AtomicFile.Write(Path.Combine(folder, DescriptionFile),
+                temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
+        }
     }
 
-    /// <summary>Loads a model saved by <see cref="Save"/> with an <see cref="MlpEmbeddingNetwork"/>.</summary>
+    /// <summary>Loads a model saved by <see cref="Save"/> whose parts are all the library's.</summary>
     /// <param name="folder">The folder.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="InvalidDataException">The description is of another format, names an unknown distance or a network of the user's own, does not match the weights, or the weights do not fit the network.</exception>
+    /// <exception cref="InvalidDataException">The description is of another format, names a part of the user's own, does not match the weights, or the weights do not fit the network.</exception>
     public static TrainedModel Load(string folder, Device? device = null) => Read(folder, null, device);
 
-    /// <summary>Loads a model saved by <see cref="Save"/> with a network of your own.</summary>
+    /// <summary>Loads a model saved by <see cref="Save"/>, building the parts of your own with the factories registered in <paramref name="components"/>.</summary>
     /// <param name="folder">The folder.</param>
-    /// <param name="createNetwork">Builds the network, untrained, with the architecture it was saved with; the saved weights are loaded into it.</param>
+    /// <param name="components">Factories for your own network, distance or preprocessing.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="InvalidDataException">The description is of another format, names an unknown distance or another network type, does not match the weights, or the weights do not fit the network built.</exception>
-    public static TrainedModel Load(string folder, Func<IEmbeddingNetwork> createNetwork, Device? device = null)
+    /// <exception cref="InvalidDataException">The description is of another format, names a part no factory builds, does not match the weights, or the weights do not fit the network built.</exception>
+    public static TrainedModel Load(string folder, ModelComponents components, Device? device = null)
     {
-        ArgumentNullException.ThrowIfNull(createNetwork);
-        return Read(folder, createNetwork, device);
+        ArgumentNullException.ThrowIfNull(components);
+        return Read(folder, components, device);
     }
 
-    private static TrainedModel Read(string folder, Func<IEmbeddingNetwork>? createNetwork, Device? device)
+    private static TrainedModel Read(string folder, ModelComponents? components, Device? device)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         string path = Path.Combine(folder, DescriptionFile);
@@ -129,40 +304,42 @@ public sealed class TrainedModel : IDisposable
             description = JsonSerializer.Deserialize<ModelDescription>(File.ReadAllBytes(path), Json)
                 ?? throw new InvalidDataException($"'{path}' is empty.");
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException)
         {
             throw new InvalidDataException($"'{path}' is not a model description: {ex.Message}", ex);
         }
 
         if (description.Format != Format)
             throw new InvalidDataException($"'{path}' has format '{description.Format}'; this version reads '{Format}'.");
+        if (description.NetworkType is null || description.Distance is null || description.Preprocessing is null || description.WeightsSha256 is null)
+            throw new InvalidDataException($"'{path}' lacks its network type, distance, preprocessing or weights hash.");
         if (!string.Equals(Sha256(weights), description.WeightsSha256, StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"'{weights}' is not the weights file '{path}' was saved with (SHA-256 differs).");
 
-        var distance = DistanceDescription.Create(description.Distance, description.DistanceParameters ?? new Dictionary<string, double>(), path);
-        var network = createNetwork is null ? CreateMlp(description, path) : CreateOwn(description, createNetwork, path);
+        var distance = SavedParts.CreateDistance(description.Distance, description.DistanceParameters, components, path);
+        var preprocessing = SavedParts.CreatePreprocessing(description.Preprocessing, description.PreprocessingParameters, components, path);
+        var network = description.NetworkType == MlpType
+            ? CreateMlp(description, path)
+            : (components ?? new ModelComponents()).Create<IEmbeddingNetwork>(description.NetworkType, "network", path);
         try
         {
             new SiameseNetwork(network, distance).LoadWeights(weights);
+            if (device is not null)
+                network.Module.to(device);
+            network.Module.eval();
+            return new TrainedModel(network, distance, description.Threshold, preprocessing, description.InputShape, description.ClassNames);
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
         {
             DisposeNetwork(network);
+            if (ex is ArgumentException)
+                throw new InvalidDataException($"'{path}' describes an invalid model: {ex.Message}", ex);
             throw;
         }
-
-        if (device is not null)
-            network.Module.to(device);
-        network.Module.eval();
-        return new TrainedModel(network, distance, description.Threshold);
     }
 
     private static MlpEmbeddingNetwork CreateMlp(ModelDescription description, string path)
     {
-        string type = description.NetworkType ?? MlpType;
-        if (type != MlpType)
-            throw new InvalidDataException(
-                $"'{path}' holds a network of type {type}, which the library cannot rebuild; load it with TrainedModel.Load(folder, createNetwork).");
         if (description.Network is null)
             throw new InvalidDataException($"'{path}' has no network configuration.");
         try
@@ -175,22 +352,6 @@ public sealed class TrainedModel : IDisposable
         }
     }
 
-    private static IEmbeddingNetwork CreateOwn(ModelDescription description, Func<IEmbeddingNetwork> createNetwork, string path)
-    {
-        var network = createNetwork() ?? throw new InvalidOperationException("createNetwork returned null.");
-        string saved = description.NetworkType ?? MlpType;
-        if (TypeName(network) != saved)
-        {
-            DisposeNetwork(network);
-            throw new InvalidDataException($"'{path}' holds a network of type {saved}, but createNetwork built a {TypeName(network)}.");
-        }
-
-        return network;
-    }
-
-    private static string TypeName(IEmbeddingNetwork network)
-        => network is MlpEmbeddingNetwork ? MlpType : network.GetType().FullName ?? network.GetType().Name;
-
     private static void DisposeNetwork(IEmbeddingNetwork network)
     {
         if (network is IDisposable disposable)
@@ -200,7 +361,11 @@ public sealed class TrainedModel : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => DisposeNetwork(Network);
+    public void Dispose()
+    {
+        lock (_gate)
+            DisposeNetwork(Network);
+    }
 
     private static string LibraryVersion => typeof(TrainedModel).Assembly.GetName().Version?.ToString() ?? "unknown";
 

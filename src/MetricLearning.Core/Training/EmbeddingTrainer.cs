@@ -17,11 +17,12 @@ namespace MetricLearning.Training;
 /// </summary>
 /// <remarks>
 /// Each epoch's batches are drawn on the host and moved to the device once, as one index tensor; the step loop then
-/// makes no host/device copies and no synchronisation (the loss total is read once per epoch; miners that return a
-/// data-dependent number of indices synchronise once per step). After each epoch the spread of one batch's
+/// makes no host/device copies, and the loss total is read once per epoch. Some steps do synchronise with the device:
+/// miners return a data-dependent number of indices (<c>nonzero</c>), and losses with class vectors read the labels'
+/// range to check it. After each epoch the spread of one batch's
 /// embeddings is measured, and training stops with an <see cref="EmbeddingCollapseException"/> if they have collapsed.
 /// A loss that has weights of its own (<see cref="ITrainableLoss"/>) has them trained too. Cancellation is honoured
-/// between steps. Not thread-safe; one <see cref="Fit"/> at a time, on one thread.
+/// between steps. Not thread-safe; one <c>Fit</c> at a time, on one thread.
 /// </remarks>
 public sealed class EmbeddingTrainer
 {
@@ -46,6 +47,24 @@ public sealed class EmbeddingTrainer
 
     /// <summary>The settings (a validated copy).</summary>
     public EmbeddingTrainerOptions Options { get; }
+
+    /// <summary>Trains <paramref name="network"/> in place on labelled data; otherwise as the overload that takes inputs and labels.</summary>
+    /// <param name="network">The network; its parameters must be on the inputs' device.</param>
+    /// <param name="training">The training inputs and their classes.</param>
+    /// <param name="progress">Receives one report per epoch, or null.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>The report of every epoch, in order.</returns>
+    /// <exception cref="EmbeddingCollapseException">The embeddings collapsed to one direction; the message says what to try.</exception>
+    /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
+    public IReadOnlyList<EmbeddingEpochReport> Fit(
+        IEmbeddingNetwork network,
+        LabelledData training,
+        IProgress<EmbeddingEpochReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        return Fit(network, training.Inputs, training.Labels, progress, cancellationToken);
+    }
 
     /// <summary>
     /// Trains <paramref name="network"/> in place, from its current weights. Each call starts a fresh optimizer (Adam

@@ -4,8 +4,8 @@ using System.Diagnostics;
 using System.Threading;
 using MetricLearning.Data;
 using MetricLearning.Evaluation;
+using MetricLearning.Losses;
 using MetricLearning.Models;
-using MetricLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,28 +24,61 @@ namespace MetricLearning.Training;
 /// <para>
 /// The step loop makes no host/device copies and no synchronisation: the running loss stays on the device and is
 /// read once per epoch. Cancellation is honoured between steps. Same seed, device and thread count: same result.
-/// Not thread-safe; run one <see cref="Fit"/> at a time per trainer, on one thread (dispose scopes are per thread).
+/// Not thread-safe; run one <c>Fit</c> at a time per trainer, on one thread (dispose scopes are per thread).
 /// </para>
 /// </remarks>
 public sealed class SiameseTrainer
 {
     /// <summary>Creates a trainer.</summary>
-    /// <param name="loss">The pair loss to minimise.</param>
+    /// <param name="loss">The pair loss to minimise; null for the reference experiment's <see cref="ContrastiveLoss"/> (margin 1).</param>
     /// <param name="options">Settings; null for the reference experiment's. Copied and validated.</param>
+    /// <param name="sampler">
+    /// Draws the pairs when training on <see cref="LabelledData"/>; null for an <see cref="AlternatingPairSampler"/>
+    /// seeded with <see cref="TrainerOptions.Seed"/>.
+    /// </param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public SiameseTrainer(ILoss loss, TrainerOptions? options = null)
+    public SiameseTrainer(ILoss? loss = null, TrainerOptions? options = null, IPairSampler? sampler = null)
     {
-        ArgumentNullException.ThrowIfNull(loss);
-        Loss = loss;
+        Loss = loss ?? new ContrastiveLoss();
         Options = (options ?? new TrainerOptions()).Clone();
         Options.Validate();
+        Sampler = sampler ?? new AlternatingPairSampler(Options.Seed);
     }
 
     /// <summary>The loss being minimised.</summary>
     public ILoss Loss { get; }
 
+    /// <summary>Draws the pairs when training on <see cref="LabelledData"/>.</summary>
+    public IPairSampler Sampler { get; }
+
     /// <summary>The settings (a validated copy).</summary>
     public TrainerOptions Options { get; }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> in place on pairs that <see cref="Sampler"/> draws from labelled data.
+    /// Otherwise as <see cref="Fit(SiameseNetwork, PairDataset, PairDataset?, IProgress{EpochReport}?, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="model">The model; its network's parameters are updated.</param>
+    /// <param name="training">Labelled training inputs, on the model's device.</param>
+    /// <param name="validation">Labelled inputs whose pairs are measured after each epoch, or null.</param>
+    /// <param name="progress">Receives one report per epoch, or null.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>The report of every epoch, in order.</returns>
+    /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">The inputs are not on the model's device, or the sampler drew no pairs.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    public IReadOnlyList<EpochReport> Fit(
+        SiameseNetwork model,
+        LabelledData training,
+        LabelledData? validation = null,
+        IProgress<EpochReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        var pairs = new PairDataset(training.Inputs, Sampler.Sample(training.Labels));
+        var validationPairs = validation is null ? null : new PairDataset(validation.Inputs, Sampler.Sample(validation.Labels));
+        return Fit(model, pairs, validationPairs, progress, cancellationToken);
+    }
 
     /// <summary>
     /// Trains <paramref name="model"/> in place, from its current weights. Each call starts a fresh optimizer (RMSprop

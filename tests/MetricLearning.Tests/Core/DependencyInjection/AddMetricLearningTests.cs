@@ -22,13 +22,15 @@ public sealed class AddMetricLearningTests
     public void The_defaults_resolve_to_the_reference_implementations()
     {
         using var provider = new ServiceCollection().AddMetricLearning().Services.BuildServiceProvider(validateScopes: true);
+        using var scope = provider.CreateScope();
 
-        provider.GetRequiredService<IEmbeddingNetwork>().Should().BeOfType<MlpEmbeddingNetwork>()
+        scope.ServiceProvider.GetRequiredService<IEmbeddingNetwork>().Should().BeOfType<MlpEmbeddingNetwork>()
             .Which.EmbeddingSize.Should().Be(128);
         provider.GetRequiredService<IDistance>().Should().BeOfType<EuclideanDistance>();
         provider.GetRequiredService<ILoss>().Should().BeOfType<ContrastiveLoss>().Which.Margin.Should().Be(1.0);
         provider.GetRequiredService<IPairSampler>().Should().BeOfType<AlternatingPairSampler>();
-        provider.GetRequiredService<SiameseNetwork>().Embedding.Should().BeSameAs(provider.GetRequiredService<IEmbeddingNetwork>());
+        scope.ServiceProvider.GetRequiredService<SiameseNetwork>().Embedding.Should().BeSameAs(
+            scope.ServiceProvider.GetRequiredService<IEmbeddingNetwork>(), "one network per scope");
         provider.GetRequiredService<SiameseTrainer>().Options.BatchSize.Should().Be(128);
         provider.GetRequiredService<IBatchLoss>().Should().BeOfType<MultiSimilarityLoss>();
         provider.GetRequiredService<EmbeddingTrainer>().Options.SamplesPerClass.Should().Be(32);
@@ -122,7 +124,8 @@ public sealed class AddMetricLearningTests
         provider.GetRequiredService<ILoss>().Should().BeOfType<ContrastiveLoss>().Which.Margin.Should().Be(2.5);
         provider.GetRequiredService<IPairSampler>().Should().BeOfType<AlternatingPairSampler>().Which.Seed.Should().Be(99);
         provider.GetRequiredService<SiameseTrainer>().Options.BatchSize.Should().Be(64);
-        provider.GetRequiredService<IEmbeddingNetwork>().EmbeddingSize.Should().Be(16);
+        using var scope = provider.CreateScope();
+        scope.ServiceProvider.GetRequiredService<IEmbeddingNetwork>().EmbeddingSize.Should().Be(16);
     }
 
     [Theory]
@@ -156,7 +159,8 @@ public sealed class AddMetricLearningTests
 
         provider.GetRequiredService<IDistance>().Should().BeOfType<ChebyshevDistance>();
         provider.GetRequiredService<ILoss>().Should().BeOfType<ZeroLoss>();
-        provider.GetRequiredService<SiameseNetwork>().Distance.Should().BeOfType<ChebyshevDistance>();
+        using var scope = provider.CreateScope();
+        scope.ServiceProvider.GetRequiredService<SiameseNetwork>().Distance.Should().BeOfType<ChebyshevDistance>();
     }
 
     [Fact]

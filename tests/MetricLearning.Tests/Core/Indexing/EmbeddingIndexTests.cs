@@ -115,7 +115,7 @@ public sealed class EmbeddingIndexTests
         var withoutIt = () => EmbeddingIndex.Load(path);
         using var withIt = EmbeddingIndex.Load(path, new Chebyshev());
 
-        withoutIt.Should().Throw<InvalidDataException>().WithMessage("*Chebyshev*not one of this library version's*pass that distance*");
+        withoutIt.Should().Throw<InvalidDataException>().WithMessage("*Chebyshev*register a factory*");
         withIt.Count.Should().Be(3);
     }
 
