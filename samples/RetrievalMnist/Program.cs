@@ -118,7 +118,8 @@ root.SetAction(async (result, cancellationToken) =>
         {
             // The model (network, comparison, calibrated threshold) and the training set as a searchable index.
             string modelFolder = System.IO.Path.Combine(saveFolder, "model"), indexPath = System.IO.Path.Combine(saveFolder, "index.bin");
-            new TrainedModel(network, comparison, calibration.BestAccuracyThreshold).Save(modelFolder);
+            // With the inputs' preprocessing (pixels / 255) and shape, so the loaded model embeds raw pixel values as training did.
+            new TrainedModel(network, comparison, calibration.BestAccuracyThreshold, trainInputs.Preprocessing, trainInputs.InputShape).Save(modelFolder);
             using var index = new EmbeddingIndex(comparison);
             index.Add(references, mnist.Train.Labels);
             index.Save(indexPath);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Proves the packages work for a user: packs MetricLearning, creates a fresh console
-# project outside the repository, adds the package from the packed output with
-# `dotnet add package`, builds it (which applies the package's native-library fix)
-# and computes a contrastive loss. Prints "package-smoke: passed" or fails.
+# Proves the packages work for a user: packs MetricLearning, creates fresh console
+# projects outside the repository, adds the package from the packed output with
+# `dotnet add package`, builds them (which applies the package's native-library fix),
+# computes losses by hand-checked values, and runs README's quick start (QuickStart.cs.txt):
+# trains on float[][] with string labels, saves, loads, embeds and verifies.
+# Prints "package-smoke: passed" or fails.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -35,9 +37,27 @@ output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: t
 echo "$output"
 # Expected, by hand: distances 0.5 (same class) and 2.5 (different, beyond margin 1):
 # mean(0.5^2, 0) = 0.125; and the batch-hard triplet loss worked out in Program.cs.txt, 0.7.
-if [[ "$output" == *"loss=0.125000"* && "$output" == *"mined=0.700000"* ]]; then
+if [[ "$output" != *"loss=0.125000"* || "$output" != *"mined=0.700000"* ]]; then
+  echo "package-smoke: expected loss=0.125000 and mined=0.700000"
+  exit 1
+fi
+
+# README's quick start, in a second fresh app that references only the packages.
+mkdir -p "$work/quickstart"
+cd "$work/quickstart"
+dotnet new console --framework net10.0 --name QuickStart --output . >/dev/null
+cp "$work/app/nuget.config" .
+dotnet add package MetricLearning --version "$version" >/dev/null
+dotnet add package TorchSharp-cpu --version 0.107.0 >/dev/null
+cp "$root/tests/package-smoke/QuickStart.cs.txt" Program.cs
+output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the quick start failed"; exit 1; }
+echo "$output"
+accuracy=$(echo "$output" | sed -n 's/^verification accuracy on new pairs: \([0-9.]*\)%$/\1/p')
+if [[ "$output" == *"same embedding after loading: True"* && "$output" == *"classes: circle, square, triangle"* \
+      && "$output" == *"same class: True"* && "$output" == *"circle vs square: distance"*"same class: False"* \
+      && -n "$accuracy" ]] && awk -v a="$accuracy" 'BEGIN { exit !(a >= 95) }'; then
   echo "package-smoke: passed"
 else
-  echo "package-smoke: expected loss=0.125000 and mined=0.700000"
+  echo "package-smoke: the quick start did not save, load, embed and verify as expected (accuracy '$accuracy'%, 95% needed)"
   exit 1
 fi
