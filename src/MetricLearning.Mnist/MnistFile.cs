@@ -5,7 +5,7 @@ namespace MetricLearning.Mnist;
 /// <summary>One of the four original MNIST files, with the MD5 of its uncompressed content.</summary>
 /// <param name="Name">The file's name, uncompressed (e.g. <c>train-images-idx3-ubyte</c>).</param>
 /// <param name="Md5">Lower-case hex MD5 of the uncompressed content.</param>
-public sealed record MnistFile(string Name, string Md5)
+internal sealed record MnistFile(string Name, string Md5)
 {
     /// <summary>Training images, 60,000 × 28 × 28.</summary>
     public static MnistFile TrainImages { get; } = new("train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb");

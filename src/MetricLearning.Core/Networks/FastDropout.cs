@@ -22,7 +22,7 @@ namespace MetricLearning.Networks;
 /// <c>p</c> to within 2⁻³³.
 /// </para>
 /// </remarks>
-public sealed class FastDropout : nn.Module<Tensor, Tensor>
+internal sealed class FastDropout : nn.Module<Tensor, Tensor>
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="probability">Probability of zeroing an element, in [0, 1).</param>

@@ -27,7 +27,7 @@ namespace MetricLearning.Training;
 /// </para>
 /// <para>Not thread-safe. Dispose it to free its buffers; the parameters keep their storage.</para>
 /// </remarks>
-public sealed class RmsPropOptimizer : IDisposable
+internal sealed class RmsPropOptimizer : IDisposable
 {
     private const double SquareRootFloor = 1e-30;
     private readonly Tensor _parameters;

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace MetricLearning.Mnist.Idx;
 
 /// <summary>The contents of an unsigned-byte IDX file: its dimensions and its data in row-major order.</summary>
-public sealed class IdxArray
+internal sealed class IdxArray
 {
     internal IdxArray(int[] dimensions, byte[] data)
     {

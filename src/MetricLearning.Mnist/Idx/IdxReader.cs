@@ -14,7 +14,7 @@ namespace MetricLearning.Mnist.Idx;
 /// images (rank 3), 0x00000801 for labels (rank 1). A file is refused with an <see cref="IdxFormatException"/>
 /// naming it and the problem when its magic number, type, rank, dimensions or length are wrong. Thread-safe.
 /// </remarks>
-public static class IdxReader
+internal static class IdxReader
 {
     private const byte UnsignedByteType = 0x08;
 
