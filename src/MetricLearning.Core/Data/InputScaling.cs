@@ -65,6 +65,13 @@ public sealed class InputScaling : IInputPreprocessing
     /// </summary>
     internal Tensor ApplyToStored(Tensor rows)
     {
+        // Other floating-point dtypes (float64, half) would keep their dtype through the multiply: convert first.
+        if (rows.is_floating_point() && rows.dtype != ScalarType.Float32)
+        {
+            using var floats = rows.to_type(ScalarType.Float32);
+            return ApplyToStored(floats);
+        }
+
         if (rows.dtype != ScalarType.Float32 && Scale == 1f)
             return Finish(rows.to_type(ScalarType.Float32));
         return Finish(Scale == 1f ? rows.alias() : rows.mul(_scale));

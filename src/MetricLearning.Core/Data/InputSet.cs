@@ -137,10 +137,21 @@ public sealed class InputSet : IDisposable
     {
         ArgumentNullException.ThrowIfNull(indices);
         using var rows = Data.index_select(0, indices);
-        if (Preprocessing is InputScaling scaling)
+        return Prepare(Preprocessing, rows);
+    }
+
+    /// <summary>
+    /// What training and a trained model both do to raw rows of any real dtype: convert to float32 and apply the
+    /// preprocessing. The result is always a new tensor, never <paramref name="rows"/> itself, so callers may dispose both.
+    /// </summary>
+    internal static Tensor Prepare(IInputPreprocessing preprocessing, Tensor rows)
+    {
+        if (preprocessing is InputScaling scaling)
             return scaling.ApplyToStored(rows);
         using var floats = rows.to_type(ScalarType.Float32);
-        return Preprocessing.Apply(floats);
+        var prepared = preprocessing.Apply(floats);
+        // A preprocessing may hand back its input (an identity): give the caller a reference of its own.
+        return ReferenceEquals(prepared, floats) || ReferenceEquals(prepared, rows) ? prepared.alias() : prepared;
     }
 
     /// <summary>Throws unless the inputs are on <paramref name="device"/>, the device of the network that will read them.</summary>

@@ -11,7 +11,8 @@ namespace MetricLearning.DependencyInjection;
 /// <summary>Returned by <c>AddMetricLearning</c>: swaps in other implementations of the seams and adds saved models and indexes.</summary>
 /// <remarks>
 /// <para>
-/// Each seam has three overloads. <c>UseX&lt;T&gt;()</c> registers a type the container builds on each resolution
+/// Each seam has three overloads (the embedding network two: a type or a factory, each built once per scope, since it
+/// holds the weights being trained). <c>UseX&lt;T&gt;()</c> registers a type the container builds on each resolution
 /// (transient): one of the library's own is built with its documented defaults (the container never fills its
 /// optional parameters, so the distance registered for the pair path cannot leak into a batch loss), one of yours
 /// through its constructor with services from the container. <c>UseX(instance)</c> shares one instance as a singleton:

@@ -27,6 +27,7 @@ public sealed class EmbeddingIndex : IDisposable
     private const string Magic = "MLINDEX2";
     private readonly List<int> _labels = new();
     private readonly object _gate = new();
+    private bool _disposed;
     private Tensor? _embeddings;
 
     /// <summary>Creates an empty index.</summary>
@@ -88,6 +89,7 @@ public sealed class EmbeddingIndex : IDisposable
 
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_embeddings is null)
                 throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
             if (query.Length != _embeddings.shape[1])
@@ -111,6 +113,7 @@ public sealed class EmbeddingIndex : IDisposable
 
     private void AddLocked(Tensor embeddings, IReadOnlyList<int> labels)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         TensorChecks.Rank(embeddings, 2, nameof(embeddings));
         TensorChecks.FloatingPoint(embeddings, nameof(embeddings));
         ArgumentNullException.ThrowIfNull(labels);
@@ -144,6 +147,7 @@ public sealed class EmbeddingIndex : IDisposable
 
     private IndexMatches SearchLocked(Tensor queries, int k, long chunkBytes)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_embeddings is null)
             throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
         TensorChecks.EmbeddingBatches(queries, nameof(queries), _embeddings, "index", rowWise: false);
@@ -178,6 +182,7 @@ public sealed class EmbeddingIndex : IDisposable
 
     private void SaveLocked(string path)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         AtomicFile.Write(path, temporary =>
         {
             using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
@@ -306,6 +311,10 @@ public sealed class EmbeddingIndex : IDisposable
     public void Dispose()
     {
         lock (_gate)
+        {
+            _disposed = true;
             _embeddings?.Dispose();
+            _embeddings = null;
+        }
     }
 }

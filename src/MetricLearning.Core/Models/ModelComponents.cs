@@ -33,6 +33,9 @@ public sealed class ModelComponents
     {
         ArgumentNullException.ThrowIfNull(create);
         var type = typeof(T);
+        if (type.IsInterface || type.IsAbstract)
+            throw new ArgumentException(
+                $"Register a concrete type, not {type.FullName}: parts are saved under their own type's name (Add(() => new MyDistance()), not Add<IDistance>(...)).", nameof(create));
         if (!typeof(IEmbeddingNetwork).IsAssignableFrom(type) && !typeof(IDistance).IsAssignableFrom(type) && !typeof(IInputPreprocessing).IsAssignableFrom(type))
             throw new ArgumentException(
                 $"{type.FullName} is not an IEmbeddingNetwork, an IDistance or an IInputPreprocessing; only those are saved with a model.", nameof(create));

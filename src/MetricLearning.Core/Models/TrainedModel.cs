@@ -43,11 +43,20 @@ public sealed class TrainedModel : IDisposable
     private const string WeightsFile = "weights.bin";
     private const string DescriptionFile = "model.json";
     private const string MlpType = nameof(MlpEmbeddingNetwork);
-    // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read.
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Converters = { new JsonStringEnumConverter() } };
+    // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read. Every field
+    // of the description must be present: a missing threshold must not load as 0.
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter() },
+        RespectRequiredConstructorParameters = true,
+        RespectNullableAnnotations = true,
+    };
+    private const long MaxInputValues = 1L << 28;
     private readonly object _gate = new();
     private readonly long[]? _inputShape;
     private readonly string[]? _classNames;
+    private bool _disposed;
 
     /// <summary>Wraps a trained network; takes ownership of it.</summary>
     /// <param name="network">The embedding network.</param>
@@ -73,6 +82,16 @@ public sealed class TrainedModel : IDisposable
             throw new ArgumentException($"The input shape must have sizes of at least 1; got [{string.Join(", ", inputShape)}].", nameof(inputShape));
         if (classNames is not null && classNames.Any(name => name is null))
             throw new ArgumentException("A class name is null.", nameof(classNames));
+        long values = 1;
+        foreach (long size in inputShape ?? Array.Empty<long>())
+        {
+            values = size <= MaxInputValues / values ? values * size : throw new ArgumentException(
+                $"The input shape [{string.Join(", ", inputShape!)}] holds more than {MaxInputValues} values per input.", nameof(inputShape));
+        }
+
+        if (network is MlpEmbeddingNetwork net && inputShape is not null && values != net.Options.InputSize)
+            throw new ArgumentException(
+                $"The input shape [{string.Join(", ", inputShape)}] holds {values} values, but the MLP reads {net.Options.InputSize}.", nameof(inputShape));
         Network = network;
         Distance = distance;
         Threshold = threshold;
@@ -130,7 +149,8 @@ public sealed class TrainedModel : IDisposable
         {
             using var noGrad = no_grad();
             Network.Module.eval();
-            using var prepared = Preprocessing.Apply(inputs);
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var prepared = InputSet.Prepare(Preprocessing, inputs);
             return Network.Module.call(prepared);
         }
     }
@@ -256,14 +276,21 @@ public sealed class TrainedModel : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             string weights = Path.Combine(folder, WeightsFile);
-            AtomicFile.Write(weights, temporary => Network.Module.save(temporary));
+            string hash = "";
+            // Hashed before the rename: the description vouches for exactly the bytes this call wrote.
+            AtomicFile.Write(weights, temporary =>
+            {
+                Network.Module.save(temporary);
+                hash = Sha256(temporary);
+            });
             var mlp = Network as MlpEmbeddingNetwork;
             var (distance, distanceParameters) = SavedParts.Describe(Distance);
             var (preprocessing, preprocessingParameters) = SavedParts.Describe(Preprocessing);
             var description = new ModelDescription(
                 Format, LibraryVersion, mlp is null ? ModelComponents.TypeName(Network.GetType()) : MlpType, mlp?.Options,
-                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, Sha256(weights));
+                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, hash);
             AtomicFile.Write(Path.Combine(folder, DescriptionFile),
                 temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
         }
@@ -329,7 +356,7 @@ public sealed class TrainedModel : IDisposable
             network.Module.eval();
             return new TrainedModel(network, distance, description.Threshold, preprocessing, description.InputShape, description.ClassNames);
         }
-        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+        catch (Exception ex)
         {
             DisposeNetwork(network);
             if (ex is ArgumentException)
@@ -364,7 +391,12 @@ public sealed class TrainedModel : IDisposable
     public void Dispose()
     {
         lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
             DisposeNetwork(Network);
+        }
     }
 
     private static string LibraryVersion => typeof(TrainedModel).Assembly.GetName().Version?.ToString() ?? "unknown";

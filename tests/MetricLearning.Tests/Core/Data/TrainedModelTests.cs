@@ -173,6 +173,36 @@ public sealed class TrainedModelTests
     }
 
     [Fact]
+    public void A_description_missing_its_threshold_or_an_input_shape_the_network_cannot_read_is_refused()
+    {
+        using var folder = new TempFolder();
+        using (var model = Model(8, new EuclideanDistance()))
+            model.Save(folder.Path);
+        string description = Path.Combine(folder.Path, "model.json");
+        string original = File.ReadAllText(description);
+
+        var load = () => TrainedModel.Load(folder.Path);
+        original.Should().Contain("\"InputShape\": [\n    4\n  ]", "the test edits that field");
+
+        File.WriteAllText(description, System.Text.RegularExpressions.Regex.Replace(original, "\"Threshold\": [^,]*,", ""));
+        load.Should().Throw<InvalidDataException>().WithMessage("*not a model description*Threshold*");
+
+        File.WriteAllText(description, original.Replace("\"InputShape\": [\n    4\n  ]", "\"InputShape\": [\n    5\n  ]"));
+        load.Should().Throw<InvalidDataException>().WithMessage("*holds 5 values*MLP reads 4*");
+    }
+
+    [Fact]
+    public void A_disposed_model_says_so()
+    {
+        var model = Model(9, new EuclideanDistance());
+        model.Dispose();
+
+        var act = () => model.Embed(new[] { 1f, 2f, 3f, 4f });
+
+        act.Should().Throw<ObjectDisposedException>();
+    }
+
+    [Fact]
     public void Verify_says_no_to_a_pair_beyond_the_threshold()
     {
         using var model = Model(5, new EuclideanDistance(), threshold: 1e-3);
