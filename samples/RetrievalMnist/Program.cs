@@ -30,7 +30,10 @@ var load = new Option<string?>("--load") { Description = "Skip training: load a 
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => 40 };
 var samplesPerClass = new Option<int>("--samples-per-class") { Description = "M, images of each class in a batch.", DefaultValueFactory = _ => 32 };
 var batchSize = new Option<int>("--batch-size") { Description = "Images per batch (a multiple of M).", DefaultValueFactory = _ => 320 };
-var learningRate = new Option<double>("--learning-rate") { Description = "Adam learning rate.", DefaultValueFactory = _ => 1e-3 };
+var optimizer = new Option<OptimizerKind>("--optimizer") { Description = "RmsProp, Adam, AdamW or Sgd, each with PyTorch's usual settings.", DefaultValueFactory = _ => OptimizerKind.Adam };
+var learningRate = new Option<double>("--learning-rate") { Description = "The optimizer's learning rate.", DefaultValueFactory = _ => 1e-3 };
+var schedule = new Option<ScheduleKind>("--schedule") { Description = "Constant, Cosine (down to 0 over the epochs) or Step (x0.1 every --step-epochs).", DefaultValueFactory = _ => ScheduleKind.Cosine };
+var stepEpochs = new Option<int>("--step-epochs") { Description = "With --schedule Step: epochs between two reductions of the learning rate.", DefaultValueFactory = _ => 10 };
 var seed = new Option<int>("--seed") { Description = "Seed of weights, batches and dropout.", DefaultValueFactory = _ => 1337 };
 var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
 var threads = new Option<int>("--threads") { Description = "CPU threads for torch (default: all cores but one).", DefaultValueFactory = _ => TorchRuntime.RecommendedThreadCount };
@@ -38,7 +41,7 @@ var data = new Option<string>("--data") { Description = "Cache folder for the MN
 
 var root = new RootCommand("Trains the documented MLP with a batch loss and a miner on M-per-class batches, reports retrieval and verification metrics, and saves or loads the model and index.")
 {
-    epochs, samplesPerClass, batchSize, learningRate, lossName, minerName, minerWarmup, seed, device, threads, data, save, load,
+    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, minerWarmup, seed, device, threads, data, save, load,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -51,7 +54,8 @@ root.SetAction(async (result, cancellationToken) =>
             Epochs = result.GetValue(epochs),
             SamplesPerClass = result.GetValue(samplesPerClass),
             BatchSize = result.GetValue(batchSize),
-            LearningRate = result.GetValue(learningRate),
+            Optimizer = new OptimizerSettings { Kind = result.GetValue(optimizer), LearningRate = result.GetValue(learningRate) },
+            Schedule = new LearningRateSchedule { Kind = result.GetValue(schedule), StepEpochs = result.GetValue(stepEpochs) },
             Seed = result.GetValue(seed),
             MinerWarmupEpochs = result.GetValue(minerWarmup),
         };
@@ -90,7 +94,7 @@ root.SetAction(async (result, cancellationToken) =>
             _ => new MultiSimilarityMiner(distance: comparison),
         };
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, lr={options.LearningRate}, loss={result.GetValue(lossName)}, miner={minerChoice}, warmup={options.MinerWarmupEpochs}"));
+            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={result.GetValue(lossName)}, miner={minerChoice}, warmup={options.MinerWarmupEpochs}"));
 
         var reports = new EmbeddingTrainer(loss, options, miner).Fit(network, trainInputs, mnist.Train.Labels,
             new SynchronousProgress(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}"))),

@@ -15,7 +15,7 @@ namespace MetricLearning.Losses;
 /// <remarks>
 /// <para>
 /// Defaults m = 0.5 rad and s = 64 (the paper's). The class centres are this loss's own weights
-/// (<see cref="ITrainableLoss"/>), trained with the network at the same pace by default. Labels must be class numbers
+/// (<see cref="ITrainableParameters"/>), trained with the network at the same pace by default. Labels must be class numbers
 /// from 0 to <see cref="Classes"/> − 1 (checked each call, which reads the labels' range from the device). θ is taken
 /// from a cosine clamped to [−1 + 1e-7, 1 − 1e-7] so that its gradient stays finite, and θ + m is capped at π so the
 /// margin never makes the true class's logit rise again.
@@ -25,7 +25,7 @@ namespace MetricLearning.Losses;
 /// afterwards. Holds its centres: not thread-safe while training; dispose it to free them.
 /// </para>
 /// </remarks>
-public sealed class ArcFaceLoss : IBatchLoss, ITrainableLoss, IDisposable
+public sealed class ArcFaceLoss : IBatchLoss, ITrainableParameters, IDisposable
 {
     private const double CosineLimit = 1 - 1e-7;
     private readonly Parameter _centres;
@@ -63,11 +63,11 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableLoss, IDisposable
     /// <summary>The class centres, one row per class, <c>[Classes, EmbeddingSize]</c>; trained with the network.</summary>
     public Parameter Centres => _centres;
 
-    /// <inheritdoc />
-    public IEnumerable<Parameter> Parameters => new[] { _centres };
+    /// <summary>How much faster than the network the class centres learn.</summary>
+    public double LearningRateScale { get; }
 
     /// <inheritdoc />
-    public double LearningRateScale { get; }
+    public IReadOnlyList<ParameterGroup> ParameterGroups => new[] { new ParameterGroup("ArcFace class centres", new[] { _centres }, LearningRateScale) };
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">Mined indices were given, the embeddings' width or device differs from the centres', or a label is outside 0 to Classes − 1.</exception>

@@ -15,7 +15,7 @@ namespace MetricLearning.Losses;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Defaults α = 32, δ = 0.1 (the paper's). The proxies are this loss's own weights (<see cref="ITrainableLoss"/>):
+/// Defaults α = 32, δ = 0.1 (the paper's). The proxies are this loss's own weights (<see cref="ITrainableParameters"/>):
 /// <see cref="Training.EmbeddingTrainer"/> trains them with the network, 100 times faster by default. Labels must be
 /// class numbers from 0 to <see cref="Classes"/> − 1 (checked each call, which reads the labels' range from the device).
 /// </para>
@@ -24,7 +24,7 @@ namespace MetricLearning.Losses;
 /// its proxies: not thread-safe while training; dispose it to free them.
 /// </para>
 /// </remarks>
-public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableLoss, IDisposable
+public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableParameters, IDisposable
 {
     private readonly Parameter _proxies;
 
@@ -61,11 +61,11 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableLoss, IDisposable
     /// <summary>The proxies, one row per class, <c>[Classes, EmbeddingSize]</c>; trained with the network.</summary>
     public Parameter Proxies => _proxies;
 
-    /// <inheritdoc />
-    public IEnumerable<Parameter> Parameters => new[] { _proxies };
+    /// <summary>How much faster than the network the proxies learn.</summary>
+    public double LearningRateScale { get; }
 
     /// <inheritdoc />
-    public double LearningRateScale { get; }
+    public IReadOnlyList<ParameterGroup> ParameterGroups => new[] { new ParameterGroup("Proxy-Anchor proxies", new[] { _proxies }, LearningRateScale) };
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">Mined indices were given, the embeddings' width or device differs from the proxies', or a label is outside 0 to Classes − 1.</exception>

@@ -14,14 +14,11 @@ public sealed class EmbeddingTrainerOptions
     /// <summary>Samples per batch; a multiple of <see cref="SamplesPerClass"/>. Default 320 (10 classes of 32).</summary>
     public int BatchSize { get; set; } = 320;
 
-    /// <summary>Adam learning rate. Default 0.001.</summary>
-    public double LearningRate { get; set; } = 1e-3;
+    /// <summary>The optimizer and its settings. Default Adam with learning rate 0.001 and PyTorch's other defaults.</summary>
+    public OptimizerSettings Optimizer { get; set; } = OptimizerSettings.Adam();
 
-    /// <summary>
-    /// Whether the learning rate follows a cosine from <see cref="LearningRate"/> down to 0 over the epochs
-    /// (stepped once per epoch) instead of staying constant. Default true.
-    /// </summary>
-    public bool CosineAnnealing { get; set; } = true;
+    /// <summary>How the learning rate changes between epochs. Default cosine annealing down to 0 over <see cref="Epochs"/>.</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine();
 
     /// <summary>
     /// Epochs trained on every valid pair or triplet before the miner, if any, is used: a guard against hard-example
@@ -46,6 +43,7 @@ public sealed class EmbeddingTrainerOptions
 
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    /// <exception cref="ArgumentNullException">The optimizer or schedule settings are null.</exception>
     public void Validate()
     {
         if (Epochs < 1)
@@ -59,10 +57,21 @@ public sealed class EmbeddingTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(MinerWarmupEpochs), MinerWarmupEpochs, "EmbeddingTrainerOptions.MinerWarmupEpochs must be at least 0.");
         if (!double.IsFinite(CollapseSpread) || CollapseSpread < 0 || CollapseSpread >= 1)
             throw new ArgumentOutOfRangeException(nameof(CollapseSpread), CollapseSpread, "EmbeddingTrainerOptions.CollapseSpread must be in [0, 1).");
-        if (!double.IsFinite(LearningRate) || LearningRate <= 0)
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "EmbeddingTrainerOptions.LearningRate must be positive and finite.");
+        if (Optimizer is null)
+            throw new ArgumentNullException(nameof(Optimizer), "EmbeddingTrainerOptions.Optimizer must not be null.");
+        if (Schedule is null)
+            throw new ArgumentNullException(nameof(Schedule), "EmbeddingTrainerOptions.Schedule must not be null.");
+        Optimizer.Validate("EmbeddingTrainerOptions.Optimizer");
+        Schedule.Validate("EmbeddingTrainerOptions.Schedule");
     }
 
-    /// <summary>A copy of these options.</summary>
-    public EmbeddingTrainerOptions Clone() => (EmbeddingTrainerOptions)MemberwiseClone();
+    /// <summary>A copy of these options, the optimizer and schedule settings included.</summary>
+    /// <returns>A new object with the same values.</returns>
+    public EmbeddingTrainerOptions Clone()
+    {
+        var copy = (EmbeddingTrainerOptions)MemberwiseClone();
+        copy.Optimizer = Optimizer?.Clone()!;
+        copy.Schedule = Schedule?.Clone()!;
+        return copy;
+    }
 }

@@ -27,20 +27,21 @@ namespace MetricLearning.Training;
 /// </para>
 /// <para>Not thread-safe. Dispose it to free its buffers; the parameters keep their storage.</para>
 /// </remarks>
-internal sealed class RmsPropOptimizer : IDisposable
+internal sealed class RmsPropOptimizer : IStepOptimizer
 {
     private const double SquareRootFloor = 1e-30;
     private readonly Tensor _parameters;
     private readonly Tensor _gradients;
     private readonly Tensor _squareAverage;
     private readonly Tensor _denominator;
+    private double _learningRate;
 
     // Made once: TorchSharp frees a Scalar only when disposed or finalised, so five per step would hold native
     // memory between garbage collections (measured: tens of MB per epoch).
     private readonly Scalar _rho;
     private readonly Scalar _oneMinusRho;
     private readonly Scalar _epsilon;
-    private readonly Scalar _negativeLearningRate;
+    private Scalar _negativeLearningRate;
     private readonly Scalar _floor;
 
     /// <summary>Creates the optimiser, taking over the storage of <paramref name="parameters"/>.</summary>
@@ -73,7 +74,7 @@ internal sealed class RmsPropOptimizer : IDisposable
                     nameof(parameters));
         }
 
-        LearningRate = learningRate;
+        _learningRate = learningRate;
         Rho = rho;
         Epsilon = epsilon;
         _rho = rho.ToScalar();
@@ -102,8 +103,33 @@ internal sealed class RmsPropOptimizer : IDisposable
         }
     }
 
-    /// <summary>Step size.</summary>
-    public double LearningRate { get; }
+    /// <summary>Step size; a schedule may change it between steps.</summary>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (!double.IsFinite(value) || value <= 0)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
+            _negativeLearningRate.Dispose();
+            _negativeLearningRate = (-value).ToScalar();
+            _learningRate = value;
+        }
+    }
+
+    /// <inheritdoc />
+    public int GroupCount => 1;
+
+    /// <inheritdoc />
+    public double GetLearningRate(int group) => group == 0 ? LearningRate : throw new ArgumentOutOfRangeException(nameof(group), group, "RMSprop's fast path has one parameter group.");
+
+    /// <inheritdoc />
+    public void SetLearningRate(int group, double learningRate)
+    {
+        if (group != 0)
+            throw new ArgumentOutOfRangeException(nameof(group), group, "RMSprop's fast path has one parameter group.");
+        LearningRate = learningRate;
+    }
 
     /// <summary>Decay of the squared-gradient average.</summary>
     public double Rho { get; }

@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Threading;
 using MetricLearning.Data;
-using MetricLearning.Evaluation;
 using MetricLearning.Losses;
 using MetricLearning.Models;
 using TorchSharp;
@@ -12,7 +10,8 @@ using static TorchSharp.torch;
 namespace MetricLearning.Training;
 
 /// <summary>
-/// Trains a <see cref="SiameseNetwork"/> on pairs with a pair loss and RMSprop (<see cref="RmsPropOptimizer"/>), as the reference experiment does.
+/// Trains a <see cref="SiameseNetwork"/> on pairs with a pair loss (<see cref="ILoss"/>); by default with the
+/// reference experiment's contrastive loss and RMSprop.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -20,10 +19,14 @@ namespace MetricLearning.Training;
 /// <see cref="TrainerOptions.Seed"/>), then for each batch gathers both inputs of each pair from the resident
 /// <see cref="InputSet"/>, embeds them in one pass, and takes one optimiser step; the last batch may be partial.
 /// After each epoch it measures pair accuracy (dropout off) and reports an <see cref="EpochReport"/>.
+/// The optimizer and learning-rate schedule are <see cref="TrainerOptions.Optimizer"/> and
+/// <see cref="TrainerOptions.Schedule"/>; the weights trained are the network's parameter groups (all its parameters,
+/// unless it implements <see cref="ITrainableParameters"/>) and the loss's, if it has any.
 /// </para>
 /// <para>
-/// The step loop makes no host/device copies and no synchronisation: the running loss stays on the device and is
-/// read once per epoch. Cancellation is honoured between steps. Same seed, device and thread count: same result.
+/// With the built-in pair losses the step loop makes no host/device copies and no synchronisation: the running loss
+/// stays on the device and is read once per epoch. Cancellation is honoured between steps. Same seed, device and
+/// thread count: same result.
 /// Not thread-safe; run one <c>Fit</c> at a time per trainer, on one thread (dispose scopes are per thread).
 /// </para>
 /// </remarks>
@@ -81,9 +84,9 @@ public sealed class SiameseTrainer
     }
 
     /// <summary>
-    /// Trains <paramref name="model"/> in place, from its current weights. Each call starts a fresh optimizer (RMSprop
-    /// moments at zero) and re-seeds from <see cref="TrainerOptions.Seed"/>: a second call fine-tunes, it does not
-    /// resume the first.
+    /// Trains <paramref name="model"/> in place, from its current weights. Each call starts a fresh optimizer (its
+    /// moments at zero, the schedule from its start) and re-seeds from <see cref="TrainerOptions.Seed"/>: a second call
+    /// fine-tunes, it does not resume the first.
     /// </summary>
     /// <param name="model">The model; its network's parameters are updated.</param>
     /// <param name="training">Training pairs and inputs, on the model's device.</param>
@@ -92,7 +95,7 @@ public sealed class SiameseTrainer
     /// <param name="cancellationToken">Checked between steps.</param>
     /// <returns>The report of every epoch, in order.</returns>
     /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
-    /// <exception cref="ArgumentException">The inputs are not on the model's device.</exception>
+    /// <exception cref="ArgumentException">The inputs are not on the model's device, or a parameter is in two parameter groups.</exception>
     /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
     public IReadOnlyList<EpochReport> Fit(
         SiameseNetwork model,
@@ -108,68 +111,9 @@ public sealed class SiameseTrainer
         if (validation is not null)
             validation.Inputs.CheckDevice(device);
 
-        var module = model.Embedding.Module;
+        var groups = TrainingParameters.Collect(model.Embedding, Loss);
         manual_seed(Options.Seed);
-        using var generator = new Generator((ulong)Options.Seed);
-        using var pairs = new PairTensors(training.Pairs, device);
-        using var validationPairs = validation is null ? null : new PairTensors(validation.Pairs, device);
-        using var optimizer = new RmsPropOptimizer(module.parameters(), Options.LearningRate, Options.Rho, Options.Epsilon);
-        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
-        // Weights of a batch's mean loss in the epoch's mean; made once (see RmsPropOptimizer on Scalars).
-        using var fullBatchWeight = ((double)Options.BatchSize).ToScalar();
-        using var lastBatchWeight = ((double)(training.Pairs.Count % Options.BatchSize)).ToScalar();
-
-        int count = training.Pairs.Count;
-        var reports = new List<EpochReport>(Options.Epochs);
-        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var clock = Stopwatch.StartNew();
-            module.train();
-            lossSum.zero_();
-            // One shuffle per epoch; each step then reads a contiguous slice, with no host/device traffic.
-            using (var permutation = randperm(count, generator: generator))
-            using (var order = permutation.to(device))
-            using (var shuffled = pairs.Permute(order))
-            {
-                for (int start = 0; start < count; start += Options.BatchSize)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var step = NewDisposeScope();
-                    int length = Math.Min(Options.BatchSize, count - start);
-                    var distances = model.ComputeStackedDistances(training.Inputs.Gather(shuffled.StackedIndices(start, length)));
-                    var loss = Loss.Compute(distances, shuffled.Same.narrow(0, start, length));
-                    optimizer.ZeroGrad();
-                    loss.backward();
-                    optimizer.Step();
-                    lossSum.add_(loss.detach(), alpha: length == Options.BatchSize ? fullBatchWeight : lastBatchWeight);
-                }
-            }
-
-            double meanLoss = lossSum.item<double>() / count;
-            double trainSeconds = clock.Elapsed.TotalSeconds;
-            if (!double.IsFinite(meanLoss))
-            {
-                module.eval();
-                throw new TrainingDivergedException(epoch, meanLoss);
-            }
-
-            // TorchSharp releases some native memory (Scalars and other small handles made inside its own calls)
-            // only when their finalizers run, and a training pass allocates too little managed memory to trigger a
-            // collection: without this the process grew by about 20 MB per epoch until the first one (measured on
-            // MNIST). One collection per epoch keeps memory flat and costs milliseconds.
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-
-            clock.Restart();
-            double? trainAccuracy = Options.EvaluateTrainingPairs ? PairEvaluator.Accuracy(model, training, pairs, Options.Threshold, Options.EvaluationBatchSize) : null;
-            double? validationAccuracy = validation is null ? null : PairEvaluator.Accuracy(model, validation, validationPairs!, Options.Threshold, Options.EvaluationBatchSize);
-            var report = new EpochReport(epoch, Options.Epochs, meanLoss, trainAccuracy, validationAccuracy, trainSeconds, clock.Elapsed.TotalSeconds);
-            reports.Add(report);
-            progress?.Report(report);
-        }
-
-        module.eval();
-        return reports;
+        using var feeder = new PairFeeder(model, Loss, Options, training, validation);
+        return TrainingLoop.Run(model.Embedding, groups, Options.Optimizer, Options.Schedule, Options.Epochs, device, feeder, progress, cancellationToken);
     }
 }

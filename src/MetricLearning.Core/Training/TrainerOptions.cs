@@ -11,14 +11,11 @@ public sealed class TrainerOptions
     /// <summary>Passes over the training pairs. Default 20.</summary>
     public int Epochs { get; set; } = 20;
 
-    /// <summary>RMSprop learning rate. Default 0.001.</summary>
-    public double LearningRate { get; set; } = 1e-3;
+    /// <summary>The optimizer and its settings. Default RMSprop with learning rate 0.001, rho 0.9 and epsilon 1e-7 (the reference experiment's).</summary>
+    public OptimizerSettings Optimizer { get; set; } = OptimizerSettings.RmsProp();
 
-    /// <summary>RMSprop decay of the running average of squared gradients (PyTorch's <c>alpha</c>, Keras' <c>rho</c>). Default 0.9.</summary>
-    public double Rho { get; set; } = 0.9;
-
-    /// <summary>RMSprop epsilon, added to the root of the squared-gradient average. Default 1e-7.</summary>
-    public double Epsilon { get; set; } = 1e-7;
+    /// <summary>How the learning rate changes between epochs. Default constant.</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant();
 
     /// <summary>Seed for the per-epoch shuffles and for dropout. Default 1337.</summary>
     public int Seed { get; set; } = 1337;
@@ -37,24 +34,32 @@ public sealed class TrainerOptions
 
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    /// <exception cref="ArgumentNullException">The optimizer or schedule settings are null.</exception>
     public void Validate()
     {
         if (BatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "TrainerOptions.BatchSize must be at least 1.");
         if (Epochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "TrainerOptions.Epochs must be at least 1.");
-        if (!double.IsFinite(LearningRate) || LearningRate <= 0)
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "TrainerOptions.LearningRate must be positive and finite.");
-        if (!double.IsFinite(Rho) || Rho < 0 || Rho >= 1)
-            throw new ArgumentOutOfRangeException(nameof(Rho), Rho, "TrainerOptions.Rho must be in [0, 1).");
-        if (!double.IsFinite(Epsilon) || Epsilon <= 0)
-            throw new ArgumentOutOfRangeException(nameof(Epsilon), Epsilon, "TrainerOptions.Epsilon must be positive and finite.");
+        if (Optimizer is null)
+            throw new ArgumentNullException(nameof(Optimizer), "TrainerOptions.Optimizer must not be null.");
+        if (Schedule is null)
+            throw new ArgumentNullException(nameof(Schedule), "TrainerOptions.Schedule must not be null.");
+        Optimizer.Validate("TrainerOptions.Optimizer");
+        Schedule.Validate("TrainerOptions.Schedule");
         if (!double.IsFinite(Threshold))
             throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "TrainerOptions.Threshold must be finite.");
         if (EvaluationBatchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "TrainerOptions.EvaluationBatchSize must be at least 1.");
     }
 
-    /// <summary>A copy of these options.</summary>
-    public TrainerOptions Clone() => (TrainerOptions)MemberwiseClone();
+    /// <summary>A copy of these options, the optimizer and schedule settings included.</summary>
+    /// <returns>A new object with the same values.</returns>
+    public TrainerOptions Clone()
+    {
+        var copy = (TrainerOptions)MemberwiseClone();
+        copy.Optimizer = Optimizer?.Clone()!;
+        copy.Schedule = Schedule?.Clone()!;
+        return copy;
+    }
 }

@@ -190,6 +190,10 @@ public sealed class BuiltInResolutionTests
         {
             ["MetricLearning:Margin"] = "2.5",
             ["MetricLearning:Trainer:BatchSize"] = "32",
+            ["MetricLearning:Trainer:Schedule:Kind"] = "Step",
+            ["MetricLearning:Trainer:Schedule:StepEpochs"] = "5",
+            ["MetricLearning:EmbeddingTrainer:Optimizer:Kind"] = "Sgd",
+            ["MetricLearning:EmbeddingTrainer:Optimizer:LearningRate"] = "0.05",
         }).Build();
         var bad = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["MetricLearning:Trainer:BatchSize"] = "0" }).Build();
         var goodServices = new ServiceCollection();
@@ -203,6 +207,10 @@ public sealed class BuiltInResolutionTests
 
         goodProvider.GetRequiredService<ILoss>().Should().BeOfType<ContrastiveLoss>().Which.Margin.Should().Be(2.5);
         goodProvider.GetRequiredService<SiameseTrainer>().Options.BatchSize.Should().Be(32);
+        goodProvider.GetRequiredService<SiameseTrainer>().Options.Schedule.Should().BeEquivalentTo(LearningRateSchedule.Step(5));
+        goodProvider.GetRequiredService<SiameseTrainer>().Options.Optimizer.Kind.Should().Be(OptimizerKind.RmsProp, "the reference experiment's optimizer stays the default");
+        var optimizer = goodProvider.GetRequiredService<EmbeddingTrainer>().Options.Optimizer;
+        (optimizer.Kind, optimizer.LearningRate, optimizer.Momentum).Should().Be((OptimizerKind.Sgd, 0.05, 0.9));
         var act = () => badProvider.GetRequiredService<SiameseTrainer>();
         act.Should().Throw<OptionsValidationException>().WithMessage("*TrainerOptions.BatchSize*");
     }

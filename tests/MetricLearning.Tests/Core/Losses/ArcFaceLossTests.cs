@@ -97,7 +97,7 @@ public sealed class ArcFaceLossTests
         using var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 8 }, Dropout = 0, ActivateLastLayer = false });
         using var loss = new ArcFaceLoss(classes: 4, embeddingSize: 8, scale: 16);
         using var before = loss.Centres.detach().clone();
-        var options = new EmbeddingTrainerOptions { Epochs = 10, SamplesPerClass = 8, BatchSize = 32, LearningRate = 3e-3, Seed = 17 };
+        var options = new EmbeddingTrainerOptions { Epochs = 10, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 17 };
 
         var reports = new EmbeddingTrainer(loss, options).Fit(network, inputs, labels);
 

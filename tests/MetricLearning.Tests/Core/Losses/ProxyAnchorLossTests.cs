@@ -103,7 +103,7 @@ public sealed class ProxyAnchorLossTests
         using var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 8 }, Dropout = 0, ActivateLastLayer = false });
         using var loss = new ProxyAnchorLoss(classes: 4, embeddingSize: 8);
         using var before = loss.Proxies.detach().clone();
-        var options = new EmbeddingTrainerOptions { Epochs = 10, SamplesPerClass = 8, BatchSize = 32, LearningRate = 3e-3, Seed = 16 };
+        var options = new EmbeddingTrainerOptions { Epochs = 10, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 16 };
 
         var reports = new EmbeddingTrainer(loss, options).Fit(network, inputs, labels);
 

@@ -125,7 +125,7 @@ public sealed class CustomSeamTests
         using var _ = inputs;
         var embedding = new LinearEmbedding();
         var loss = new CentroidLoss();
-        var options = new EmbeddingTrainerOptions { Epochs = 6, SamplesPerClass = 8, BatchSize = 24, LearningRate = 1e-2, Seed = 9 };
+        var options = new EmbeddingTrainerOptions { Epochs = 6, SamplesPerClass = 8, BatchSize = 24, Optimizer = { LearningRate = 1e-2 }, Seed = 9 };
 
         var reports = new EmbeddingTrainer(loss, options, new NearestNegativeMiner()).Fit(embedding, inputs, labels);
 

@@ -30,7 +30,7 @@ public sealed class EmbeddingTrainerTests
         var (inputs, labels) = Blobs.Create(perClass: 40, classes: 4, dimensions: 6, seed: 11);
         using var _ = inputs;
         using var network = Network(11);
-        var options = new EmbeddingTrainerOptions { Epochs = 15, SamplesPerClass = 8, BatchSize = 32, LearningRate = 3e-3, Seed = 11 };
+        var options = new EmbeddingTrainerOptions { Epochs = 15, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 11 };
 
         var reports = new EmbeddingTrainer(new MultiSimilarityLoss(), options).Fit(network, inputs, labels);
 
@@ -66,7 +66,7 @@ public sealed class EmbeddingTrainerTests
         var (inputs, labels) = Blobs.Create(perClass: 16, classes: 2, dimensions: 6, seed: 13);
         using var _ = inputs;
         var network = new ConstantEmbedding();
-        var options = new EmbeddingTrainerOptions { Epochs = 3, SamplesPerClass = 8, BatchSize = 16, LearningRate = 1e-12 };
+        var options = new EmbeddingTrainerOptions { Epochs = 3, SamplesPerClass = 8, BatchSize = 16, Optimizer = { LearningRate = 1e-12 } };
 
         var act = () => new EmbeddingTrainer(new TripletMarginLoss(), options, new BatchHardMiner()).Fit(network, inputs, labels);
 
@@ -81,7 +81,7 @@ public sealed class EmbeddingTrainerTests
         var (inputs, labels) = Blobs.Create(perClass: 16, classes: 2, dimensions: 6, seed: 13);
         using var _ = inputs;
         var network = new ConstantEmbedding();
-        var options = new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 8, BatchSize = 16, LearningRate = 1e-12, CollapseSpread = 0 };
+        var options = new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 8, BatchSize = 16, Optimizer = { LearningRate = 1e-12 }, CollapseSpread = 0 };
 
         var reports = new EmbeddingTrainer(new TripletMarginLoss(), options).Fit(network, inputs, labels);
 
@@ -94,7 +94,7 @@ public sealed class EmbeddingTrainerTests
         var (inputs, labels) = Blobs.Create(perClass: 40, classes: 4, dimensions: 6, seed: 14);
         using var _ = inputs;
         using var network = Network(14);
-        var options = new EmbeddingTrainerOptions { Epochs = 12, SamplesPerClass = 8, BatchSize = 32, LearningRate = 3e-3, Seed = 14, MinerWarmupEpochs = 2 };
+        var options = new EmbeddingTrainerOptions { Epochs = 12, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 14, MinerWarmupEpochs = 2 };
 
         var reports = new EmbeddingTrainer(new TripletMarginLoss(), options, new SemiHardMiner()).Fit(network, inputs, labels);
 

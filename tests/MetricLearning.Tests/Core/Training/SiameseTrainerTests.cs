@@ -25,7 +25,7 @@ public sealed class SiameseTrainerTests
     }
 
     private static TrainerOptions Options(int epochs = 4) =>
-        new() { Epochs = epochs, BatchSize = 32, LearningRate = 3e-3, Seed = 5, EvaluationBatchSize = 100 };
+        new() { Epochs = epochs, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 5, EvaluationBatchSize = 100 };
 
     [Fact]
     public void Training_on_separable_blobs_reaches_high_pair_accuracy()

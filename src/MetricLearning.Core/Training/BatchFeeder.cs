@@ -1,0 +1,102 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using MetricLearning.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Training;
+
+/// <summary>
+/// The batch path: each epoch draws batches of M samples per class on the host and moves them to the device as one
+/// index tensor; each step embeds a batch, lets the miner (after its warm-up) pick pairs or triplets, and applies the
+/// batch loss. After the epoch it measures the embeddings' spread and stops a run whose embeddings have collapsed.
+/// </summary>
+internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
+{
+    private readonly IEmbeddingNetwork _network;
+    private readonly IBatchLoss _loss;
+    private readonly IMiner? _miner;
+    private readonly EmbeddingTrainerOptions _options;
+    private readonly InputSet _inputs;
+    private readonly IReadOnlyList<int> _labels;
+    private readonly Device _device;
+    private readonly MPerClassSampler _sampler;
+    private readonly Tensor _labelTensor;
+    private readonly Scalar _weight = 1.0.ToScalar();
+    private Tensor? _order;
+    private IMiner? _epochMiner;
+    private int _batches;
+
+    internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device)
+    {
+        _network = network;
+        _loss = loss;
+        _miner = miner;
+        _options = options;
+        _inputs = inputs;
+        _labels = labels;
+        _device = device;
+        _sampler = new MPerClassSampler(options.SamplesPerClass, options.BatchSize, options.Seed);
+        _labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device).DetachFromDisposeScope();
+    }
+
+    public double EpochLossDivisor => _batches;
+
+    public int BeginEpoch(int epoch)
+    {
+        var batches = _sampler.Batches(_labels, epoch);
+        _epochMiner = epoch > _options.MinerWarmupEpochs ? _miner : null;
+        _batches = batches.Count;
+        _order = tensor(batches.SelectMany(batch => batch.Select(index => (long)index)).ToArray(), device: _device)
+            .view(batches.Count, _options.BatchSize)
+            .DetachFromDisposeScope();
+        return _batches;
+    }
+
+    public Tensor StepLoss(int step, out Scalar weight)
+    {
+        var order = _order ?? throw new InvalidOperationException("BeginEpoch was not called.");
+        weight = _weight;
+        var indices = order[step];
+        var embeddings = _network.Module.call(_inputs.Gather(indices));
+        var batchLabels = _labelTensor.index_select(0, indices);
+        return _loss.Compute(embeddings, batchLabels, _epochMiner?.Mine(embeddings, batchLabels));
+    }
+
+    public EmbeddingEpochReport Report(int epoch, double meanLoss, double trainSeconds) =>
+        new(epoch, _options.Epochs, meanLoss, trainSeconds, Spread(), _epochMiner is not null);
+
+    public void EndEpoch()
+    {
+        _order?.Dispose();
+        _order = null;
+    }
+
+    public void CheckProgress(IReadOnlyList<EmbeddingEpochReport> reports)
+    {
+        if (reports[^1].Spread < _options.CollapseSpread)
+            throw new EmbeddingCollapseException(reports, _options.CollapseSpread);
+    }
+
+    public void Dispose()
+    {
+        EndEpoch();
+        _labelTensor.Dispose();
+        _weight.Dispose();
+    }
+
+    /// <summary>
+    /// Mean distance of the epoch's first batch's L2-normalised embeddings (in eval mode) from their mean direction:
+    /// the mean of <c>‖u_i − ū‖</c>. Zero vectors normalise to zero, so a network that maps everything to 0 also reads as 0.
+    /// </summary>
+    private double Spread()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var module = _network.Module;
+        module.eval();
+        var directions = nn.functional.normalize(module.call(_inputs.Gather(_order![0])), p: 2, dim: 1);
+        return (directions - directions.mean(new long[] { 0 }, keepdim: true)).norm(1).mean().item<float>();
+    }
+}

@@ -1,0 +1,35 @@
+using System;
+using System.Collections.Generic;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Training;
+
+/// <summary>
+/// What feeds <see cref="TrainingLoop"/>: the steps of each epoch and the measurements after it. The pair path
+/// (<see cref="PairFeeder"/>) and the batch path (<see cref="BatchFeeder"/>) are the two feeders.
+/// </summary>
+/// <typeparam name="TReport">The per-epoch report the feeder makes.</typeparam>
+internal interface ITrainingFeeder<TReport> : IDisposable
+{
+    /// <summary>Draws the epoch's order (called with the module in training mode); returns how many steps it has.</summary>
+    int BeginEpoch(int epoch);
+
+    /// <summary>
+    /// The loss of one step (a 0-d tensor in the caller's dispose scope), and the weight of that loss in the epoch's
+    /// total: the loop divides the weighted sum by <see cref="EpochLossDivisor"/> to get the epoch's mean.
+    /// </summary>
+    Tensor StepLoss(int step, out Scalar weight);
+
+    /// <summary>What the epoch's weighted loss total is divided by (pairs for the pair path, batches for the batch path).</summary>
+    double EpochLossDivisor { get; }
+
+    /// <summary>Measures what the epoch produced (the module may be switched to evaluation mode) and reports it.</summary>
+    TReport Report(int epoch, double meanLoss, double trainSeconds);
+
+    /// <summary>Frees what <see cref="BeginEpoch"/> made.</summary>
+    void EndEpoch();
+
+    /// <summary>Throws if the reports so far show that training cannot go on (for example collapsed embeddings).</summary>
+    void CheckProgress(IReadOnlyList<TReport> reports);
+}
