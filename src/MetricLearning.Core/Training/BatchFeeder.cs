@@ -73,6 +73,12 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         _order = null;
     }
 
+    // Each epoch's batches come from a generator seeded with the seed and the epoch number: nothing to save.
+    public byte[]? CaptureState() => null;
+
+    public void RestoreState(byte[] state) =>
+        throw new System.IO.InvalidDataException("The batch path keeps no generator state, but the checkpoint holds one.");
+
     public void CheckProgress(IReadOnlyList<EmbeddingEpochReport> reports)
     {
         if (reports[^1].Spread < _options.CollapseSpread)

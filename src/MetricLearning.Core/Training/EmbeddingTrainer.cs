@@ -79,6 +79,8 @@ public sealed class EmbeddingTrainer
     /// <returns>The report of every epoch, in order.</returns>
     /// <exception cref="EmbeddingCollapseException">The embeddings collapsed to one direction; the message says what to try.</exception>
     /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested (after a checkpoint is saved, if checkpoints are on).</exception>
+    /// <exception cref="CheckpointException">Resuming, the checkpoint is missing, damaged or from a different run; or, not resuming, the checkpoint folder already holds one.</exception>
     public IReadOnlyList<EmbeddingEpochReport> Fit(
         IEmbeddingNetwork network,
         InputSet inputs,
@@ -95,8 +97,20 @@ public sealed class EmbeddingTrainer
         inputs.CheckDevice(device);
 
         var groups = TrainingParameters.Collect(network, Loss);
+        var identity = Options.Checkpoint.Folder is null
+            ? new TrainingIdentity()
+            : new TrainingIdentity()
+                .Add("trainer", nameof(EmbeddingTrainer))
+                .AddOptions(Options)
+                .AddNetwork(network)
+                .AddGroups(groups)
+                .Add("loss", Loss.GetType().FullName!)
+                .Add("miner", Miner?.GetType().FullName ?? "none")
+                .AddInputs("training", inputs)
+                .AddHash("training.labels", labels);
         manual_seed(Options.Seed);
         using var feeder = new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device);
-        return TrainingLoop.Run(network, groups, Options.Optimizer, Options.Schedule, Options.Epochs, device, feeder, progress, cancellationToken);
+        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity);
+        return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
     }
 }

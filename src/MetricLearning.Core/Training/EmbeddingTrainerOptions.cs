@@ -17,6 +17,9 @@ public sealed class EmbeddingTrainerOptions
     /// <summary>The optimizer and its settings. Default Adam with learning rate 0.001 and PyTorch's other defaults.</summary>
     public OptimizerSettings Optimizer { get; set; } = OptimizerSettings.Adam();
 
+    /// <summary>Where and how often to save checkpoints, and whether to resume one. Default: no checkpoints.</summary>
+    public CheckpointOptions Checkpoint { get; set; } = new();
+
     /// <summary>How the learning rate changes between epochs. Default cosine annealing down to 0 over <see cref="Epochs"/>.</summary>
     public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine();
 
@@ -42,8 +45,8 @@ public sealed class EmbeddingTrainerOptions
     public int Seed { get; set; } = 1337;
 
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
-    /// <exception cref="ArgumentNullException">The optimizer or schedule settings are null.</exception>
+    /// <exception cref="ArgumentException">A setting is out of range or inconsistent.</exception>
+    /// <exception cref="ArgumentNullException">The optimizer, schedule or checkpoint settings are null.</exception>
     public void Validate()
     {
         if (Epochs < 1)
@@ -61,17 +64,21 @@ public sealed class EmbeddingTrainerOptions
             throw new ArgumentNullException(nameof(Optimizer), "EmbeddingTrainerOptions.Optimizer must not be null.");
         if (Schedule is null)
             throw new ArgumentNullException(nameof(Schedule), "EmbeddingTrainerOptions.Schedule must not be null.");
+        if (Checkpoint is null)
+            throw new ArgumentNullException(nameof(Checkpoint), "EmbeddingTrainerOptions.Checkpoint must not be null.");
         Optimizer.Validate("EmbeddingTrainerOptions.Optimizer");
+        Checkpoint.Validate("EmbeddingTrainerOptions.Checkpoint");
         Schedule.Validate("EmbeddingTrainerOptions.Schedule");
     }
 
-    /// <summary>A copy of these options, the optimizer and schedule settings included.</summary>
+    /// <summary>A copy of these options, the optimizer, schedule and checkpoint settings included.</summary>
     /// <returns>A new object with the same values.</returns>
     public EmbeddingTrainerOptions Clone()
     {
         var copy = (EmbeddingTrainerOptions)MemberwiseClone();
         copy.Optimizer = Optimizer?.Clone()!;
         copy.Schedule = Schedule?.Clone()!;
+        copy.Checkpoint = Checkpoint?.Clone()!;
         return copy;
     }
 }

@@ -19,4 +19,11 @@ internal interface IStepOptimizer : IDisposable
 
     /// <summary>Applies one update from the accumulated gradients.</summary>
     void Step();
+
+    /// <summary>The optimizer's state (moments, step counts), for a checkpoint; the learning rates are saved apart.</summary>
+    byte[] SaveState();
+
+    /// <summary>Restores a state <see cref="SaveState"/> made on an optimizer over the same parameters.</summary>
+    /// <exception cref="System.IO.InvalidDataException">The state does not fit this optimizer.</exception>
+    void LoadState(byte[] state);
 }

@@ -10,7 +10,7 @@ namespace MetricLearning.Training;
 /// (<see cref="PairFeeder"/>) and the batch path (<see cref="BatchFeeder"/>) are the two feeders.
 /// </summary>
 /// <typeparam name="TReport">The per-epoch report the feeder makes.</typeparam>
-internal interface ITrainingFeeder<TReport> : IDisposable
+internal interface ITrainingFeeder<TReport> : ITrainingFeederState, IDisposable
 {
     /// <summary>Draws the epoch's order (called with the module in training mode); returns how many steps it has.</summary>
     int BeginEpoch(int epoch);
@@ -32,4 +32,15 @@ internal interface ITrainingFeeder<TReport> : IDisposable
 
     /// <summary>Throws if the reports so far show that training cannot go on (for example collapsed embeddings).</summary>
     void CheckProgress(IReadOnlyList<TReport> reports);
+}
+
+/// <summary>The part of a feeder's state that a checkpoint must hold to replay an epoch exactly (its shuffling generator).</summary>
+internal interface ITrainingFeederState
+{
+    /// <summary>The state that decides the next epoch's order, or null if the order depends on the epoch number alone.</summary>
+    byte[]? CaptureState();
+
+    /// <summary>Restores a state <see cref="CaptureState"/> returned.</summary>
+    /// <exception cref="System.IO.InvalidDataException">The state does not fit this feeder.</exception>
+    void RestoreState(byte[] state);
 }

@@ -83,6 +83,19 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
         _shuffled = null;
     }
 
+    public byte[]? CaptureState()
+    {
+        using var state = _generator.get_state();
+        return TensorBlob.Encode(state);
+    }
+
+    public void RestoreState(byte[] state)
+    {
+        using var current = _generator.get_state();
+        TensorBlob.Restore(state, current, "the pair shuffle's generator");
+        _generator.set_state(current);
+    }
+
     public void CheckProgress(IReadOnlyList<EpochReport> reports)
     {
         // Pair losses work on raw distances, which can separate classes along one direction: no collapse check.

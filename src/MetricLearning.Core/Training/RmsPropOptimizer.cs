@@ -151,6 +151,12 @@ internal sealed class RmsPropOptimizer : IStepOptimizer
     }
 
     /// <inheritdoc />
+    public byte[] SaveState() => TensorBlob.Encode(_squareAverage);
+
+    /// <inheritdoc />
+    public void LoadState(byte[] state) => TensorBlob.Restore(state, _squareAverage, "RMSprop's squared-gradient average");
+
+    /// <inheritdoc />
     public void Dispose()
     {
         _parameters.Dispose();

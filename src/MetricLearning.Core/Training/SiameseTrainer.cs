@@ -96,7 +96,8 @@ public sealed class SiameseTrainer
     /// <returns>The report of every epoch, in order.</returns>
     /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
     /// <exception cref="ArgumentException">The inputs are not on the model's device, or a parameter is in two parameter groups.</exception>
-    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested (after a checkpoint is saved, if checkpoints are on).</exception>
+    /// <exception cref="CheckpointException">Resuming, the checkpoint is missing, damaged or from a different run; or, not resuming, the checkpoint folder already holds one.</exception>
     public IReadOnlyList<EpochReport> Fit(
         SiameseNetwork model,
         PairDataset training,
@@ -112,8 +113,37 @@ public sealed class SiameseTrainer
             validation.Inputs.CheckDevice(device);
 
         var groups = TrainingParameters.Collect(model.Embedding, Loss);
+        var identity = Options.Checkpoint.Folder is null ? new TrainingIdentity() : Identity(model, groups, training, validation);
         manual_seed(Options.Seed);
         using var feeder = new PairFeeder(model, Loss, Options, training, validation);
-        return TrainingLoop.Run(model.Embedding, groups, Options.Optimizer, Options.Schedule, Options.Epochs, device, feeder, progress, cancellationToken);
+        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity);
+        return TrainingLoop.Run(model.Embedding, groups, settings, device, feeder, progress, cancellationToken);
+    }
+
+    /// <summary>What this run is, for checking a checkpoint against it.</summary>
+    private TrainingIdentity Identity(SiameseNetwork model, IReadOnlyList<ParameterGroup> groups, PairDataset training, PairDataset? validation)
+    {
+        var identity = new TrainingIdentity()
+            .Add("trainer", nameof(SiameseTrainer))
+            .AddOptions(Options)
+            .AddNetwork(model.Embedding)
+            .AddGroups(groups)
+            .Add("distance", model.Distance.GetType().FullName!)
+            .Add("loss", Loss.GetType().FullName!)
+            .AddInputs("training", training.Inputs)
+            .AddHash("training.pairs", PairValues(training.Pairs));
+        if (validation is not null)
+            identity.AddInputs("validation", validation.Inputs).AddHash("validation.pairs", PairValues(validation.Pairs));
+        return identity;
+    }
+
+    private static IEnumerable<int> PairValues(PairSet pairs)
+    {
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            yield return pairs.First[i];
+            yield return pairs.Second[i];
+            yield return pairs.IsSame[i] ? 1 : 0;
+        }
     }
 }

@@ -14,6 +14,9 @@ public sealed class TrainerOptions
     /// <summary>The optimizer and its settings. Default RMSprop with learning rate 0.001, rho 0.9 and epsilon 1e-7 (the reference experiment's).</summary>
     public OptimizerSettings Optimizer { get; set; } = OptimizerSettings.RmsProp();
 
+    /// <summary>Where and how often to save checkpoints, and whether to resume one. Default: no checkpoints.</summary>
+    public CheckpointOptions Checkpoint { get; set; } = new();
+
     /// <summary>How the learning rate changes between epochs. Default constant.</summary>
     public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Constant();
 
@@ -33,8 +36,8 @@ public sealed class TrainerOptions
     public bool EvaluateTrainingPairs { get; set; } = true;
 
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
-    /// <exception cref="ArgumentNullException">The optimizer or schedule settings are null.</exception>
+    /// <exception cref="ArgumentException">A setting is out of range or inconsistent.</exception>
+    /// <exception cref="ArgumentNullException">The optimizer, schedule or checkpoint settings are null.</exception>
     public void Validate()
     {
         if (BatchSize < 1)
@@ -45,7 +48,10 @@ public sealed class TrainerOptions
             throw new ArgumentNullException(nameof(Optimizer), "TrainerOptions.Optimizer must not be null.");
         if (Schedule is null)
             throw new ArgumentNullException(nameof(Schedule), "TrainerOptions.Schedule must not be null.");
+        if (Checkpoint is null)
+            throw new ArgumentNullException(nameof(Checkpoint), "TrainerOptions.Checkpoint must not be null.");
         Optimizer.Validate("TrainerOptions.Optimizer");
+        Checkpoint.Validate("TrainerOptions.Checkpoint");
         Schedule.Validate("TrainerOptions.Schedule");
         if (!double.IsFinite(Threshold))
             throw new ArgumentOutOfRangeException(nameof(Threshold), Threshold, "TrainerOptions.Threshold must be finite.");
@@ -53,13 +59,14 @@ public sealed class TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(EvaluationBatchSize), EvaluationBatchSize, "TrainerOptions.EvaluationBatchSize must be at least 1.");
     }
 
-    /// <summary>A copy of these options, the optimizer and schedule settings included.</summary>
+    /// <summary>A copy of these options, the optimizer, schedule and checkpoint settings included.</summary>
     /// <returns>A new object with the same values.</returns>
     public TrainerOptions Clone()
     {
         var copy = (TrainerOptions)MemberwiseClone();
         copy.Optimizer = Optimizer?.Clone()!;
         copy.Schedule = Schedule?.Clone()!;
+        copy.Checkpoint = Checkpoint?.Clone()!;
         return copy;
     }
 }

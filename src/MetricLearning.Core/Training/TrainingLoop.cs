@@ -1,50 +1,84 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Training;
 
+/// <summary>What a run of <see cref="TrainingLoop"/> needs besides the network and the feeder.</summary>
+/// <param name="Optimizer">The optimizer and its settings.</param>
+/// <param name="Schedule">How the learning rate changes between epochs.</param>
+/// <param name="Epochs">How many epochs the run has.</param>
+/// <param name="Checkpoint">Where and how often to save a checkpoint, and whether to resume one.</param>
+/// <param name="Identity">What the run is, checked against a checkpoint before it is resumed.</param>
+internal sealed record LoopSettings(OptimizerSettings Optimizer, LearningRateSchedule Schedule, int Epochs, CheckpointOptions Checkpoint, TrainingIdentity Identity);
+
 /// <summary>
 /// The one training loop behind <see cref="SiameseTrainer"/> and <see cref="EmbeddingTrainer"/>: it owns the epochs,
-/// the optimizer and its learning-rate schedule, seeding, cancellation, the guard against a diverged loss, progress
-/// and the per-epoch garbage collection; a feeder (<see cref="ITrainingFeeder{TReport}"/>) supplies each step's loss
-/// and each epoch's measurements.
+/// the optimizer and its learning-rate schedule, cancellation, the guard against a diverged loss, progress, the
+/// per-epoch garbage collection and checkpoints; a feeder (<see cref="ITrainingFeeder{TReport}"/>) supplies each
+/// step's loss and each epoch's measurements.
 /// </summary>
 internal static class TrainingLoop
 {
-    /// <summary>Trains <paramref name="network"/> in place and returns every epoch's report.</summary>
+    /// <summary>Trains <paramref name="network"/> in place (from a checkpoint, if resuming) and returns every epoch's report.</summary>
     internal static IReadOnlyList<TReport> Run<TReport>(
         IEmbeddingNetwork network,
         IReadOnlyList<ParameterGroup> groups,
-        OptimizerSettings optimizerSettings,
-        LearningRateSchedule schedule,
-        int epochs,
+        LoopSettings settings,
         Device device,
         ITrainingFeeder<TReport> feeder,
         IProgress<TReport>? progress,
         CancellationToken cancellationToken)
     {
         var module = network.Module;
-        using var optimizer = OptimizerFactory.Create(optimizerSettings, groups);
-        var scheduler = new LearningRateScheduler(schedule, epochs, optimizer);
+        string? checkpointPath = settings.Checkpoint.FilePath;
+        if (checkpointPath is not null && !settings.Checkpoint.Resume && File.Exists(checkpointPath))
+            throw new CheckpointException(checkpointPath,
+                $"'{checkpointPath}' already holds a checkpoint; resume it (CheckpointOptions.Resume, --resume in the samples) or choose another folder.");
+
+        using var optimizer = OptimizerFactory.Create(settings.Optimizer, groups);
+        var scheduler = new LearningRateScheduler(settings.Schedule, settings.Epochs, optimizer);
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
-        var reports = new List<TReport>(epochs);
+        var reports = new List<TReport>(settings.Epochs);
+        var state = new RunState(network, groups, optimizer, feeder, lossSum, settings.Identity);
+        int firstEpoch = 1, firstStep = 0;
+        if (settings.Checkpoint.Resume)
+            (firstEpoch, firstStep) = state.Restore(checkpointPath!, reports);
+
         try
         {
-            for (int epoch = 1; epoch <= epochs; epoch++)
+            for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 module.train();
+                byte[]? epochStart = feeder.CaptureState();
+                int resumeStep = epoch == firstEpoch ? firstStep : 0;
+                if (resumeStep == 0)
+                    lossSum.zero_();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    state.SaveIfConfigured(checkpointPath, epoch, resumeStep, epochStart, reports);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 int steps = feeder.BeginEpoch(epoch);
                 var clock = Stopwatch.StartNew();
-                lossSum.zero_();
                 try
                 {
-                    for (int step = 0; step < steps; step++)
+                    for (int step = resumeStep; step < steps; step++)
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
+                        if (cancellationToken.IsCancellationRequested)
+                        {
+                            state.SaveIfConfigured(checkpointPath, epoch, step, epochStart, reports);
+                            cancellationToken.ThrowIfCancellationRequested();
+                        }
+
                         using var scope = NewDisposeScope();
                         var loss = feeder.StepLoss(step, out var weight);
                         optimizer.ZeroGrad();
@@ -54,7 +88,7 @@ internal static class TrainingLoop
                         lossSum.add_(loss.detach(), alpha: weight);
                     }
 
-                    if (epoch < epochs)
+                    if (epoch < settings.Epochs)
                         scheduler.EpochCompleted(epoch);
                     double meanLoss = lossSum.item<double>() / feeder.EpochLossDivisor;
                     double trainSeconds = clock.Elapsed.TotalSeconds;
@@ -75,6 +109,8 @@ internal static class TrainingLoop
                 GC.WaitForPendingFinalizers();
                 progress?.Report(reports[^1]);
                 feeder.CheckProgress(reports);
+                if (epoch % settings.Checkpoint.EveryEpochs == 0 || epoch == settings.Epochs)
+                    state.SaveIfConfigured(checkpointPath, epoch + 1, 0, feeder.CaptureState(), reports);
             }
         }
         finally
@@ -83,5 +119,106 @@ internal static class TrainingLoop
         }
 
         return reports;
+    }
+
+    /// <summary>Everything a checkpoint holds, saved from and restored into the live objects of a run.</summary>
+    private sealed class RunState(
+        IEmbeddingNetwork network,
+        IReadOnlyList<ParameterGroup> groups,
+        IStepOptimizer optimizer,
+        ITrainingFeederState feeder,
+        Tensor lossSum,
+        TrainingIdentity identity)
+    {
+        private const string NetworkPrefix = "network/";
+
+        /// <summary>Parameters trained here that are not the network's (a loss's proxies), with stable names.</summary>
+        private IEnumerable<(string Name, Parameter Parameter)> OwnParameters()
+        {
+            var inNetwork = network.Module.parameters().Select(p => p.Handle).ToHashSet();
+            foreach (var group in groups)
+            {
+                for (int i = 0; i < group.Parameters.Count; i++)
+                {
+                    if (!inNetwork.Contains(group.Parameters[i].Handle))
+                        yield return ($"group/{group.Name}/{i}", group.Parameters[i]);
+                }
+            }
+        }
+
+        internal void SaveIfConfigured<TReport>(string? path, int epoch, int step, byte[]? feederState, List<TReport> reports)
+        {
+            if (path is null)
+                return;
+            var blobs = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+            foreach (var (name, tensor) in network.Module.state_dict())
+                blobs[NetworkPrefix + name] = TensorBlob.Encode(tensor);
+            foreach (var (name, parameter) in OwnParameters())
+                blobs[name] = TensorBlob.Encode(parameter);
+            blobs["optimizer"] = optimizer.SaveState();
+            using (var rng = get_rng_state())
+                blobs["rng/torch"] = TensorBlob.Encode(rng);
+            if (feederState is not null)
+                blobs["feeder"] = feederState;
+            blobs["lossSum"] = TensorBlob.Encode(lossSum);
+
+            var description = new JsonObject
+            {
+                ["format"] = CheckpointFile.Format,
+                ["epoch"] = epoch,
+                ["step"] = step,
+                ["learningRates"] = new JsonArray(Enumerable.Range(0, optimizer.GroupCount).Select(g => (JsonNode?)optimizer.GetLearningRate(g)).ToArray()),
+                ["reports"] = JsonSerializer.SerializeToNode(reports),
+                ["identity"] = identity.ToJson(),
+                ["device"] = lossSum.device.ToString(),
+                ["threads"] = get_num_threads(),
+                ["writtenUtc"] = DateTime.UtcNow.ToString("O"),
+            };
+            new CheckpointFile(description, blobs).Write(path);
+        }
+
+        /// <summary>Restores the run from the checkpoint at <paramref name="path"/>; returns the epoch and step to continue from.</summary>
+        /// <exception cref="CheckpointException">The checkpoint is missing, damaged, or from a different run.</exception>
+        internal (int Epoch, int Step) Restore<TReport>(string path, List<TReport> reports)
+        {
+            if (!File.Exists(path))
+                throw new CheckpointException(path, $"There is no checkpoint to resume at '{path}'.");
+            var file = CheckpointFile.Read(path);
+            if (identity.FirstDifference(file.Description["identity"] as JsonObject) is { } difference)
+                throw new CheckpointException(path, $"The checkpoint '{path}' is from a different run: {difference}. Resume with the same settings, network, loss and data, or choose another checkpoint folder.");
+            try
+            {
+                byte[] Blob(string name) => file.Blobs.TryGetValue(name, out var bytes) ? bytes : throw new InvalidDataException($"it has no '{name}'");
+                foreach (var (name, tensor) in network.Module.state_dict())
+                    TensorBlob.Restore(Blob(NetworkPrefix + name), tensor, name);
+                foreach (var (name, parameter) in OwnParameters())
+                    TensorBlob.Restore(Blob(name), parameter, name);
+                optimizer.LoadState(Blob("optimizer"));
+                var rates = file.Description["learningRates"]?.AsArray().Select(node => node?.GetValue<double>() ?? throw new InvalidDataException("a learning rate is null")).ToArray() ?? Array.Empty<double>();
+                if (rates.Length != optimizer.GroupCount)
+                    throw new InvalidDataException($"it has {rates.Length} learning rates for {optimizer.GroupCount} parameter groups");
+                for (int group = 0; group < rates.Length; group++)
+                    optimizer.SetLearningRate(group, rates[group]);
+                using (var rng = get_rng_state())
+                {
+                    TensorBlob.Restore(Blob("rng/torch"), rng, "torch's random generator");
+                    set_rng_state(rng);
+                }
+
+                if (file.Blobs.TryGetValue("feeder", out var feederState))
+                    feeder.RestoreState(feederState);
+                TensorBlob.Restore(Blob("lossSum"), lossSum, "the epoch's loss total");
+                reports.AddRange(file.Description["reports"].Deserialize<List<TReport>>() ?? throw new InvalidDataException("it has no history"));
+                int epoch = file.Description["epoch"]?.GetValue<int>() ?? throw new InvalidDataException("it has no epoch");
+                int step = file.Description["step"]?.GetValue<int>() ?? throw new InvalidDataException("it has no step");
+                if (epoch < 1 || step < 0 || reports.Count != epoch - 1)
+                    throw new InvalidDataException($"its position (epoch {epoch}, step {step}) does not match its history of {reports.Count} epochs");
+                return (epoch, step);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or JsonException or InvalidOperationException or FormatException)
+            {
+                throw new CheckpointException(path, $"The checkpoint '{path}' cannot be resumed: {ex.Message}.", ex);
+            }
+        }
     }
 }

@@ -1,0 +1,112 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MetricLearning.Data;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Training;
+
+/// <summary>
+/// What a run is, as named values (settings, network, loss, data fingerprints), so that a checkpoint can be refused
+/// when it was written by a different run, naming the first value that differs.
+/// </summary>
+internal sealed class TrainingIdentity
+{
+    private readonly SortedDictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    internal IReadOnlyDictionary<string, string> Values => _values;
+
+    internal TrainingIdentity Add(string key, string value)
+    {
+        _values[key] = value;
+        return this;
+    }
+
+    /// <summary>Every setting of an options object, by its path (for example <c>Optimizer.LearningRate</c>), except the checkpoint settings.</summary>
+    internal TrainingIdentity AddOptions(object options)
+    {
+        void Walk(JsonNode? node, string path)
+        {
+            if (node is JsonObject obj)
+            {
+                foreach (var (name, child) in obj)
+                {
+                    if (path.Length == 0 && name == "Checkpoint")
+                        continue;
+                    Walk(child, path.Length == 0 ? name : $"{path}.{name}");
+                }
+            }
+            else
+            {
+                Add($"options.{path}", node?.ToJsonString() ?? "null");
+            }
+        }
+
+        Walk(JsonSerializer.SerializeToNode(options, options.GetType()), "");
+        return this;
+    }
+
+    /// <summary>The network's type and the name, dtype and shape of every tensor in its state.</summary>
+    internal TrainingIdentity AddNetwork(IEmbeddingNetwork network)
+    {
+        Add("network", network.GetType().FullName ?? network.GetType().Name);
+        Add("network.state", string.Join("; ", network.Module.state_dict().Select(entry => $"{entry.Key} {entry.Value.dtype} [{string.Join(", ", entry.Value.shape)}]")));
+        return this;
+    }
+
+    /// <summary>The parameter groups: names, learning-rate scales and shapes.</summary>
+    internal TrainingIdentity AddGroups(IReadOnlyList<ParameterGroup> groups)
+    {
+        Add("parameterGroups", string.Join("; ", groups.Select(group =>
+            $"{group.Name} x{group.LearningRateScale.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}: {string.Join(", ", group.Parameters.Select(p => $"[{string.Join(", ", p.shape)}]"))}")));
+        return this;
+    }
+
+    /// <summary>The inputs' count, shape, dtype and a SHA-256 of their stored values.</summary>
+    internal TrainingIdentity AddInputs(string key, InputSet inputs)
+    {
+        using var scope = NewDisposeScope();
+        var host = inputs.Data.detach().cpu().contiguous();
+        Add($"{key}.inputs", $"{host.dtype} [{string.Join(", ", host.shape)}] sha256 {Convert.ToHexStringLower(SHA256.HashData(host.bytes))}");
+        return this;
+    }
+
+    /// <summary>A SHA-256 of a list of integers (labels, pair indices).</summary>
+    internal TrainingIdentity AddHash(string key, IEnumerable<int> values)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> buffer = stackalloc byte[sizeof(int)];
+        long count = 0;
+        foreach (int value in values)
+        {
+            BitConverter.TryWriteBytes(buffer, value);
+            hash.AppendData(buffer);
+            count++;
+        }
+
+        Add(key, $"{count} values sha256 {Convert.ToHexStringLower(hash.GetHashAndReset())}");
+        return this;
+    }
+
+    internal JsonObject ToJson() => new(_values.Select(pair => KeyValuePair.Create(pair.Key, (JsonNode?)JsonValue.Create(pair.Value))));
+
+    /// <summary>The first value that differs between a saved identity and this one, described for a message; null if none.</summary>
+    internal string? FirstDifference(JsonObject? saved)
+    {
+        var savedValues = saved?.ToDictionary(pair => pair.Key, pair => pair.Value?.GetValue<string>()) ?? new Dictionary<string, string?>();
+        foreach (string key in savedValues.Keys.Union(_values.Keys).OrderBy(key => key, StringComparer.Ordinal))
+        {
+            savedValues.TryGetValue(key, out string? before);
+            _values.TryGetValue(key, out string? now);
+            if (before != now)
+                return $"{key} was {Show(before)} when it was written and is {Show(now)} now";
+        }
+
+        return null;
+    }
+
+    private static string Show(string? value) => value is null ? "absent" : value.Length > 160 ? $"'{value[..160]}…'" : $"'{value}'";
+}

@@ -1,0 +1,265 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using FluentAssertions;
+using MetricLearning.Data;
+using MetricLearning.Losses;
+using MetricLearning.Models;
+using MetricLearning.Networks;
+using MetricLearning.Tests.TestSupport;
+using MetricLearning.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Core.Training;
+
+/// <summary>Checkpoints written by the training loop, and runs resumed from them bit for bit.</summary>
+public sealed class CheckpointTests
+{
+    /// <summary>The contrastive loss, cancelling a token when it has been called a given number of times.</summary>
+    private sealed class CancelAfterCalls(int calls, CancellationTokenSource source) : ILoss
+    {
+        private readonly ContrastiveLoss _inner = new();
+        private int _count;
+
+        public Tensor Compute(Tensor distances, Tensor sameClass)
+        {
+            if (++_count == calls)
+                source.Cancel();
+            return _inner.Compute(distances, sameClass);
+        }
+    }
+
+    /// <summary>Proxy-Anchor, cancelling a token after a given number of calls (its proxies are trained weights of its own).</summary>
+    private sealed class CancellingProxyAnchor : IBatchLoss, ITrainableParameters, IDisposable
+    {
+        private readonly ProxyAnchorLoss _inner;
+        private readonly int _calls;
+        private readonly CancellationTokenSource? _source;
+        private int _count;
+
+        public CancellingProxyAnchor(int seed, int calls = -1, CancellationTokenSource? source = null)
+        {
+            manual_seed(seed);
+            _inner = new ProxyAnchorLoss(classes: 4, embeddingSize: 8);
+            _calls = calls;
+            _source = source;
+        }
+
+        public ProxyAnchorLoss Inner => _inner;
+
+        public System.Collections.Generic.IReadOnlyList<ParameterGroup> ParameterGroups => _inner.ParameterGroups;
+
+        public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined)
+        {
+            if (++_count == _calls)
+                _source!.Cancel();
+            return _inner.Compute(embeddings, labels, mined);
+        }
+
+        public void Dispose() => _inner.Dispose();
+    }
+
+    private static MlpEmbeddingNetwork Network(int seed)
+    {
+        manual_seed(seed);
+        return new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 24, 8 }, Dropout = 0.1 });
+    }
+
+    private static float[] Weights(IEmbeddingNetwork network) =>
+        network.Module.parameters().SelectMany(Tensors.Values).ToArray();
+
+    private static TrainerOptions PairOptions(string? folder, bool resume = false, int every = 1) => new()
+    {
+        Epochs = 4,
+        BatchSize = 16,
+        Seed = 41,
+        EvaluationBatchSize = 64,
+        Optimizer = { LearningRate = 3e-3 },
+        Checkpoint = { Folder = folder, Resume = resume, EveryEpochs = every },
+    };
+
+    private static PairDataset Pairs(InputSet inputs, int[] labels) => new(inputs, new AlternatingPairSampler(41).Sample(labels));
+
+    [Theory]
+    [InlineData(1, 7)]     // mid-epoch 1
+    [InlineData(1, 30)]    // mid-epoch 3 (11 steps an epoch)
+    [InlineData(3, 22)]    // an epoch boundary, checkpoints every 3 epochs
+    public void A_pair_run_cancelled_at_any_step_resumes_to_the_uninterrupted_weights(int every, int stopAfterSteps)
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 30, classes: 3, dimensions: 6, seed: 41);
+        using var _ = inputs;
+        var data = Pairs(inputs, labels);
+        using var reference = Network(41);
+        var expected = new SiameseTrainer(options: PairOptions(null)).Fit(new SiameseNetwork(reference), data);
+
+        using var folder = new TempFolder();
+        using var source = new CancellationTokenSource();
+        using (var first = Network(41))
+        {
+            var interrupted = () => new SiameseTrainer(new CancelAfterCalls(stopAfterSteps, source), PairOptions(folder.Path, every: every))
+                .Fit(new SiameseNetwork(first), data, cancellationToken: source.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+        }
+
+        var saved = CheckpointFile.Read(Path.Combine(folder.Path, CheckpointOptions.FileName));
+        int stepsPerEpoch = (data.Pairs.Count + 15) / 16;
+        saved.Description["epoch"]!.GetValue<int>().Should().Be(stopAfterSteps / stepsPerEpoch + 1, "the checkpoint is taken where training stopped");
+        saved.Description["step"]!.GetValue<int>().Should().Be(stopAfterSteps % stepsPerEpoch, "training stops at the next step after the request");
+
+        using var resumed = Network(seed: 999);   // other starting weights: the checkpoint's must replace them
+        using var never = new CancellationTokenSource();
+        var reports = new SiameseTrainer(new CancelAfterCalls(-1, never), PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
+
+        Weights(resumed).Should().Equal(Weights(reference), "a resumed run continues bit for bit");
+        reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
+        Weights(resumed).Should().NotEqual(Weights(Network(41)), "the weights were trained");
+    }
+
+    [Fact]
+    public void A_batch_run_with_proxies_adam_and_cosine_resumes_to_the_uninterrupted_weights_and_proxies()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 16, classes: 4, dimensions: 6, seed: 42);
+        using var _ = inputs;
+        EmbeddingTrainerOptions Options(string? folder, bool resume = false) => new()
+        {
+            Epochs = 5, SamplesPerClass = 4, BatchSize = 16, Seed = 42, CollapseSpread = 0,
+            Checkpoint = { Folder = folder, Resume = resume },
+        };
+
+        using var reference = Network(42);
+        using var referenceLoss = new CancellingProxyAnchor(seed: 43);
+        var expected = new EmbeddingTrainer(referenceLoss, Options(null)).Fit(reference, inputs, labels);
+
+        using var folder = new TempFolder();
+        using var source = new CancellationTokenSource();
+        using (var first = Network(42))
+        using (var firstLoss = new CancellingProxyAnchor(seed: 43, calls: 9, source))   // 4 steps an epoch: stops in epoch 3
+        {
+            var interrupted = () => new EmbeddingTrainer(firstLoss, Options(folder.Path)).Fit(first, inputs, labels, cancellationToken: source.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+        }
+
+        using var resumed = Network(seed: 998);
+        using var resumedLoss = new CancellingProxyAnchor(seed: 997);
+        var reports = new EmbeddingTrainer(resumedLoss, Options(folder.Path, resume: true)).Fit(resumed, inputs, labels);
+
+        Weights(resumed).Should().Equal(Weights(reference));
+        Tensors.Values(resumedLoss.Inner.Proxies).Should().Equal(Tensors.Values(referenceLoss.Inner.Proxies), "the loss's own weights are restored too");
+        reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
+    }
+
+    [Fact]
+    public void A_checkpoint_from_other_settings_is_refused_naming_the_setting()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 44);
+        using var _ = inputs;
+        var data = Pairs(inputs, labels);
+        using var folder = new TempFolder();
+        using (var network = Network(44))
+            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+
+        var options = PairOptions(folder.Path, resume: true);
+        options.Optimizer.LearningRate = 1e-2;
+        using var other = Network(44);
+        var act = () => new SiameseTrainer(options: options).Fit(new SiameseNetwork(other), data);
+
+        act.Should().Throw<CheckpointException>().WithMessage("*checkpoint.mlckpt*options.Optimizer.LearningRate was '0.003'*is '0.01'*");
+    }
+
+    [Fact]
+    public void A_checkpoint_for_another_network_or_other_data_is_refused_naming_the_difference()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 45);
+        using var _ = inputs;
+        using var folder = new TempFolder();
+        using (var network = Network(45))
+            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), Pairs(inputs, labels));
+
+        manual_seed(45);
+        using var wider = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 8 } });
+        var otherNetwork = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(wider), Pairs(inputs, labels));
+        otherNetwork.Should().Throw<CheckpointException>().WithMessage("*network.state was*[24, 6]*is*[32, 6]*");
+
+        var (otherInputs, _) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 46);
+        using var __ = otherInputs;
+        using var same = Network(45);
+        var otherData = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(same), Pairs(otherInputs, labels));
+        otherData.Should().Throw<CheckpointException>().WithMessage("*training.inputs was*sha256*");
+    }
+
+    [Fact]
+    public void Truncated_or_altered_checkpoints_are_refused_naming_the_file()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 47);
+        using var _ = inputs;
+        var data = Pairs(inputs, labels);
+        using var folder = new TempFolder();
+        using (var network = Network(47))
+            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+        string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
+        byte[] original = File.ReadAllBytes(path);
+
+        foreach (var damaged in new[] { original[..(original.Length / 2)], original[..10], Flip(original, original.Length / 3), Flip(original, 12), Array.Empty<byte>() })
+        {
+            File.WriteAllBytes(path, damaged);
+            using var network = Network(47);
+            var act = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(network), data);
+            act.Should().Throw<CheckpointException>().Where(e => e.Path == path).WithMessage($"*'{path}'*");
+        }
+
+        static byte[] Flip(byte[] bytes, int at)
+        {
+            var copy = (byte[])bytes.Clone();
+            copy[at] ^= 0x10;
+            return copy;
+        }
+    }
+
+    [Fact]
+    public void A_kill_while_writing_leaves_the_previous_checkpoint_resumable()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 48);
+        using var _ = inputs;
+        var data = Pairs(inputs, labels);
+        using var folder = new TempFolder();
+        using (var network = Network(48))
+            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+        string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
+        byte[] complete = File.ReadAllBytes(path);
+        // What a process killed half-way through the next write leaves behind: the temporary file, never renamed.
+        File.WriteAllBytes(path + ".tmp-" + Guid.NewGuid().ToString("N"), complete[..(complete.Length / 2)]);
+
+        using var resumed = Network(48);
+        var reports = new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
+
+        reports.Should().HaveCount(4, "the finished run's history is in its last checkpoint");
+    }
+
+    [Fact]
+    public void An_existing_checkpoint_is_not_overwritten_and_resume_needs_one()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 49);
+        using var _ = inputs;
+        var data = Pairs(inputs, labels);
+        using var folder = new TempFolder();
+        using var network = Network(49);
+
+        var resumeNothing = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(network), data);
+        resumeNothing.Should().Throw<CheckpointException>().WithMessage("There is no checkpoint to resume at*");
+
+        new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+        var overwrite = () => new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+        overwrite.Should().Throw<CheckpointException>().WithMessage("*already holds a checkpoint*resume*");
+    }
+
+    [Fact]
+    public void Checkpoint_settings_are_validated_naming_the_setting()
+    {
+        new TrainerOptions { Checkpoint = { EveryEpochs = 0 } }.Invoking(o => o.Validate())
+            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("TrainerOptions.Checkpoint.EveryEpochs *");
+        new EmbeddingTrainerOptions { Checkpoint = { Resume = true } }.Invoking(o => o.Validate())
+            .Should().Throw<ArgumentException>().WithMessage("EmbeddingTrainerOptions.Checkpoint.Resume needs *Folder*");
+    }
+}
