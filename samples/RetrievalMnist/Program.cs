@@ -25,6 +25,8 @@ lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supc
 var minerName = new Option<string>("--miner") { Description = "auto (multi-similarity mining for the multi-similarity loss, none otherwise), multi-similarity, batch-hard, semi-hard, pair-margin or none.", DefaultValueFactory = _ => "auto" };
 minerName.AcceptOnlyFromAmong("auto", "multi-similarity", "batch-hard", "semi-hard", "pair-margin", "none");
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
+var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a checkpoint in this folder after every epoch and on Ctrl+C; a killed run continues exactly from it with --resume." };
+var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
 var save = new Option<string?>("--save") { Description = "Folder to save the trained model (model/) and the training-set index (index.bin) in." };
 var load = new Option<string?>("--load") { Description = "Skip training: load a model and index saved with --save and evaluate them on the test set." };
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => 40 };
@@ -37,11 +39,17 @@ var stepEpochs = new Option<int>("--step-epochs") { Description = "With --schedu
 var seed = new Option<int>("--seed") { Description = "Seed of weights, batches and dropout.", DefaultValueFactory = _ => 1337 };
 var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
 var threads = new Option<int>("--threads") { Description = "CPU threads for torch (default: all cores but one).", DefaultValueFactory = _ => TorchRuntime.RecommendedThreadCount };
+var source = new Option<string?>("--source")
+{
+    Description = "Train and test on a data set of your own in MNIST's layout instead of MNIST: a folder holding train-images-idx3-ubyte, "
+        + "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each plain or .gz; any image size, up to 256 classes), "
+        + "such as Fashion-MNIST. The files are read and checked as they are (a bad one stops the run, named); the MNIST cache is not used.",
+};
 var data = new Option<string>("--data") { Description = "Cache folder for the MNIST IDX files.", DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder() };
 
 var root = new RootCommand("Trains the documented MLP with a batch loss and a miner on M-per-class batches, reports retrieval and verification metrics, and saves or loads the model and index.")
 {
-    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, minerWarmup, seed, device, threads, data, save, load,
+    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, minerWarmup, seed, device, threads, source, data, checkpoint, resume, save, load,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -58,27 +66,28 @@ root.SetAction(async (result, cancellationToken) =>
             Schedule = new LearningRateSchedule { Kind = result.GetValue(schedule), StepEpochs = result.GetValue(stepEpochs) },
             Seed = result.GetValue(seed),
             MinerWarmupEpochs = result.GetValue(minerWarmup),
+            Checkpoint = { Folder = result.GetValue(checkpoint), Resume = result.GetValue(resume) },
         };
         options.Validate();
         TorchRuntime.SetThreadCount(result.GetValue(threads));
         var target = TorchRuntime.Resolve(result.GetValue(device));
 
-        string folder = await new MnistAcquirer(new MnistAcquisitionOptions { CacheFolder = result.GetValue(data)! }, line => Console.WriteLine($"mnist: {line}"))
+        string folder = result.GetValue(source) ?? await new MnistAcquirer(new MnistAcquisitionOptions { CacheFolder = result.GetValue(data)! }, line => Console.WriteLine($"mnist: {line}"))
             .EnsureAsync(cancellationToken);
         var mnist = MnistDataset.Load(folder);
         using var trainInputs = mnist.Train.ToInputSet(target);
         using var testInputs = mnist.Test.ToInputSet(target);
         if (result.GetValue(load) is { } loadFolder)
             return EvaluateSaved(loadFolder, mnist, testInputs, options.Seed, target);
-        using var network = SiameseMnistPreset.CreateNetwork(options.Seed, target);
+        using var network = SiameseMnistPreset.CreateNetwork(options.Seed, target, mnist.Train.InputSize);
         // Each loss with the comparison it is defined on; the miner and the evaluation use the same one.
         (IBatchLoss loss, IDistance comparison) = result.GetValue(lossName) switch
         {
             "triplet" => ((IBatchLoss)new TripletMarginLoss(), (IDistance)new LpDistance(2, normalize: true)),
             "contrastive" => (new ContrastiveBatchLoss(distance: new LpDistance(2, normalize: true)), new LpDistance(2, normalize: true)),
             "supcon" => (new SupConLoss(), new CosineSimilarity()),
-            "proxy-anchor" => (new ProxyAnchorLoss(classes: 10, network.EmbeddingSize, device: target), new CosineSimilarity()),
-            "arcface" => (new ArcFaceLoss(classes: 10, network.EmbeddingSize, device: target), new CosineSimilarity()),
+            "proxy-anchor" => (new ProxyAnchorLoss(mnist.Train.Classes, network.EmbeddingSize, device: target), new CosineSimilarity()),
+            "arcface" => (new ArcFaceLoss(mnist.Train.Classes, network.EmbeddingSize, device: target), new CosineSimilarity()),
             _ => (new MultiSimilarityLoss(), new CosineSimilarity()),
         };
         using var ownsWeights = loss as IDisposable;

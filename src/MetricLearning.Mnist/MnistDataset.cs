@@ -3,7 +3,10 @@ using System.IO;
 
 namespace MetricLearning.Mnist;
 
-/// <summary>MNIST's training split (60,000 images) and test split (10,000 images).</summary>
+/// <summary>
+/// A training split and a test split in MNIST's layout: MNIST itself (60,000 and 10,000 images), or Fashion-MNIST,
+/// KMNIST or a set of your own stored the same way.
+/// </summary>
 /// <param name="Train">The training split.</param>
 /// <param name="Test">The test split.</param>
 public sealed record MnistDataset(MnistSplit Train, MnistSplit Test)

@@ -21,6 +21,10 @@ public static class SiameseMnistPreset
     /// <summary>The embedding network's shape: 784 → 128 → 128 → 128, ReLU, dropout 0.1, Glorot uniform.</summary>
     public static MlpOptions NetworkOptions() => new();
 
+    /// <summary>The embedding network's shape for images of another size: <paramref name="inputSize"/> → 128 → 128 → 128.</summary>
+    /// <param name="inputSize">Pixels per image (<see cref="MnistSplit.InputSize"/>); at least 1.</param>
+    public static MlpOptions NetworkOptions(int inputSize) => new() { InputSize = inputSize };
+
     /// <summary>The reference training settings, with the given seed.</summary>
     /// <param name="seed">Seed of the shuffles and dropout.</param>
     public static TrainerOptions TrainerOptions(int seed = AlternatingPairSampler.DefaultSeed) => new() { Seed = seed };
@@ -28,11 +32,17 @@ public static class SiameseMnistPreset
     /// <summary>Creates the embedding network with weights drawn after <c>torch.manual_seed(seed)</c>, on <paramref name="device"/>.</summary>
     /// <param name="seed">Seed of the weight initialisation.</param>
     /// <param name="device">Where the weights live.</param>
-    public static MlpEmbeddingNetwork CreateNetwork(int seed, Device device)
+    public static MlpEmbeddingNetwork CreateNetwork(int seed, Device device) => CreateNetwork(seed, device, MnistSplit.PixelsPerImage);
+
+    /// <summary>Creates the embedding network for images of <paramref name="inputSize"/> pixels, with weights drawn after <c>torch.manual_seed(seed)</c>.</summary>
+    /// <param name="seed">Seed of the weight initialisation.</param>
+    /// <param name="device">Where the weights live.</param>
+    /// <param name="inputSize">Pixels per image (<see cref="MnistSplit.InputSize"/>); at least 1.</param>
+    public static MlpEmbeddingNetwork CreateNetwork(int seed, Device device, int inputSize)
     {
         ArgumentNullException.ThrowIfNull(device);
         manual_seed(seed);
-        var network = new MlpEmbeddingNetwork(NetworkOptions());
+        var network = new MlpEmbeddingNetwork(NetworkOptions(inputSize));
         network.to(device);
         return network;
     }

@@ -259,13 +259,13 @@ public sealed class EmbeddingIndex : IDisposable
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
                 throw new InvalidDataException($"'{path}' is not a MetricLearning embedding index of this version (bad magic; {Magic} expected).");
-            string savedName = reader.ReadString();
+            string savedName = ReadName(reader, path);
             int parameterCount = reader.ReadInt32();
             if (parameterCount is < 0 or > 64)
                 throw new InvalidDataException($"'{path}' declares {parameterCount} distance settings.");
             var savedParameters = new Dictionary<string, double>();
             for (int i = 0; i < parameterCount; i++)
-                savedParameters[reader.ReadString()] = reader.ReadDouble();
+                savedParameters[ReadName(reader, path)] = reader.ReadDouble();
             string saved = DistanceDescription.Text(savedName, savedParameters);
             if (distance is null)
                 distance = SavedParts.CreateDistance(savedName, savedParameters, components, path);
@@ -274,8 +274,9 @@ public sealed class EmbeddingIndex : IDisposable
 
             long dimension = reader.ReadInt64();
             int count = reader.ReadInt32();
-            if (count < 0 || dimension < 0 || (count > 0 && dimension == 0))
-                throw new InvalidDataException($"'{path}' declares {count} embeddings of width {dimension}.");
+            long remaining = reader.BaseStream.Length - reader.BaseStream.Position;
+            if (count < 0 || dimension < 0 || (count > 0 && dimension == 0) || (count > 0 && dimension > remaining / 4 / count))
+                throw new InvalidDataException($"'{path}' declares {count} embeddings of width {dimension}, more than its {reader.BaseStream.Length} bytes hold.");
             long expected = reader.BaseStream.Position + 4L * count + 4L * count * dimension;
             if (reader.BaseStream.Length != expected)
                 throw new InvalidDataException($"'{path}' should be {expected} bytes for {count} embeddings of width {dimension}, but is {reader.BaseStream.Length}.");
@@ -298,6 +299,35 @@ public sealed class EmbeddingIndex : IDisposable
         catch (EndOfStreamException ex)
         {
             throw new InvalidDataException($"'{path}' is truncated.", ex);
+        }
+    }
+
+    /// <summary>
+    /// A short name written by <see cref="BinaryWriter.Write(string)"/>, read without trusting its length prefix (which
+    /// <see cref="BinaryReader.ReadString"/> would use to size its buffer).
+    /// </summary>
+    private static string ReadName(BinaryReader reader, string path)
+    {
+        const int Longest = 1024;
+        int length;
+        try
+        {
+            length = reader.Read7BitEncodedInt();
+        }
+        catch (FormatException ex)
+        {
+            throw new InvalidDataException($"'{path}' has a malformed name length.", ex);
+        }
+
+        if (length < 0 || length > Longest || length > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"'{path}' declares a name of {length} bytes; names are at most {Longest} bytes and must fit in the file.");
+        try
+        {
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(reader.ReadBytes(length));
+        }
+        catch (DecoderFallbackException ex)
+        {
+            throw new InvalidDataException($"'{path}' holds a name that is not UTF-8.", ex);
         }
     }
 

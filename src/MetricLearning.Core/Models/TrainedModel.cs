@@ -346,11 +346,19 @@ public sealed class TrainedModel : IDisposable
         var distance = SavedParts.CreateDistance(description.Distance, description.DistanceParameters, components, path);
         var preprocessing = SavedParts.CreatePreprocessing(description.Preprocessing, description.PreprocessingParameters, components, path);
         var network = description.NetworkType == MlpType
-            ? CreateMlp(description, path)
+            ? CreateMlp(description, path, new FileInfo(weights).Length)
             : (components ?? new ModelComponents()).Create<IEmbeddingNetwork>(description.NetworkType, "network", path);
         try
         {
-            new SiameseNetwork(network, distance).LoadWeights(weights);
+            try
+            {
+                new SiameseNetwork(network, distance).LoadWeights(weights);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"The network '{path}' describes does not fit its weights: {ex.Message}", ex);
+            }
+
             if (device is not null)
                 network.Module.to(device);
             network.Module.eval();
@@ -365,12 +373,27 @@ public sealed class TrainedModel : IDisposable
         }
     }
 
-    private static MlpEmbeddingNetwork CreateMlp(ModelDescription description, string path)
+    /// <summary>
+    /// Builds the MLP the description names, after checking that the weights file can hold its parameters: a
+    /// description must not make the loader allocate layers far larger than the weights it comes with.
+    /// </summary>
+    private static MlpEmbeddingNetwork CreateMlp(ModelDescription description, string path, long weightsBytes)
     {
         if (description.Network is null)
             throw new InvalidDataException($"'{path}' has no network configuration.");
         try
         {
+            description.Network.Validate();
+            long parameters = 0, inputs = description.Network.InputSize;
+            foreach (int width in description.Network.LayerSizes)
+            {
+                parameters += inputs * width + width;
+                inputs = width;
+            }
+
+            if (parameters > weightsBytes / sizeof(float))
+                throw new InvalidDataException(
+                    $"'{path}' describes an MLP of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
             return new MlpEmbeddingNetwork(description.Network);
         }
         catch (ArgumentException ex)

@@ -106,10 +106,7 @@ internal static class IdxReader
                 throw new IdxFormatException(name, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more values than an array holds.");
         }
 
-        var data = new byte[total];
-        int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-        if (read < total)
-            throw new IdxFormatException(name, $"truncated: the header promises {total} values ([{string.Join(", ", dimensions)}]) but only {read} bytes follow it.");
+        var data = ReadValues(stream, (int)total, name, dimensions);
 
         long extra = 0;
         var rest = new byte[4096];
@@ -119,6 +116,39 @@ internal static class IdxReader
             throw new IdxFormatException(name, $"{extra} unexpected bytes follow the {total} values the header describes ([{string.Join(", ", dimensions)}]).");
 
         return new IdxArray(dimensions, data);
+    }
+
+    /// <summary>
+    /// Reads the <paramref name="total"/> values the header promises without trusting the promise: a stream of known
+    /// length is checked before the array is made, and a compressed one is read in growing chunks, so a lying header
+    /// cannot make the reader allocate more than about twice what the content really holds.
+    /// </summary>
+    private static byte[] ReadValues(Stream stream, int total, string name, int[] dimensions)
+    {
+        IdxFormatException Truncated(long available) => new(name,
+            $"truncated: the header promises {total} values ([{string.Join(", ", dimensions)}]) but only {available} bytes follow it.");
+        if (stream.CanSeek)
+        {
+            long remaining = stream.Length - stream.Position;
+            if (remaining < total)
+                throw Truncated(remaining);
+            var exact = new byte[total];
+            stream.ReadExactly(exact);
+            return exact;
+        }
+
+        const int FirstChunk = 1 << 20;
+        var data = new byte[Math.Min(total, FirstChunk)];
+        int read = 0;
+        while (true)
+        {
+            read += stream.ReadAtLeast(data.AsSpan(read), data.Length - read, throwOnEndOfStream: false);
+            if (read < data.Length)
+                throw Truncated(read);
+            if (read == total)
+                return data;
+            Array.Resize(ref data, (int)Math.Min(total, 2L * data.Length));
+        }
     }
 
     /// <summary>Whether the content starts with gzip's magic bytes.</summary>
