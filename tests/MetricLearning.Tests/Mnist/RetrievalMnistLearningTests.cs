@@ -24,14 +24,21 @@ public sealed class RetrievalMnistLearningTests
         using var network = SiameseMnistPreset.CreateNetwork(seed: 4, CPU);
         var options = new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 32, BatchSize = 320, Seed = 4 };
 
+        RetrievalMetrics Measure()
+        {
+            using var references = Embedder.EmbedAll(network, trainInputs);
+            using var queries = Embedder.EmbedAll(network, testInputs);
+            return RetrievalEvaluator.Evaluate(queries, test.Labels, references, train.Labels, new CosineSimilarity());
+        }
+
+        var untrained = Measure();
         var reports = new EmbeddingTrainer(new MultiSimilarityLoss(), options, new MultiSimilarityMiner()).Fit(network, trainInputs, train.Labels);
 
-        using var references = Embedder.EmbedAll(network, trainInputs);
-        using var queries = Embedder.EmbedAll(network, testInputs);
-        var retrieval = RetrievalEvaluator.Evaluate(queries, test.Labels, references, train.Labels, new CosineSimilarity());
+        var retrieval = Measure();
         reports.Should().OnlyContain(r => r.Mined && r.Spread > 0.1);
-        // 2 epochs on a sixth of the training digits reached 0.904 (2026-11-29, one thread); chance is about 0.1 and
-        // the full sample reaches 0.98. The floor of 0.80 leaves room for other thread counts and machines.
-        retrieval.PrecisionAt1.Should().BeGreaterThan(0.80);
+        // Raw pixels already retrieve digits well, so an untrained network's precision@1 is high; MAP@R, which ranks
+        // every same-class image, is where training shows. The same network untrained is the yardstick.
+        retrieval.PrecisionAt1.Should().BeGreaterThan(untrained.PrecisionAt1, "training improves the nearest neighbour");
+        retrieval.MapAtR.Should().BeGreaterThan(untrained.MapAtR + 0.15, $"the untrained network's MAP@R is {untrained.MapAtR:F3}");
     }
 }

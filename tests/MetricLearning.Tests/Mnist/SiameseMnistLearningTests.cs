@@ -1,5 +1,6 @@
 using System.Threading.Tasks;
 using FluentAssertions;
+using MetricLearning.Evaluation;
 using MetricLearning.Mnist;
 using MetricLearning.Training;
 using Xunit;
@@ -25,13 +26,14 @@ public sealed class SiameseMnistLearningTests
         options.Epochs = 2;
         options.EvaluateTrainingPairs = false;
 
-        var epochs = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options)
-            .Fit(SiameseMnistPreset.CreateModel(network), trainPairs, testPairs);
+        var model = SiameseMnistPreset.CreateModel(network);
+        double untrained = PairEvaluator.Accuracy(model, testPairs);
+        var epochs = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options).Fit(model, trainPairs, testPairs);
 
         testPairs.Pairs.Count.Should().Be(17_820);
         // 2 epochs on a sixth of the training digits reached 0.889 (2026-11-29, the same settings as
-        // `SiameseMnist --train-images 10000 --epochs 2 --seed 3`); chance is 0.5 and the full reference run reaches
-        // 0.97. The floor of 0.80 leaves room for other seeds, thread counts and machines.
-        epochs[^1].ValidationAccuracy.Should().BeGreaterThan(0.80);
+        // `SiameseMnist --train-images 10000 --epochs 2 --seed 3`); the full reference run reaches 0.97. The same
+        // network untrained is the yardstick: training must beat it by a wide margin.
+        epochs[^1].ValidationAccuracy.Should().BeGreaterThan(untrained + 0.2, $"the untrained network scores {untrained:F3}");
     }
 }

@@ -97,20 +97,19 @@ public sealed class ProxyAnchorLossTests
     [Fact]
     public void The_trainer_learns_the_proxies_with_the_network()
     {
-        var (inputs, labels) = Blobs.Create(perClass: 40, classes: 4, dimensions: 6, seed: 16);
+        var (inputs, labels) = Blobs.CreateHard(perClass: 40, classes: 4, dimensions: 16, seed: 16);
         using var _ = inputs;
         manual_seed(16);
-        using var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 8 }, Dropout = 0, ActivateLastLayer = false });
+        using var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 16, LayerSizes = new[] { 32, 8 }, Dropout = 0, ActivateLastLayer = false });
         using var loss = new ProxyAnchorLoss(classes: 4, embeddingSize: 8);
         using var before = loss.Proxies.detach().clone();
-        var options = new EmbeddingTrainerOptions { Epochs = 10, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 16 };
+        var options = new EmbeddingTrainerOptions { Epochs = 30, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 1e-2 }, Seed = 16 };
 
+        double untrained = Retrieval.PrecisionAt1(network, inputs, labels, new CosineSimilarity());
         var reports = new EmbeddingTrainer(loss, options).Fit(network, inputs, labels);
 
         reports[^1].Loss.Should().BeLessThan(reports[0].Loss);
         loss.Proxies.detach().sub(before).abs().max().item<float>().Should().BeGreaterThan(0.01f, "the proxies are trained too");
-        using var embeddings = Embedder.EmbedAll(network, inputs);
-        var retrieval = RetrievalEvaluator.Evaluate(embeddings, labels, embeddings, labels, new CosineSimilarity(), queriesAreReferences: true);
-        retrieval.PrecisionAt1.Should().BeGreaterThan(0.95);
+        Retrieval.PrecisionAt1(network, inputs, labels, new CosineSimilarity()).Should().BeGreaterThan(untrained + 0.25, "training beats the same network untrained by a margin");
     }
 }

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Re-measures the figures README quotes and prints them as README's tables, with the machine and the date.
+#   bash bench/figures.sh            # reference experiment, retrieval sample, Fashion-MNIST (about 35 minutes on 2 cores)
+#   bash bench/figures.sh --all      # also every loss and miner of the retrieval table (about 90 minutes more)
+# Run it with the CPUs otherwise idle: seconds per epoch depend on it (the accuracies do not).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+all=0
+[ "${1:-}" = "--all" ] && all=1
+
+dotnet build samples/SiameseMnist -c Release --nologo -v quiet >/dev/null
+dotnet build samples/RetrievalMnist -c Release --nologo -v quiet >/dev/null
+siamese=samples/SiameseMnist/bin/Release/net10.0/SiameseMnist.dll
+retrieval=samples/RetrievalMnist/bin/Release/net10.0/RetrievalMnist.dll
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores of $cpu, commit $(git rev-parse --short HEAD)."
+echo
+
+# value LOG SED-EXPRESSION: the first match of a sed -n 's/.../p' expression in a log.
+value() { sed -n "$2" "$1" | head -n 1; }
+
+echo "Reference experiment, 1 thread: dotnet run --project samples/SiameseMnist -c Release -- --seed S"
+echo
+echo "| seed | test pair accuracy | train pair accuracy | s/epoch (training pass, mean of 20) | peak RSS |"
+echo "|---|---|---|---|---|"
+for seed in 1337 1 2; do
+  dotnet "$siamese" --seed "$seed" --threads 1 > "$work/siamese-$seed.log"
+  log="$work/siamese-$seed.log"
+  echo "| $seed | $(value "$log" 's/^RESULT .*test_acc=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/^RESULT .*train_acc=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/^RESULT .*sec_per_epoch=\([0-9.]*\).*/\1/p') | $(value "$log" 's/^\* Peak RSS: \(.*\)/\1/p') |"
+done
+echo
+echo "| seed | calibrated threshold | test accuracy at it | at 0.5 | test ROC AUC | test equal error rate |"
+echo "|---|---|---|---|---|---|"
+for seed in 1337 1 2; do
+  log="$work/siamese-$seed.log"
+  echo "| $seed | $(value "$log" 's/^\* Threshold calibrated on [0-9]* held-out training pairs: \([0-9.]*\);.*/\1/p') | $(value "$log" 's/.*test accuracy there \([0-9.]*%\).*/\1/p') | $(value "$log" 's/.*(at 0.5: \([0-9.]*%\)).*/\1/p') | $(value "$log" 's/^\* Test pairs: ROC AUC \([0-9.]*\),.*/\1/p') | $(value "$log" 's/.*equal error rate \([0-9.]*%\).*/\1/p') |"
+done
+echo
+
+echo "Retrieval sample, 2 threads: dotnet run --project samples/RetrievalMnist -c Release -- --threads 2 --seed S"
+echo
+echo "| seed | precision@1 | R-precision | MAP@R | verification accuracy (calibrated) | s/epoch |"
+echo "|---|---|---|---|---|---|"
+for seed in 1337 1 2; do
+  log="$work/retrieval-$seed.log"
+  dotnet "$retrieval" --seed "$seed" --threads 2 > "$log"
+  echo "| $seed | $(value "$log" 's/^RESULT .*precision_at_1=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/^RESULT .*r_precision=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/^RESULT .*map_at_r=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/.*), accuracy \([0-9.]*%\),.*/\1/p') | $(value "$log" 's/^RESULT .*sec_per_epoch=\([0-9.]*\).*/\1/p') |"
+done
+echo
+
+echo "Fashion-MNIST (Debian's dataset-fashion-mnist), the reference experiment's settings, 1 thread: --source DIR --seed 1337"
+fashion="$work/fashion"
+mkdir -p "$fashion"
+( cd "$work" && apt-get download dataset-fashion-mnist >/dev/null 2>&1 && dpkg -x dataset-fashion-mnist_*.deb "$work/deb" )
+cp "$work"/deb/usr/share/datasets/fashion-mnist/*.gz "$fashion"/
+dotnet "$siamese" --source "$fashion" --seed 1337 --threads 1 > "$work/fashion.log"
+log="$work/fashion.log"
+echo
+echo "| data | test pair accuracy | train pair accuracy | calibrated | ROC AUC | s/epoch |"
+echo "|---|---|---|---|---|---|"
+echo "| Fashion-MNIST | $(value "$log" 's/^RESULT .*test_acc=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/^RESULT .*train_acc=\([0-9.]*\).*/\1/p')% | $(value "$log" 's/.*test accuracy there \([0-9.]*%\).*/\1/p') | $(value "$log" 's/^\* Test pairs: ROC AUC \([0-9.]*\),.*/\1/p') | $(value "$log" 's/^RESULT .*sec_per_epoch=\([0-9.]*\).*/\1/p') |"
+echo
+
+if [ "$all" -eq 1 ]; then
+  echo "Every loss and miner, 2 threads (retrieval sample):"
+  echo
+  echo "| \`--loss\` / \`--miner\` | epochs | seeds | precision@1 | s/epoch |"
+  echo "|---|---|---|---|---|"
+  run() {  # run NAME EPOCHS SEEDS ARGS...
+    local name=$1 epochs=$2 seeds=$3; shift 3
+    local p1="" secs=""
+    for seed in $seeds; do
+      local log="$work/loss-$seed.log"
+      if dotnet "$retrieval" --threads 2 --seed "$seed" --epochs "$epochs" "$@" > "$log" 2>&1; then
+        p1="${p1:+$p1, }$(value "$log" 's/^RESULT .*precision_at_1=\([0-9.]*\).*/\1/p')"
+        secs="${secs:+$secs, }$(value "$log" 's/^RESULT .*sec_per_epoch=\([0-9.]*\).*/\1/p')"
+      else
+        p1="${p1:+$p1, }stopped: $(grep -o 'collapsed[^.]*' "$log" | head -n 1)"
+      fi
+    done
+    echo "| $name | $epochs | ${seeds// /, } | $p1% | $secs |"
+  }
+  run "\`proxy-anchor\` / none" 40 "1337 1 2" --loss proxy-anchor
+  run "\`arcface\` / none" 40 "1337 1 2" --loss arcface
+  run "\`triplet\` / \`batch-hard\` after 5 warm-up epochs" 20 1337 --loss triplet --miner batch-hard --miner-warmup 5
+  run "\`triplet\` / \`semi-hard\`" 20 1337 --loss triplet --miner semi-hard
+  run "\`triplet\` / \`batch-hard\` from the start" 20 1337 --loss triplet --miner batch-hard
+fi
