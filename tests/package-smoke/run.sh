@@ -2,8 +2,9 @@
 # Proves the packages work for a user: packs MetricLearning, creates fresh console
 # projects outside the repository, adds the package from the packed output with
 # `dotnet add package`, builds them (which applies the package's native-library fix),
-# computes losses by hand-checked values, and runs README's quick start (QuickStart.cs.txt):
-# trains on float[][] with string labels, saves, loads, embeds and verifies.
+# computes losses by hand-checked values, trains through MetricLearning.Mnist on an IDX set of its own
+# (MnistApp.cs.txt), and runs README's quick start (QuickStart.cs.txt): trains on float[][] with string labels,
+# saves, loads, embeds and verifies.
 # Prints "package-smoke: passed" or fails.
 set -euo pipefail
 
@@ -14,6 +15,8 @@ trap 'rm -rf "$work"' EXIT
 version="0.1.0-smoke.$(date +%s)"
 
 dotnet pack "$root/src/MetricLearning.Core/MetricLearning.Core.csproj" -c Release -o "$work/feed" \
+  -p:Version="$version" --nologo -v quiet
+dotnet pack "$root/src/MetricLearning.Mnist/MetricLearning.Mnist.csproj" -c Release -o "$work/feed" \
   -p:Version="$version" --nologo -v quiet
 ls "$work/feed"
 
@@ -39,6 +42,24 @@ echo "$output"
 # mean(0.5^2, 0) = 0.125; and the batch-hard triplet loss worked out in Program.cs.txt, 0.7.
 if [[ "$output" != *"loss=0.125000"* || "$output" != *"mined=0.700000"* ]]; then
   echo "package-smoke: expected loss=0.125000 and mined=0.700000"
+  exit 1
+fi
+
+# MetricLearning.Mnist, in its own fresh app: an IDX set in MNIST's layout (not MNIST) loads, trains and is
+# validated; a damaged file is refused, named.
+mkdir -p "$work/mnist"
+cd "$work/mnist"
+dotnet new console --framework net10.0 --name MnistApp --output . >/dev/null
+cp "$work/app/nuget.config" .
+dotnet add package MetricLearning.Mnist --version "$version" >/dev/null
+dotnet add package TorchSharp-cpu --version 0.107.0 >/dev/null
+cp "$root/tests/package-smoke/MnistApp.cs.txt" Program.cs
+output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the MetricLearning.Mnist app failed"; exit 1; }
+echo "$output"
+mnist_accuracy=$(echo "$output" | sed -n 's/^test pair accuracy: \([0-9.]*\)%$/\1/p')
+if [[ "$output" != *"loaded: train 300 of 8x8, test 90, classes 3"* || "$output" != *"damaged file: refused, named"* ]] \
+   || ! awk -v a="$mnist_accuracy" 'BEGIN { exit !(a >= 90) }'; then
+  echo "package-smoke: the MetricLearning.Mnist app did not load, train (90% needed, got '$mnist_accuracy'%) and refuse as expected"
   exit 1
 fi
 
