@@ -7,4 +7,5 @@ namespace SiameseMnist;
 /// <param name="Threshold">The distance threshold that maximised accuracy on them.</param>
 /// <param name="TestAccuracy">Test pair accuracy at that threshold.</param>
 /// <param name="Test">Verification metrics of the test pairs.</param>
-internal sealed record Calibration(int HeldOutPairs, double Threshold, double TestAccuracy, VerificationMetrics Test);
+/// <param name="TestScores">The distance of each test pair.</param>
+internal sealed record Calibration(int HeldOutPairs, double Threshold, double TestAccuracy, VerificationMetrics Test, float[] TestScores);

@@ -66,6 +66,12 @@ internal static class Experiment
         if (settings.MetricsOut is { } metrics)
             MetricsFile.Write(metrics, settings, device.type.ToString().ToLowerInvariant(), TorchRuntime.ThreadCount, epochs, progress.RssMegabytes, calibration, secondsPerEpoch);
 
+        if (settings.ReportFolder is { } reportFolder)
+        {
+            string page = ReportWriter.Write(reportFolder, settings, epochs, model, train, trainInputs, mnist.Test, testInputs, testPairs, calibration, options.Threshold);
+            Console.WriteLine($"report written to {page}");
+        }
+
         if (PeakRssMegabytes() is double peak)
             Console.WriteLine(string.Create(culture, $"* Peak RSS: {peak:F0} MB"));
         Console.WriteLine(string.Create(culture,
@@ -93,7 +99,7 @@ internal static class Experiment
         var testMetrics = VerificationEvaluator.Evaluate(testScores, testPairs.Pairs.IsSame, model.Distance.IsSimilarity);
         double threshold = heldOutMetrics.BestAccuracyThreshold;
         double testAccuracy = PairEvaluator.Accuracy(model, testPairs, threshold, batchSize);
-        return new Calibration(heldOut.Pairs.Count, threshold, testAccuracy, testMetrics);
+        return new Calibration(heldOut.Pairs.Count, threshold, testAccuracy, testMetrics, testScores);
     }
 
     /// <summary>The process's peak resident set (VmHWM) in MB, where the OS reports it (Linux).</summary>

@@ -15,7 +15,8 @@ internal sealed record ExperimentSettings(
     string? SaveWeights,
     string? MetricsOut,
     string? CheckpointFolder = null,
-    bool Resume = false)
+    bool Resume = false,
+    string? ReportFolder = null)
 {
     /// <summary>The first setting that is out of range, as a message naming the option; null if all are fine.</summary>
     internal string? Problem()

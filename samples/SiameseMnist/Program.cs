@@ -31,11 +31,12 @@ var trainImages = new Option<int?>("--train-images") { Description = "Use only t
 var save = new Option<string?>("--save") { Description = "Save the trained embedding network's weights to this file." };
 var metricsOut = new Option<string?>("--metrics-out") { Description = "Write per-epoch figures as JSON to this file." };
 var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a checkpoint in this folder after every epoch and on Ctrl+C; a killed run continues exactly from it with --resume." };
+var report = new Option<string?>("--report") { Description = "Write a report of the run to this folder: PNG charts (loss and accuracy per epoch, distance histograms with the thresholds, ROC curve, 2-D projection of test embeddings, test queries with their nearest training images) and index.html." };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
 
 var root = new RootCommand("Trains the documented Siamese MLP on MNIST pairs with the contrastive loss (Hadsell et al. 2006) and reports pair accuracy.")
 {
-    epochs, batchSize, seed, device, threads, data, source, trainImages, save, metricsOut, checkpoint, resume,
+    epochs, batchSize, seed, device, threads, data, source, trainImages, save, metricsOut, checkpoint, resume, report,
 };
 
 root.SetAction(async (parseResult, cancellationToken) =>
@@ -52,7 +53,8 @@ root.SetAction(async (parseResult, cancellationToken) =>
         parseResult.GetValue(save),
         parseResult.GetValue(metricsOut),
         parseResult.GetValue(checkpoint),
-        parseResult.GetValue(resume));
+        parseResult.GetValue(resume),
+        parseResult.GetValue(report));
     if (settings.Problem() is { } problem)
     {
         Console.Error.WriteLine($"error: {problem}");

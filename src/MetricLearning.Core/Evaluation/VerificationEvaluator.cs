@@ -96,4 +96,49 @@ public static class VerificationEvaluator
             best.F1,
             ToThreshold(best.F1Cut));
     }
+
+    /// <summary>
+    /// The ROC curve of the scores: one point per distinct score, from accepting the closest pairs only to accepting
+    /// every pair, starting at (0, 0) and ending at (1, 1).
+    /// </summary>
+    /// <param name="scores">One score per pair (distances, or similarities).</param>
+    /// <param name="sameClass">True for a same-class pair.</param>
+    /// <param name="isSimilarity">True when larger scores mean closer (see <see cref="IDistance.IsSimilarity"/>).</param>
+    /// <param name="maxPoints">The most points returned (evenly spaced along the curve, the ends kept); at least 2.</param>
+    /// <returns>The points in order of increasing false-accept rate.</returns>
+    /// <exception cref="ArgumentException">The lengths differ, a score is not finite, or one of the two classes is absent.</exception>
+    public static IReadOnlyList<RocPoint> RocCurve(IReadOnlyList<float> scores, IReadOnlyList<bool> sameClass, bool isSimilarity = false, int maxPoints = 1000)
+    {
+        Evaluate(scores, sameClass, isSimilarity);   // the same checks, with the same messages
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 2);
+        int positives = sameClass.Count(same => same), negatives = sameClass.Count - positives;
+        var order = Enumerable.Range(0, scores.Count)
+            .Select(i => (Closeness: isSimilarity ? (double)scores[i] : -(double)scores[i], Same: sameClass[i]))
+            .OrderByDescending(item => item.Closeness)
+            .ToArray();
+        var points = new List<RocPoint> { new(isSimilarity ? double.PositiveInfinity : double.NegativeInfinity, 0, 0) };
+        long truePositives = 0, falsePositives = 0;
+        for (int i = 0; i < order.Length;)
+        {
+            int j = i;
+            while (j < order.Length && order[j].Closeness == order[i].Closeness)
+            {
+                if (order[j].Same)
+                    truePositives++;
+                else
+                    falsePositives++;
+                j++;
+            }
+
+            points.Add(new RocPoint(isSimilarity ? order[i].Closeness : -order[i].Closeness, (double)falsePositives / negatives, (double)truePositives / positives));
+            i = j;
+        }
+
+        if (points.Count <= maxPoints)
+            return points;
+        var thinned = new List<RocPoint>(maxPoints);
+        for (int k = 0; k < maxPoints; k++)
+            thinned.Add(points[(int)Math.Round((double)k * (points.Count - 1) / (maxPoints - 1))]);
+        return thinned;
+    }
 }

@@ -54,10 +54,12 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         return _batches;
     }
 
-    public Tensor StepLoss(int step, out Scalar weight)
+    public Tensor StepLoss(int step, out Scalar weight, out double weightValue, out int samples)
     {
         var order = _order ?? throw new InvalidOperationException("BeginEpoch was not called.");
         weight = _weight;
+        weightValue = 1;
+        samples = _options.BatchSize;
         var indices = order[step];
         var embeddings = _network.Module.call(_inputs.Gather(indices));
         var batchLabels = _labelTensor.index_select(0, indices);

@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using MetricLearning.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Training;
@@ -47,6 +49,15 @@ public sealed class EmbeddingTrainer
 
     /// <summary>The settings (a validated copy).</summary>
     public EmbeddingTrainerOptions Options { get; }
+
+    /// <summary>
+    /// Receives the run's log events (start, each epoch, checkpoints, resume, cancellation, divergence; ids in
+    /// <see cref="TrainingTelemetry"/>). Default: none.
+    /// </summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Receives progress within each epoch (step, running loss, throughput) a few times a second; null (the default) for none.</summary>
+    public IProgress<StepReport>? StepProgress { get; init; }
 
     /// <summary>Trains <paramref name="network"/> in place on labelled data; otherwise as the overload that takes inputs and labels.</summary>
     /// <param name="network">The network; its parameters must be on the inputs' device.</param>
@@ -110,7 +121,7 @@ public sealed class EmbeddingTrainer
                 .AddHash("training.labels", labels);
         manual_seed(Options.Seed);
         using var feeder = new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device);
-        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity);
+        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);
         return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
     }
 }

@@ -16,10 +16,11 @@ internal interface ITrainingFeeder<TReport> : ITrainingFeederState, IDisposable
     int BeginEpoch(int epoch);
 
     /// <summary>
-    /// The loss of one step (a 0-d tensor in the caller's dispose scope), and the weight of that loss in the epoch's
-    /// total: the loop divides the weighted sum by <see cref="EpochLossDivisor"/> to get the epoch's mean.
+    /// The loss of one step (a 0-d tensor in the caller's dispose scope), the weight of that loss in the epoch's
+    /// total (the loop divides the weighted sum by <see cref="EpochLossDivisor"/> to get the epoch's mean), and how
+    /// many training examples the step saw.
     /// </summary>
-    Tensor StepLoss(int step, out Scalar weight);
+    Tensor StepLoss(int step, out Scalar weight, out double weightValue, out int samples);
 
     /// <summary>What the epoch's weighted loss total is divided by (pairs for the pair path, batches for the batch path).</summary>
     double EpochLossDivisor { get; }

@@ -55,12 +55,14 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
         return (_training.Pairs.Count + _options.BatchSize - 1) / _options.BatchSize;
     }
 
-    public Tensor StepLoss(int step, out Scalar weight)
+    public Tensor StepLoss(int step, out Scalar weight, out double weightValue, out int samples)
     {
         var shuffled = _shuffled ?? throw new InvalidOperationException("BeginEpoch was not called.");
         int start = step * _options.BatchSize;
         int length = Math.Min(_options.BatchSize, _training.Pairs.Count - start);
         weight = length == _options.BatchSize ? _fullBatchWeight : _lastBatchWeight;
+        weightValue = length;
+        samples = length;
         var distances = _model.ComputeStackedDistances(_training.Inputs.Gather(shuffled.StackedIndices(start, length)));
         return _loss.Compute(distances, shuffled.Same.narrow(0, start, length));
     }

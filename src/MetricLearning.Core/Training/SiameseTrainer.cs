@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using MetricLearning.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using MetricLearning.Losses;
 using MetricLearning.Models;
 using TorchSharp;
@@ -56,6 +58,15 @@ public sealed class SiameseTrainer
 
     /// <summary>The settings (a validated copy).</summary>
     public TrainerOptions Options { get; }
+
+    /// <summary>
+    /// Receives the run's log events (start, each epoch, checkpoints, resume, cancellation, divergence; ids in
+    /// <see cref="TrainingTelemetry"/>). Default: none.
+    /// </summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>Receives progress within each epoch (step, running loss, throughput) a few times a second; null (the default) for none.</summary>
+    public IProgress<StepReport>? StepProgress { get; init; }
 
     /// <summary>
     /// Trains <paramref name="model"/> in place on pairs that <see cref="Sampler"/> draws from labelled data.
@@ -116,7 +127,7 @@ public sealed class SiameseTrainer
         var identity = Options.Checkpoint.Folder is null ? new TrainingIdentity() : Identity(model, groups, training, validation);
         manual_seed(Options.Seed);
         using var feeder = new PairFeeder(model, Loss, Options, training, validation);
-        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity);
+        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(SiameseTrainer), Logger, StepProgress);
         return TrainingLoop.Run(model.Embedding, groups, settings, device, feeder, progress, cancellationToken);
     }
 

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading;
+using Microsoft.Extensions.Logging;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,7 +18,18 @@ namespace MetricLearning.Training;
 /// <param name="Epochs">How many epochs the run has.</param>
 /// <param name="Checkpoint">Where and how often to save a checkpoint, and whether to resume one.</param>
 /// <param name="Identity">What the run is, checked against a checkpoint before it is resumed.</param>
-internal sealed record LoopSettings(OptimizerSettings Optimizer, LearningRateSchedule Schedule, int Epochs, CheckpointOptions Checkpoint, TrainingIdentity Identity);
+/// <param name="TrainerName">The trainer's name, for log messages and metric tags.</param>
+/// <param name="Logger">Receives the run's log events.</param>
+/// <param name="StepProgress">Receives progress within each epoch, a few times a second; null for none.</param>
+internal sealed record LoopSettings(
+    OptimizerSettings Optimizer,
+    LearningRateSchedule Schedule,
+    int Epochs,
+    CheckpointOptions Checkpoint,
+    TrainingIdentity Identity,
+    string TrainerName,
+    ILogger Logger,
+    IProgress<StepReport>? StepProgress);
 
 /// <summary>
 /// The one training loop behind <see cref="SiameseTrainer"/> and <see cref="EmbeddingTrainer"/>: it owns the epochs,
@@ -49,8 +61,15 @@ internal static class TrainingLoop
         var reports = new List<TReport>(settings.Epochs);
         var state = new RunState(network, groups, optimizer, feeder, lossSum, settings.Identity);
         int firstEpoch = 1, firstStep = 0;
+        var log = settings.Logger;
+        var tag = new KeyValuePair<string, object?>(TrainingTelemetry.TrainerTag, settings.TrainerName);
         if (settings.Checkpoint.Resume)
+        {
             (firstEpoch, firstStep) = state.Restore(checkpointPath!, reports);
+            TrainingLog.Resumed(log, settings.TrainerName, checkpointPath!, firstEpoch, firstStep, null);
+        }
+
+        TrainingLog.Started(log, settings.TrainerName, settings.Epochs, settings.Optimizer.ToString(), settings.Schedule.ToString(), null);
 
         try
         {
@@ -64,11 +83,14 @@ internal static class TrainingLoop
                 if (cancellationToken.IsCancellationRequested)
                 {
                     state.SaveIfConfigured(checkpointPath, epoch, resumeStep, epochStart, reports);
+                    TrainingLog.Cancelled(log, settings.TrainerName, epoch, resumeStep, null);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
                 int steps = feeder.BeginEpoch(epoch);
                 var clock = Stopwatch.StartNew();
+                double weightSoFar = 0, lastStepReport = 0;
+                long samplesSoFar = 0;
                 try
                 {
                     for (int step = resumeStep; step < steps; step++)
@@ -76,16 +98,29 @@ internal static class TrainingLoop
                         if (cancellationToken.IsCancellationRequested)
                         {
                             state.SaveIfConfigured(checkpointPath, epoch, step, epochStart, reports);
+                            TrainingLog.Cancelled(log, settings.TrainerName, epoch, step, null);
                             cancellationToken.ThrowIfCancellationRequested();
                         }
 
                         using var scope = NewDisposeScope();
-                        var loss = feeder.StepLoss(step, out var weight);
+                        var loss = feeder.StepLoss(step, out var weight, out double weightValue, out int samples);
                         optimizer.ZeroGrad();
                         loss.backward();
                         optimizer.Step();
                         // The running total stays on the device: reading it each step would synchronise.
                         lossSum.add_(loss.detach(), alpha: weight);
+                        weightSoFar += weightValue;
+                        samplesSoFar += samples;
+                        TrainingTelemetry.Steps.Add(1, tag);
+                        TrainingTelemetry.Samples.Add(samples, tag);
+                        // Step progress reads the running loss (one synchronisation) at most five times a second.
+                        double elapsed = clock.Elapsed.TotalSeconds;
+                        if (settings.StepProgress is { } stepProgress && (elapsed - lastStepReport >= 0.2 || step == steps - 1))
+                        {
+                            lastStepReport = elapsed;
+                            stepProgress.Report(new StepReport(epoch, settings.Epochs, step + 1, steps,
+                                lossSum.item<double>() / weightSoFar, samplesSoFar / Math.Max(elapsed, 1e-9)));
+                        }
                     }
 
                     if (epoch < settings.Epochs)
@@ -93,8 +128,16 @@ internal static class TrainingLoop
                     double meanLoss = lossSum.item<double>() / feeder.EpochLossDivisor;
                     double trainSeconds = clock.Elapsed.TotalSeconds;
                     if (!double.IsFinite(meanLoss))
+                    {
+                        TrainingLog.Diverged(log, settings.TrainerName, epoch, meanLoss, null);
                         throw new TrainingDivergedException(epoch, meanLoss);
+                    }
+
+                    TrainingTelemetry.Loss.Record(meanLoss, tag);
+                    TrainingTelemetry.EpochDuration.Record(trainSeconds, tag);
+                    TrainingTelemetry.Throughput.Record(samplesSoFar / Math.Max(trainSeconds, 1e-9), tag);
                     reports.Add(feeder.Report(epoch, meanLoss, trainSeconds));
+                    TrainingLog.EpochCompleted(log, settings.TrainerName, epoch, settings.Epochs, meanLoss, trainSeconds, null);
                 }
                 finally
                 {
@@ -109,8 +152,11 @@ internal static class TrainingLoop
                 GC.WaitForPendingFinalizers();
                 progress?.Report(reports[^1]);
                 feeder.CheckProgress(reports);
-                if (epoch % settings.Checkpoint.EveryEpochs == 0 || epoch == settings.Epochs)
+                if (checkpointPath is not null && (epoch % settings.Checkpoint.EveryEpochs == 0 || epoch == settings.Epochs))
+                {
                     state.SaveIfConfigured(checkpointPath, epoch + 1, 0, feeder.CaptureState(), reports);
+                    TrainingLog.CheckpointSaved(log, settings.TrainerName, checkpointPath, epoch, null);
+                }
             }
         }
         finally
