@@ -3,6 +3,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Collections.Generic;
+using Spectre.Console;
 using MetricLearning;
 using MetricLearning.Data;
 using MetricLearning.Distances;
@@ -27,6 +29,7 @@ minerName.AcceptOnlyFromAmong("auto", "multi-similarity", "batch-hard", "semi-ha
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
 var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a checkpoint in this folder after every epoch and on Ctrl+C; a killed run continues exactly from it with --resume." };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
+var report = new Option<string?>("--report") { Description = "Write a report of the run to this folder: PNG charts (loss and spread per epoch, similarity histograms with the calibrated threshold, ROC curve, 2-D projection of test embeddings, test queries with their nearest training images) and index.html." };
 var save = new Option<string?>("--save") { Description = "Folder to save the trained model (model/) and the training-set index (index.bin) in." };
 var load = new Option<string?>("--load") { Description = "Skip training: load a model and index saved with --save and evaluate them on the test set." };
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => 40 };
@@ -49,7 +52,7 @@ var data = new Option<string>("--data") { Description = "Cache folder for the MN
 
 var root = new RootCommand("Trains the documented MLP with a batch loss and a miner on M-per-class batches, reports retrieval and verification metrics, and saves or loads the model and index.")
 {
-    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, minerWarmup, seed, device, threads, source, data, checkpoint, resume, save, load,
+    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, minerWarmup, seed, device, threads, source, data, checkpoint, resume, report, save, load,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -105,9 +108,36 @@ root.SetAction(async (result, cancellationToken) =>
         Console.WriteLine(string.Create(culture,
             $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={result.GetValue(lossName)}, miner={minerChoice}, warmup={options.MinerWarmupEpochs}"));
 
-        var reports = new EmbeddingTrainer(loss, options, miner).Fit(network, trainInputs, mnist.Train.Labels,
-            new SynchronousProgress(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}"))),
-            cancellationToken);
+        string EpochLine(EmbeddingEpochReport r) => string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}");
+        IReadOnlyList<EmbeddingEpochReport> reports;
+        if (Console.IsOutputRedirected)
+        {
+            // Plain lines, one per epoch, for logs and scripts (CI reads the RESULT line).
+            reports = new EmbeddingTrainer(loss, options, miner).Fit(network, trainInputs, mnist.Train.Labels,
+                new SynchronousProgress<EmbeddingEpochReport>(r => Console.WriteLine(EpochLine(r))), cancellationToken);
+        }
+        else
+        {
+            // On a terminal: the same lines, with a live bar of the current epoch's steps beneath them.
+            reports = AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var bar = context.AddTask("training", maxValue: 1);
+                    var trainer = new EmbeddingTrainer(loss, options, miner)
+                    {
+                        StepProgress = new SynchronousProgress<StepReport>(step =>
+                        {
+                            bar.Description = string.Create(culture, $"epoch {step.Epoch}/{step.Epochs}  loss {step.RunningLoss:F4}  {step.SamplesPerSecond:F0} images/s");
+                            bar.MaxValue = step.StepsPerEpoch;
+                            bar.Value = step.Step;
+                        }),
+                    };
+                    return trainer.Fit(network, trainInputs, mnist.Train.Labels,
+                        new SynchronousProgress<EmbeddingEpochReport>(r => AnsiConsole.WriteLine(EpochLine(r))), cancellationToken);
+                });
+        }
 
         // Retrieval: every test image queries the 60,000 training images.
         var clock = Stopwatch.StartNew();
@@ -123,10 +153,19 @@ root.SetAction(async (result, cancellationToken) =>
         var heldOut = new PairDataset(trainInputs, new RandomPairSampler(testPairs.Pairs.Count, options.Seed + 1).Sample(mnist.Train.Labels));
         float[] Scores(PairDataset pairs) { using var s = PairEvaluator.Distances(model, pairs); return s.cpu().data<float>().ToArray(); }
         var calibration = VerificationEvaluator.Evaluate(Scores(heldOut), heldOut.Pairs.IsSame, comparison.IsSimilarity);
-        var test = VerificationEvaluator.Evaluate(Scores(testPairs), testPairs.Pairs.IsSame, comparison.IsSimilarity);
+        float[] testScores = Scores(testPairs);
+        var test = VerificationEvaluator.Evaluate(testScores, testPairs.Pairs.IsSame, comparison.IsSimilarity);
         double accuracy = PairEvaluator.Accuracy(model, testPairs, calibration.BestAccuracyThreshold);
         Console.WriteLine(string.Create(culture,
             $"* Verification on {testPairs.Pairs.Count} test pairs: threshold {calibration.BestAccuracyThreshold:F4} (calibrated on {heldOut.Pairs.Count} held-out training pairs), accuracy {100 * accuracy:F2}%, ROC AUC {test.RocAuc:F4}, equal error rate {100 * test.EqualErrorRate:F2}%"));
+        if (result.GetValue(report) is { } reportFolder)
+        {
+            var nearest = RetrievalReport.Neighbours(queries, references, comparison, mnist.Test.Labels, mnist.Train.Labels);
+            string page = RetrievalReport.Write(reportFolder, options, result.GetValue(lossName)!, minerChoice, reports, retrieval, mnist, queries,
+                testScores, testPairs.Pairs.IsSame, comparison.IsSimilarity, calibration.BestAccuracyThreshold, accuracy, test, nearest);
+            Console.WriteLine($"* Report written to {page}");
+        }
+
         if (result.GetValue(save) is { } saveFolder)
         {
             // The model (network, comparison, calibrated threshold) and the training set as a searchable index.
@@ -183,7 +222,7 @@ static int EvaluateSaved(string folder, MnistDataset mnist, InputSet testInputs,
 }
 
 /// <summary>Reports on the training thread.</summary>
-internal sealed class SynchronousProgress(Action<EmbeddingEpochReport> report) : IProgress<EmbeddingEpochReport>
+internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
 {
-    public void Report(EmbeddingEpochReport value) => report(value);
+    public void Report(T value) => report(value);
 }

@@ -11,6 +11,8 @@ using MetricLearning.Runtime;
 using MetricLearning.Models;
 using MetricLearning.Training;
 using TorchSharp;
+using Spectre.Console;
+using System.Collections.Generic;
 
 namespace SiameseMnist;
 
@@ -46,10 +48,37 @@ internal static class Experiment
         options.Epochs = settings.Epochs;
         options.BatchSize = settings.BatchSize;
         options.Checkpoint = new CheckpointOptions { Folder = settings.CheckpointFolder, Resume = settings.Resume };
-        var trainer = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options);
+        IReadOnlyList<EpochReport> epochs;
+        ConsoleProgress progress;
+        if (Console.IsOutputRedirected)
+        {
+            // Plain lines, one per epoch, for logs and scripts (CI reads the RESULT line).
+            progress = new ConsoleProgress(Console.WriteLine);
+            epochs = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options).Fit(model, trainPairs, testPairs, progress, cancellationToken);
+        }
+        else
+        {
+            // On a terminal: the same lines, with a live bar of the current epoch's steps beneath them.
+            progress = new ConsoleProgress(line => AnsiConsole.WriteLine(line));
+            epochs = AnsiConsole.Progress()
+                .AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var bar = context.AddTask("training", maxValue: 1);
+                    var trainer = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options)
+                    {
+                        StepProgress = new SynchronousStepProgress(step =>
+                        {
+                            bar.Description = string.Create(culture, $"epoch {step.Epoch}/{step.Epochs}  loss {step.RunningLoss:F4}  {step.SamplesPerSecond:F0} pairs/s");
+                            bar.MaxValue = step.StepsPerEpoch;
+                            bar.Value = step.Step;
+                        }),
+                    };
+                    return trainer.Fit(model, trainPairs, testPairs, progress, cancellationToken);
+                });
+        }
 
-        var progress = new ConsoleProgress();
-        var epochs = trainer.Fit(model, trainPairs, testPairs, progress, cancellationToken);
         var last = epochs[^1];
         double secondsPerEpoch = epochs.Average(epoch => epoch.TrainSeconds);
         double trainAccuracy = 100 * last.TrainAccuracy!.Value;
@@ -112,8 +141,14 @@ internal static class Experiment
         return line is null ? null : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
     }
 
+    /// <summary>Passes step reports on at once, on the training thread.</summary>
+    private sealed class SynchronousStepProgress(Action<StepReport> onReport) : IProgress<StepReport>
+    {
+        public void Report(StepReport value) => onReport(value);
+    }
+
     /// <summary>Prints each epoch as it ends, on the training thread (no thread-pool hop, unlike Progress&lt;T&gt;).</summary>
-    private sealed class ConsoleProgress : IProgress<EpochReport>
+    private sealed class ConsoleProgress(Action<string> writeLine) : IProgress<EpochReport>
     {
         /// <summary>Resident memory after each epoch, in MB.</summary>
         public System.Collections.Generic.List<double> RssMegabytes { get; } = new();
@@ -124,7 +159,7 @@ internal static class Experiment
             Print(value);
         }
 
-        private static void Print(EpochReport value) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        private void Print(EpochReport value) => writeLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {value.Epoch,2}/{value.Epochs}  loss {value.Loss:F4}  train_acc {100 * value.TrainAccuracy:F2}%  test_acc {100 * value.ValidationAccuracy:F2}%  train_s {value.TrainSeconds:F2}  eval_s {value.EvaluationSeconds:F2}  rss_mb {Environment.WorkingSet / 1048576.0:F0}"));
     }
 }

@@ -8,6 +8,8 @@ using MetricLearning.Models;
 using MetricLearning.Networks;
 using MetricLearning.Training;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 // In this namespace so that AddMetricLearning is found without an extra using, as Microsoft.Extensions does.
@@ -67,8 +69,12 @@ public static class MetricLearningServiceCollectionExtensions
         services.TryAddTransient<IDistance>(provider => new EuclideanDistance(Options(provider).DistanceFloor));
         services.TryAddTransient<ILoss>(provider => new ContrastiveLoss(Options(provider).Margin));
         services.TryAddTransient<IPairSampler>(provider => new AlternatingPairSampler(Options(provider).SamplerSeed));
+        // The trainers log through the app's logging when it has one (ILoggerFactory registered), and to nowhere otherwise.
         services.TryAddTransient(provider => new SiameseTrainer(
-            provider.GetRequiredService<ILoss>(), Options(provider).Trainer, provider.GetRequiredService<IPairSampler>()));
+            provider.GetRequiredService<ILoss>(), Options(provider).Trainer, provider.GetRequiredService<IPairSampler>())
+        {
+            Logger = provider.GetService<ILoggerFactory>()?.CreateLogger<SiameseTrainer>() ?? (ILogger)NullLogger.Instance,
+        });
         services.TryAddTransient<IBatchLoss>(MetricLearningBuilder.Create<MultiSimilarityLoss>);
         services.TryAddTransient(provider =>
         {
@@ -76,7 +82,10 @@ public static class MetricLearningServiceCollectionExtensions
             return new MPerClassSampler(trainer.SamplesPerClass, trainer.BatchSize, trainer.Seed);
         });
         services.TryAddTransient(provider => new EmbeddingTrainer(
-            provider.GetRequiredService<IBatchLoss>(), Options(provider).EmbeddingTrainer, provider.GetService<IMiner>()));
+            provider.GetRequiredService<IBatchLoss>(), Options(provider).EmbeddingTrainer, provider.GetService<IMiner>())
+        {
+            Logger = provider.GetService<ILoggerFactory>()?.CreateLogger<EmbeddingTrainer>() ?? (ILogger)NullLogger.Instance,
+        });
         return new MetricLearningBuilder(services);
     }
 

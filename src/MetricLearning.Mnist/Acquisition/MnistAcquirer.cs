@@ -10,6 +10,7 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using MetricLearning.Mnist.Idx;
+using Microsoft.Extensions.Logging;
 
 namespace MetricLearning.Mnist.Acquisition;
 
@@ -36,6 +37,20 @@ public sealed class MnistAcquirer
         _options = options ?? new MnistAcquisitionOptions();
         _log = log ?? (_ => { });
         ArgumentException.ThrowIfNullOrWhiteSpace(_options.CacheFolder, $"{nameof(MnistAcquisitionOptions)}.{nameof(MnistAcquisitionOptions.CacheFolder)}");
+    }
+
+    /// <summary>The log event of each action the acquirer takes (a file copied, downloaded or extracted; an npm call).</summary>
+    public static readonly EventId ActionEvent = new(2001, "MnistAcquisition");
+
+    private static readonly Action<ILogger, string, Exception?> LogAction =
+        LoggerMessage.Define<string>(LogLevel.Information, ActionEvent, "MNIST: {Action}");
+
+    /// <summary>Creates an acquirer that logs each action it takes.</summary>
+    /// <param name="options">Sources and cache; null for the defaults.</param>
+    /// <param name="logger">Receives one information event (<see cref="ActionEvent"/>) per action taken.</param>
+    public MnistAcquirer(MnistAcquisitionOptions? options, ILogger logger)
+        : this(options, logger is null ? throw new ArgumentNullException(nameof(logger)) : line => LogAction(logger, line, null))
+    {
     }
 
     /// <summary>Makes sure the cache folder holds the four verified files and returns its path.</summary>

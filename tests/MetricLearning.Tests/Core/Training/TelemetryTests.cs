@@ -10,6 +10,7 @@ using MetricLearning.Models;
 using MetricLearning.Networks;
 using MetricLearning.Tests.TestSupport;
 using MetricLearning.Training;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Xunit;
 using static TorchSharp.torch;
@@ -30,6 +31,46 @@ public sealed class TelemetryTests
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
             Events.Enqueue((logLevel, eventId, formatter(state, exception)));
+    }
+
+    /// <summary>Hands out one recording logger for every category.</summary>
+    private sealed class RecordingLoggerFactory(RecordingLogger logger) : ILoggerFactory
+    {
+        public List<string> Categories { get; } = new();
+
+        public ILogger CreateLogger(string categoryName)
+        {
+            Categories.Add(categoryName);
+            return logger;
+        }
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public void Trainers_resolved_from_the_container_log_through_the_apps_logger_factory()
+    {
+        var logger = new RecordingLogger();
+        var factory = new RecordingLoggerFactory(logger);
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(factory);
+        services.AddMetricLearning(o => { o.Trainer.Epochs = 1; o.Network.InputSize = 6; });
+        using var provider = services.BuildServiceProvider();
+        var (inputs, labels) = Blobs.Create(perClass: 8, classes: 2, dimensions: 6, seed: 55);
+        using var _ = inputs;
+        using var network = Network(55);
+
+        provider.GetRequiredService<SiameseTrainer>().Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+
+        factory.Categories.Should().Contain(typeof(SiameseTrainer).FullName!);
+        logger.Events.Select(e => e.Id).Should().Contain(TrainingTelemetry.EpochCompleted);
+        using var withoutLogging = new ServiceCollection().AddMetricLearning().Services.BuildServiceProvider();
+        withoutLogging.GetRequiredService<EmbeddingTrainer>().Logger
+            .Should().BeSameAs(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, "without a logger factory the trainers log nowhere");
     }
 
     private static MlpEmbeddingNetwork Network(int seed)
