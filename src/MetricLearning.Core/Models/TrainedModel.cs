@@ -256,7 +256,7 @@ public sealed class TrainedModel : IDisposable
         return _inputShape.Aggregate(1L, (product, size) => product * size);
     }
 
-    private void CheckInput(ReadOnlySpan<float> input, string name)
+    internal void CheckInput(ReadOnlySpan<float> input, string name)
     {
         long length = InputLength();
         if (input.Length != length)
