@@ -14,13 +14,17 @@ public sealed record MnistDataset(MnistSplit Train, MnistSplit Test)
     /// <summary>Loads the four IDX files from a folder (each plain or with a .gz suffix).</summary>
     /// <param name="folder">A folder holding the files named as in <see cref="MnistFile.All"/>.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="Idx.IdxFormatException">A file is malformed.</exception>
+    /// <exception cref="Idx.IdxFormatException">A file is malformed, or the splits' image sizes differ.</exception>
     public static MnistDataset Load(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        return new MnistDataset(
-            MnistSplit.Load(Locate(folder, MnistFile.TrainImages), Locate(folder, MnistFile.TrainLabels)),
-            MnistSplit.Load(Locate(folder, MnistFile.TestImages), Locate(folder, MnistFile.TestLabels)));
+        var train = MnistSplit.Load(Locate(folder, MnistFile.TrainImages), Locate(folder, MnistFile.TrainLabels));
+        string testImages = Locate(folder, MnistFile.TestImages);
+        var test = MnistSplit.Load(testImages, Locate(folder, MnistFile.TestLabels));
+        if (test.ImageHeight != train.ImageHeight || test.ImageWidth != train.ImageWidth)
+            throw new Idx.IdxFormatException(testImages,
+                $"its images are {test.ImageHeight}x{test.ImageWidth}, but the training images are {train.ImageHeight}x{train.ImageWidth}; both splits need one size.");
+        return new MnistDataset(train, test);
     }
 
     private static string Locate(string folder, MnistFile file)

@@ -236,7 +236,7 @@ public sealed class TrainingReport
 
     /// <summary>
     /// Adds a 2-D projection (the first two principal components) of embeddings, coloured by class, with a legend
-    /// (<c>projection.png</c>).
+    /// (<c>projection.png</c>). Ten colours: with more classes, colours repeat.
     /// </summary>
     /// <param name="embeddings">Embeddings <c>[N, D]</c>, N ≥ 2, D ≥ 2; a few thousand draw well.</param>
     /// <param name="labels">The class of each embedding.</param>
@@ -249,6 +249,8 @@ public sealed class TrainingReport
         ArgumentNullException.ThrowIfNull(labels);
         if (embeddings.dim() != 2 || embeddings.shape[0] != labels.Count)
             throw new ArgumentException($"The embeddings are [{string.Join(", ", embeddings.shape)}] for {labels.Count} labels; they must be [N, D] with one label each.", nameof(labels));
+        if (labels.Any(label => label < 0))
+            throw new ArgumentException("Labels must be class numbers of 0 or more.", nameof(labels));
         var (x, y) = PrincipalComponents.Project2D(embeddings);
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();

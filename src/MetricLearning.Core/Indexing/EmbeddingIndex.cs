@@ -174,15 +174,26 @@ public sealed class EmbeddingIndex : IDisposable
 
     /// <summary>Writes the index to a file, atomically (a temporary file beside it, then a rename).</summary>
     /// <param name="path">The file; its folder is created if missing.</param>
+    /// <exception cref="InvalidOperationException">The distance's type name or a setting name is longer than 1,024 bytes.</exception>
     public void Save(string path)
     {
         lock (_gate)
             SaveLocked(path);
     }
 
+    /// <summary>The longest distance or setting name an index file holds, in UTF-8 bytes.</summary>
+    private const int LongestName = 1024;
+
     private void SaveLocked(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var (describedName, describedParameters) = SavedParts.Describe(Distance);
+        foreach (string text in describedParameters.Keys.Prepend(describedName))
+        {
+            if (Encoding.UTF8.GetByteCount(text) > LongestName)
+                throw new InvalidOperationException($"The distance's name or setting '{text[..Math.Min(40, text.Length)]}…' is longer than the {LongestName} bytes an index file holds.");
+        }
+
         AtomicFile.Write(path, temporary =>
         {
             using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
@@ -303,12 +314,13 @@ public sealed class EmbeddingIndex : IDisposable
     }
 
     /// <summary>
-    /// A short name written by <see cref="BinaryWriter.Write(string)"/>, read without trusting its length prefix (which
-    /// <see cref="BinaryReader.ReadString"/> would use to size its buffer).
+    /// A short name written by <see cref="BinaryWriter.Write(string)"/>, at most <see cref="LongestName"/> bytes and
+    /// inside the file, read so that a damaged length prefix or invalid UTF-8 is an <see cref="InvalidDataException"/>
+    /// naming the file (<see cref="BinaryReader.ReadString"/> would throw other exception types).
     /// </summary>
     private static string ReadName(BinaryReader reader, string path)
     {
-        const int Longest = 1024;
+        const int Longest = LongestName;
         int length;
         try
         {

@@ -147,9 +147,9 @@ public sealed class TrainedModel : IDisposable
         ArgumentNullException.ThrowIfNull(inputs);
         lock (_gate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             using var noGrad = no_grad();
             Network.Module.eval();
-            ObjectDisposedException.ThrowIf(_disposed, this);
             using var prepared = InputSet.Prepare(Preprocessing, inputs);
             return Network.Module.call(prepared);
         }
@@ -384,14 +384,23 @@ public sealed class TrainedModel : IDisposable
         try
         {
             description.Network.Validate();
-            long parameters = 0, inputs = description.Network.InputSize;
+            // Stops adding once past what the file holds, so no sum of widths can overflow.
+            long parameters = 0, inputs = description.Network.InputSize, limit = weightsBytes / sizeof(float);
             foreach (int width in description.Network.LayerSizes)
             {
+                if (width > limit || inputs > limit / Math.Max(1, width))
+                {
+                    parameters = long.MaxValue;
+                    break;
+                }
+
                 parameters += inputs * width + width;
+                if (parameters > limit)
+                    break;
                 inputs = width;
             }
 
-            if (parameters > weightsBytes / sizeof(float))
+            if (parameters > limit)
                 throw new InvalidDataException(
                     $"'{path}' describes an MLP of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
             return new MlpEmbeddingNetwork(description.Network);

@@ -48,9 +48,8 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         var batches = _sampler.Batches(_labels, epoch);
         _epochMiner = epoch > _options.MinerWarmupEpochs ? _miner : null;
         _batches = batches.Count;
-        _order = tensor(batches.SelectMany(batch => batch.Select(index => (long)index)).ToArray(), device: _device)
-            .view(batches.Count, _options.BatchSize)
-            .DetachFromDisposeScope();
+        using var flat = tensor(batches.SelectMany(batch => batch.Select(index => (long)index)).ToArray(), device: _device);
+        _order = flat.view(batches.Count, _options.BatchSize).DetachFromDisposeScope();
         return _batches;
     }
 

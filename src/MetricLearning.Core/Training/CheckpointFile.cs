@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
@@ -122,22 +123,28 @@ internal sealed class CheckpointFile
         if (version != Version)
             throw new CheckpointException(path, $"The checkpoint '{path}' has format version {version}; this library reads version {Version}.");
         JsonObject description;
+        string? format;
         try
         {
             description = JsonNode.Parse(ReadBytes(ReadInt64(), "the description")) as JsonObject
                 ?? throw Damaged("its description is not a JSON object");
+            format = description["format"] is JsonValue value && value.TryGetValue(out string? text) ? text : null;
+            // Strings are decoded when first read: reading each one now turns invalid UTF-8 into this refusal, not a later surprise.
+            foreach (var node in Descendants(description))
+                _ = node?.ToJsonString();
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or ArgumentException)
         {
+            // InvalidOperationException: text that is not UTF-8; ArgumentException: nesting or sizes out of range.
             throw new CheckpointException(path, $"The checkpoint '{path}' has an unreadable description: {ex.Message}", ex);
         }
 
-        if ((string?)description["format"] != Format)
-            throw new CheckpointException(path, $"The checkpoint '{path}' has format '{description["format"]}'; this library reads '{Format}'.");
+        if (format != Format)
+            throw new CheckpointException(path, $"The checkpoint '{path}' has format '{format}'; this library reads '{Format}'.");
         int count = ReadInt32();
         if (count < 0 || count > body - position)
             throw Damaged($"it claims {count} blobs");
-        var blobs = new Dictionary<string, byte[]>(count);
+        var blobs = new Dictionary<string, byte[]>();
         for (int i = 0; i < count; i++)
         {
             string name = Encoding.UTF8.GetString(ReadBytes(ReadInt32(), "a blob name"));
@@ -148,6 +155,20 @@ internal sealed class CheckpointFile
         if (position != body)
             throw Damaged($"{body - position} bytes follow the last blob");
         return new CheckpointFile(description, blobs);
+    }
+
+    private static IEnumerable<JsonNode?> Descendants(JsonNode? node)
+    {
+        yield return node;
+        IEnumerable<JsonNode?> children = node switch
+        {
+            JsonObject obj => obj.Select(pair => pair.Value),
+            JsonArray array => array,
+            _ => Array.Empty<JsonNode?>(),
+        };
+        foreach (var child in children)
+            foreach (var descendant in Descendants(child))
+                yield return descendant;
     }
 
     /// <summary>Passes writes through to a stream and into a hash.</summary>

@@ -67,6 +67,8 @@ public sealed class EmbeddingTrainer
     /// <returns>The report of every epoch, in order.</returns>
     /// <exception cref="EmbeddingCollapseException">The embeddings collapsed to one direction; the message says what to try.</exception>
     /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested (after a checkpoint is saved, if checkpoints are on).</exception>
+    /// <exception cref="CheckpointException">Resuming, the checkpoint is missing, damaged or from a different run; or, not resuming, the checkpoint folder already holds one.</exception>
     public IReadOnlyList<EmbeddingEpochReport> Fit(
         IEmbeddingNetwork network,
         LabelledData training,
@@ -114,9 +116,10 @@ public sealed class EmbeddingTrainer
                 .Add("trainer", nameof(EmbeddingTrainer))
                 .AddOptions(Options)
                 .AddNetwork(network)
+                .AddComponent("network.settings", network)
                 .AddGroups(groups)
-                .Add("loss", Loss.GetType().FullName!)
-                .Add("miner", Miner?.GetType().FullName ?? "none")
+                .AddComponent("loss", Loss)
+                .AddComponent("miner", Miner)
                 .AddInputs("training", inputs)
                 .AddHash("training.labels", labels);
         manual_seed(Options.Seed);

@@ -80,7 +80,8 @@ public sealed class SiameseTrainer
     /// <returns>The report of every epoch, in order.</returns>
     /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
     /// <exception cref="ArgumentException">The inputs are not on the model's device, or the sampler drew no pairs.</exception>
-    /// <exception cref="OperationCanceledException">Cancellation was requested.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested (after a checkpoint is saved, if checkpoints are on).</exception>
+    /// <exception cref="CheckpointException">Resuming, the checkpoint is missing, damaged or from a different run; or, not resuming, the checkpoint folder already holds one.</exception>
     public IReadOnlyList<EpochReport> Fit(
         SiameseNetwork model,
         LabelledData training,
@@ -138,9 +139,10 @@ public sealed class SiameseTrainer
             .Add("trainer", nameof(SiameseTrainer))
             .AddOptions(Options)
             .AddNetwork(model.Embedding)
+            .AddComponent("network.settings", model.Embedding)
             .AddGroups(groups)
-            .Add("distance", model.Distance.GetType().FullName!)
-            .Add("loss", Loss.GetType().FullName!)
+            .AddComponent("distance", model.Distance)
+            .AddComponent("loss", Loss)
             .AddInputs("training", training.Inputs)
             .AddHash("training.pairs", PairValues(training.Pairs));
         if (validation is not null)

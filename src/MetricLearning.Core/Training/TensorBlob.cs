@@ -26,9 +26,24 @@ internal static class TensorBlob
         return stream.ToArray();
     }
 
+    /// <summary>Checks that <paramref name="blob"/> fits <paramref name="target"/> (dtype, shape, length) without changing anything.</summary>
+    /// <exception cref="InvalidDataException">The blob's dtype, shape or length differs from the target's.</exception>
+    internal static void Check(byte[] blob, Tensor target, string name) => ValuesOffset(blob, target, name);
+
     /// <summary>Copies the values in <paramref name="blob"/> into <paramref name="target"/> (without recording a gradient).</summary>
     /// <exception cref="InvalidDataException">The blob's dtype, shape or length differs from the target's.</exception>
     internal static void Restore(byte[] blob, Tensor target, string name)
+    {
+        int offset = ValuesOffset(blob, target, name);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var host = empty(target.shape, dtype: target.dtype);
+        host.bytes = blob.AsSpan(offset);
+        target.copy_(host);
+    }
+
+    /// <summary>Where the values start in a blob that fits the target.</summary>
+    private static int ValuesOffset(byte[] blob, Tensor target, string name)
     {
         using var reader = new BinaryReader(new MemoryStream(blob, writable: false));
         try
@@ -46,11 +61,7 @@ internal static class TensorBlob
             long expected = target.numel() * target.ElementSize;
             if (blob.Length - reader.BaseStream.Position != expected)
                 throw new InvalidDataException($"'{name}' holds {blob.Length - reader.BaseStream.Position} bytes of values; its shape needs {expected}.");
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var host = empty(target.shape, dtype: target.dtype);
-            host.bytes = blob.AsSpan((int)reader.BaseStream.Position);
-            target.copy_(host);
+            return (int)reader.BaseStream.Position;
         }
         catch (EndOfStreamException ex)
         {

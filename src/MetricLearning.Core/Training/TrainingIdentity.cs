@@ -57,6 +57,65 @@ internal sealed class TrainingIdentity
         return this;
     }
 
+    /// <summary>
+    /// A component's type and its settings: every public property of a simple type (numbers, text, flags, enums), and
+    /// those of a settings object it exposes (such as an MLP's options), so that a loss with another margin or a
+    /// network with another dropout rate is a different run.
+    /// </summary>
+    internal TrainingIdentity AddComponent(string key, object? component)
+    {
+        if (component is null)
+        {
+            Add(key, "none");
+            return this;
+        }
+
+        Add(key, component.GetType().FullName ?? component.GetType().Name);
+        void Walk(object value, string prefix, int depth)
+        {
+            foreach (var property in value.GetType().GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+            {
+                if (property.GetIndexParameters().Length > 0 || !property.CanRead)
+                    continue;
+                var type = property.PropertyType;
+                if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal))
+                {
+                    Add($"{prefix}.{property.Name}", Convert.ToString(property.GetValue(value), System.Globalization.CultureInfo.InvariantCulture) ?? "null");
+                }
+                else if (depth == 0 && type.Name.EndsWith("Options", StringComparison.Ordinal) && property.GetValue(value) is { } settings)
+                {
+                    AddOptionsObject($"{prefix}.{property.Name}", settings);
+                }
+                else if (depth == 0 && property.GetValue(value) is IDistance distance)
+                {
+                    Add($"{prefix}.{property.Name}", distance.GetType().FullName ?? distance.GetType().Name);
+                    Walk(distance, $"{prefix}.{property.Name}", depth + 1);
+                }
+            }
+        }
+
+        Walk(component, key, 0);
+        return this;
+    }
+
+    private void AddOptionsObject(string prefix, object settings)
+    {
+        void Walk(JsonNode? node, string path)
+        {
+            if (node is JsonObject obj)
+            {
+                foreach (var (name, child) in obj)
+                    Walk(child, $"{path}.{name}");
+            }
+            else
+            {
+                Add(path, node?.ToJsonString() ?? "null");
+            }
+        }
+
+        Walk(JsonSerializer.SerializeToNode(settings, settings.GetType()), prefix);
+    }
+
     /// <summary>The parameter groups: names, learning-rate scales and shapes.</summary>
     internal TrainingIdentity AddGroups(IReadOnlyList<ParameterGroup> groups)
     {

@@ -63,9 +63,11 @@ internal static class TrainingLoop
         int firstEpoch = 1, firstStep = 0;
         var log = settings.Logger;
         var tag = new KeyValuePair<string, object?>(TrainingTelemetry.TrainerTag, settings.TrainerName);
+        double resumedWeight = 0;
+        long resumedSamples = 0;
         if (settings.Checkpoint.Resume)
         {
-            (firstEpoch, firstStep) = state.Restore(checkpointPath!, reports);
+            (firstEpoch, firstStep, resumedWeight, resumedSamples) = state.Restore(checkpointPath!, reports);
             TrainingLog.Resumed(log, settings.TrainerName, checkpointPath!, firstEpoch, firstStep, null);
         }
 
@@ -81,26 +83,19 @@ internal static class TrainingLoop
                 if (resumeStep == 0)
                     lossSum.zero_();
                 if (cancellationToken.IsCancellationRequested)
-                {
-                    state.SaveIfConfigured(checkpointPath, epoch, resumeStep, epochStart, reports);
-                    TrainingLog.Cancelled(log, settings.TrainerName, epoch, resumeStep, null);
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
+                    state.SaveAndCancel(checkpointPath, epoch, resumeStep, epochStart, reports, 0, 0, log, settings.TrainerName, cancellationToken);
 
                 int steps = feeder.BeginEpoch(epoch);
                 var clock = Stopwatch.StartNew();
-                double weightSoFar = 0, lastStepReport = 0;
-                long samplesSoFar = 0;
+                // A resumed epoch continues its running totals (the loss total is restored with them).
+                double weightSoFar = resumeStep == 0 ? 0 : resumedWeight, lastStepReport = 0;
+                long samplesSoFar = resumeStep == 0 ? 0 : resumedSamples;
                 try
                 {
                     for (int step = resumeStep; step < steps; step++)
                     {
                         if (cancellationToken.IsCancellationRequested)
-                        {
-                            state.SaveIfConfigured(checkpointPath, epoch, step, epochStart, reports);
-                            TrainingLog.Cancelled(log, settings.TrainerName, epoch, step, null);
-                            cancellationToken.ThrowIfCancellationRequested();
-                        }
+                            state.SaveAndCancel(checkpointPath, epoch, step, epochStart, reports, weightSoFar, samplesSoFar, log, settings.TrainerName, cancellationToken);
 
                         using var scope = NewDisposeScope();
                         var loss = feeder.StepLoss(step, out var weight, out double weightValue, out int samples);
@@ -154,7 +149,7 @@ internal static class TrainingLoop
                 feeder.CheckProgress(reports);
                 if (checkpointPath is not null && (epoch % settings.Checkpoint.EveryEpochs == 0 || epoch == settings.Epochs))
                 {
-                    state.SaveIfConfigured(checkpointPath, epoch + 1, 0, feeder.CaptureState(), reports);
+                    state.SaveIfConfigured(checkpointPath, epoch + 1, 0, feeder.CaptureState(), reports, 0, 0);
                     TrainingLog.CheckpointSaved(log, settings.TrainerName, checkpointPath, epoch, null);
                 }
             }
@@ -192,7 +187,26 @@ internal static class TrainingLoop
             }
         }
 
-        internal void SaveIfConfigured<TReport>(string? path, int epoch, int step, byte[]? feederState, List<TReport> reports)
+        /// <summary>Saves a checkpoint at the step where training was cancelled, then throws the cancellation.</summary>
+        internal void SaveAndCancel<TReport>(string? path, int epoch, int step, byte[]? feederState, List<TReport> reports,
+            double weightSoFar, long samplesSoFar, ILogger log, string trainer, CancellationToken cancellationToken)
+        {
+            try
+            {
+                SaveIfConfigured(path, epoch, step, feederState, reports, weightSoFar, samplesSoFar);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The cancellation stays the reason the run stopped; the failed save travels with it.
+                TrainingLog.Cancelled(log, trainer, epoch, step, ex);
+                throw new OperationCanceledException($"Training was cancelled, and the checkpoint '{path}' could not be saved: {ex.Message}", ex, cancellationToken);
+            }
+
+            TrainingLog.Cancelled(log, trainer, epoch, step, null);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        internal void SaveIfConfigured<TReport>(string? path, int epoch, int step, byte[]? feederState, List<TReport> reports, double weightSoFar, long samplesSoFar)
         {
             if (path is null)
                 return;
@@ -213,6 +227,8 @@ internal static class TrainingLoop
                 ["format"] = CheckpointFile.Format,
                 ["epoch"] = epoch,
                 ["step"] = step,
+                ["weightSoFar"] = weightSoFar,
+                ["samplesSoFar"] = samplesSoFar,
                 ["learningRates"] = new JsonArray(Enumerable.Range(0, optimizer.GroupCount).Select(g => (JsonNode?)optimizer.GetLearningRate(g)).ToArray()),
                 ["reports"] = JsonSerializer.SerializeToNode(reports),
                 ["identity"] = identity.ToJson(),
@@ -225,45 +241,56 @@ internal static class TrainingLoop
 
         /// <summary>Restores the run from the checkpoint at <paramref name="path"/>; returns the epoch and step to continue from.</summary>
         /// <exception cref="CheckpointException">The checkpoint is missing, damaged, or from a different run.</exception>
-        internal (int Epoch, int Step) Restore<TReport>(string path, List<TReport> reports)
+        internal (int Epoch, int Step, double WeightSoFar, long SamplesSoFar) Restore<TReport>(string path, List<TReport> reports)
         {
             if (!File.Exists(path))
                 throw new CheckpointException(path, $"There is no checkpoint to resume at '{path}'.");
             var file = CheckpointFile.Read(path);
-            if (identity.FirstDifference(file.Description["identity"] as JsonObject) is { } difference)
-                throw new CheckpointException(path, $"The checkpoint '{path}' is from a different run: {difference}. Resume with the same settings, network, loss and data, or choose another checkpoint folder.");
             try
             {
-                byte[] Blob(string name) => file.Blobs.TryGetValue(name, out var bytes) ? bytes : throw new InvalidDataException($"it has no '{name}'");
-                foreach (var (name, tensor) in network.Module.state_dict())
-                    TensorBlob.Restore(Blob(NetworkPrefix + name), tensor, name);
-                foreach (var (name, parameter) in OwnParameters())
-                    TensorBlob.Restore(Blob(name), parameter, name);
-                optimizer.LoadState(Blob("optimizer"));
-                var rates = file.Description["learningRates"]?.AsArray().Select(node => node?.GetValue<double>() ?? throw new InvalidDataException("a learning rate is null")).ToArray() ?? Array.Empty<double>();
-                if (rates.Length != optimizer.GroupCount)
-                    throw new InvalidDataException($"it has {rates.Length} learning rates for {optimizer.GroupCount} parameter groups");
-                for (int group = 0; group < rates.Length; group++)
-                    optimizer.SetLearningRate(group, rates[group]);
-                using (var rng = get_rng_state())
-                {
-                    TensorBlob.Restore(Blob("rng/torch"), rng, "torch's random generator");
-                    set_rng_state(rng);
-                }
+                if (identity.FirstDifference(file.Description["identity"] as JsonObject) is { } difference)
+                    throw new CheckpointException(path, $"The checkpoint '{path}' is from a different run: {difference}. Resume with the same settings, network, loss and data, or choose another checkpoint folder.");
 
-                if (file.Blobs.TryGetValue("feeder", out var feederState))
-                    feeder.RestoreState(feederState);
-                TensorBlob.Restore(Blob("lossSum"), lossSum, "the epoch's loss total");
-                reports.AddRange(file.Description["reports"].Deserialize<List<TReport>>() ?? throw new InvalidDataException("it has no history"));
+                // Everything is read and checked before anything is changed, so a checkpoint refused half-way leaves
+                // the caller's network and loss as they were. The optimizer is this run's own and goes if Fit throws.
+                byte[] Blob(string name) => file.Blobs.TryGetValue(name, out var bytes) ? bytes : throw new InvalidDataException($"it has no '{name}'");
+                var targets = network.Module.state_dict().Select(entry => (Blob: Blob(NetworkPrefix + entry.Key), Target: entry.Value, Name: entry.Key))
+                    .Concat(OwnParameters().Select(entry => (Blob: Blob(entry.Name), Target: (Tensor)entry.Parameter, entry.Name)))
+                    .ToList();
+                foreach (var (blob, target, name) in targets)
+                    TensorBlob.Check(blob, target, name);
+                using var rng = get_rng_state();
+                TensorBlob.Check(Blob("rng/torch"), rng, "torch's random generator");
+                TensorBlob.Check(Blob("lossSum"), lossSum, "the epoch's loss total");
+                var rates = file.Description["learningRates"]?.AsArray().Select(node => node?.GetValue<double>() ?? throw new InvalidDataException("a learning rate is null")).ToArray() ?? Array.Empty<double>();
+                if (rates.Length != optimizer.GroupCount || rates.Any(rate => !double.IsFinite(rate) || rate <= 0))
+                    throw new InvalidDataException($"its learning rates [{string.Join(", ", rates)}] are not {optimizer.GroupCount} positive, finite numbers");
+                var history = file.Description["reports"].Deserialize<List<TReport>>() ?? throw new InvalidDataException("it has no history");
                 int epoch = file.Description["epoch"]?.GetValue<int>() ?? throw new InvalidDataException("it has no epoch");
                 int step = file.Description["step"]?.GetValue<int>() ?? throw new InvalidDataException("it has no step");
-                if (epoch < 1 || step < 0 || reports.Count != epoch - 1)
-                    throw new InvalidDataException($"its position (epoch {epoch}, step {step}) does not match its history of {reports.Count} epochs");
-                return (epoch, step);
+                double weightSoFar = file.Description["weightSoFar"]?.GetValue<double>() ?? throw new InvalidDataException("it has no running weight");
+                long samplesSoFar = file.Description["samplesSoFar"]?.GetValue<long>() ?? throw new InvalidDataException("it has no running sample count");
+                if (epoch < 1 || step < 0 || history.Count != epoch - 1 || !double.IsFinite(weightSoFar) || weightSoFar < 0 || samplesSoFar < 0)
+                    throw new InvalidDataException($"its position (epoch {epoch}, step {step}) does not match its history of {history.Count} epochs");
+
+                optimizer.LoadState(Blob("optimizer"));
+                for (int group = 0; group < rates.Length; group++)
+                    optimizer.SetLearningRate(group, rates[group]);
+                if (file.Blobs.TryGetValue("feeder", out var feederState))
+                    feeder.RestoreState(feederState);
+                TensorBlob.Restore(Blob("rng/torch"), rng, "torch's random generator");
+                set_rng_state(rng);
+                foreach (var (blob, target, name) in targets)
+                    TensorBlob.Restore(blob, target, name);
+                TensorBlob.Restore(Blob("lossSum"), lossSum, "the epoch's loss total");
+                reports.AddRange(history);
+                return (epoch, step, weightSoFar, samplesSoFar);
             }
-            catch (Exception ex) when (ex is InvalidDataException or JsonException or InvalidOperationException or FormatException)
+            catch (Exception ex) when (ex is InvalidDataException or JsonException or InvalidOperationException or FormatException
+                                           or ArgumentException or System.Runtime.InteropServices.ExternalException)
             {
-                throw new CheckpointException(path, $"The checkpoint '{path}' cannot be resumed: {ex.Message}.", ex);
+                // ExternalException: libtorch refusing a generator state; ArgumentException: a value out of range.
+                throw new CheckpointException(path, $"The checkpoint '{path}' cannot be resumed: {ex.Message.TrimEnd('.')}.", ex);
             }
         }
     }

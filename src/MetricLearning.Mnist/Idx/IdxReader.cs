@@ -121,7 +121,8 @@ internal static class IdxReader
     /// <summary>
     /// Reads the <paramref name="total"/> values the header promises without trusting the promise: a stream of known
     /// length is checked before the array is made, and a compressed one is read in growing chunks, so a lying header
-    /// cannot make the reader allocate more than about twice what the content really holds.
+    /// cannot make the reader allocate more than about three times what the content really holds (the last growth
+    /// copies the array once).
     /// </summary>
     private static byte[] ReadValues(Stream stream, int total, string name, int[] dimensions)
     {

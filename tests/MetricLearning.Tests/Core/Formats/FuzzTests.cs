@@ -86,6 +86,52 @@ public sealed class FuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Checkpoints_whose_hash_is_recomputed_are_parsed_and_refused_or_resumed_never_crashing()
+    {
+        // The SHA-256 catches every accidental change; these variants recompute it, as someone editing the file
+        // would, so that the description and every blob are parsed and resumed through Fit.
+        var (inputs, labels) = Blobs.Create(perClass: 6, classes: 2, dimensions: 4, seed: 9);
+        using var _ = inputs;
+        using var folder = new TempFolder();
+        var options = new TrainerOptions { Epochs = 1, Checkpoint = { Folder = folder.Path } };
+        MlpEmbeddingNetwork Network()
+        {
+            manual_seed(9);
+            return new MlpEmbeddingNetwork(new MlpOptions { InputSize = 4, LayerSizes = new[] { 8, 4 } });
+        }
+
+        using (var network = Network())
+            new SiameseTrainer(options: options).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+        string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
+        byte[] valid = File.ReadAllBytes(path);
+        var resume = new TrainerOptions { Epochs = 1, Checkpoint = { Folder = folder.Path, Resume = true } };
+        int resumed = 0, refused = 0;
+        foreach (var (what, mutated) in Mutations.Of(valid[..^32], Variants / 3, seed: 10, headerBytes: 400))
+        {
+            var bytes = mutated.Concat(System.Security.Cryptography.SHA256.HashData(mutated)).ToArray();
+            File.WriteAllBytes(path, bytes);
+            using var network = Network();
+            try
+            {
+                new SiameseTrainer(options: resume).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+                resumed++;
+            }
+            catch (CheckpointException ex)
+            {
+                ex.Message.Should().Contain(path, $"the refusal of a checkpoint with {what} names it");
+                refused++;
+            }
+            catch (Exception ex)
+            {
+                throw new Xunit.Sdk.XunitException($"A checkpoint with {what} (hash recomputed) gave {ex.GetType().Name} instead of CheckpointException: {ex.Message}");
+            }
+        }
+
+        output.WriteLine($"{Variants / 3} variants with recomputed hashes: {resumed} resumed, {refused} refused");
+        refused.Should().BeGreaterThan(Variants / 6, "most corruptions are detected");
+    }
+
+    [Fact]
     public void Indexes()
     {
         using var folder = new TempFolder();

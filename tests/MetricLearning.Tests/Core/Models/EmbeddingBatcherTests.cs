@@ -58,8 +58,9 @@ public sealed class EmbeddingBatcherTests
 
         rows.Should().HaveCount(5);
         var direct = model.Embed(inputs);
+        // The same rows; separate passes may round the last bit differently (MKL's alignment-dependent kernels, see README).
         for (int i = 0; i < rows.Length; i++)
-            rows[i].Should().Equal(direct[i]);
+            rows[i].Should().Equal(direct[i], (a, b) => Math.Abs(a - b) <= 1e-6f);
     }
 
     [Fact]

@@ -180,7 +180,7 @@ public sealed class CheckpointTests
         manual_seed(45);
         using var wider = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 8 } });
         var otherNetwork = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(wider), Pairs(inputs, labels));
-        otherNetwork.Should().Throw<CheckpointException>().WithMessage("*network.state was*[24, 6]*is*[32, 6]*");
+        otherNetwork.Should().Throw<CheckpointException>().WithMessage("*LayerSizes was '[24,8]'*is '[32,8]'*");
 
         var (otherInputs, _) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 46);
         using var __ = otherInputs;
