@@ -55,5 +55,22 @@ matrix.SetAction(result =>
         result.GetValue(blockMegabytes) * 1024 * 1024);
 });
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix };
+var callers = new Option<string>("--callers") { Description = "Comma-separated counts of concurrent callers.", DefaultValueFactory = _ => "1,8,64" };
+var serveSeconds = new Option<double>("--seconds") { Description = "Measured seconds per cell (after one second of warm-up).", DefaultValueFactory = _ => 5 };
+var maxBatch = new Option<int>("--max-batch") { Description = "EmbeddingBatcherOptions.MaxBatchSize.", DefaultValueFactory = _ => 64 };
+var maxWait = new Option<double>("--max-wait-ms") { Description = "EmbeddingBatcherOptions.MaxWait in milliseconds.", DefaultValueFactory = _ => 0 };
+var serve = new Command("serve", "Embeddings per second and latency with concurrent callers: one call at a time against EmbeddingBatcher.") { callers, serveSeconds, threads, maxBatch, maxWait };
+serve.SetAction(result =>
+{
+    var counts = result.GetValue(callers)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => int.TryParse(c, out int n) ? n : 0).ToArray();
+    if (counts.Length == 0 || counts.Any(c => c < 1) || result.GetValue(serveSeconds) <= 0 || result.GetValue(maxBatch) < 1 || result.GetValue(maxWait) < 0 || result.GetValue(threads) is < 1)
+    {
+        Console.Error.WriteLine("error: --callers must list counts of at least 1; --seconds, --max-batch and --threads must be positive.");
+        return 2;
+    }
+
+    return ServingBenchmark.Run(counts, result.GetValue(serveSeconds), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(maxBatch), result.GetValue(maxWait));
+});
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve };
 return root.Parse(args).Invoke();
