@@ -29,6 +29,18 @@ internal static class ServingBenchmark
         var inputs = Enumerable.Range(0, 256).Select(_ => Enumerable.Range(0, 784).Select(_ => (float)random.Next(256)).ToArray()).ToArray();
         var culture = CultureInfo.InvariantCulture;
         Console.WriteLine($"Serving the 784-128-128-128 MLP, {threads} torch thread(s), {seconds} s per cell, batches of up to {maxBatch}, waiting up to {maxWaitMilliseconds} ms, {Environment.ProcessorCount} cores");
+        foreach (int rows in new[] { 1, 27, 64 })
+        {
+            var batch = inputs.Take(rows).ToArray();
+            for (int i = 0; i < 200; i++)
+                model.Embed(batch);
+            var clock = Stopwatch.StartNew();
+            const int Passes = 2000;
+            for (int i = 0; i < Passes; i++)
+                model.Embed(batch);
+            Console.WriteLine(string.Create(culture, $"one pass of {rows} row(s), on one thread: {clock.Elapsed.TotalMilliseconds * 1000 / Passes:F1} us ({clock.Elapsed.TotalMilliseconds * 1000 / Passes / rows:F2} us per row)"));
+        }
+
         Console.WriteLine("| callers | mode | embeddings/s | p50 latency (ms) | p99 latency (ms) | forward passes |");
         Console.WriteLine("|---|---|---|---|---|---|");
         foreach (int callers in callerCounts)

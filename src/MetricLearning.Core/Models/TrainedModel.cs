@@ -1,7 +1,9 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -172,16 +174,24 @@ public sealed class TrainedModel : IDisposable
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0)
             return Array.Empty<float[]>();
-        long size = InputLength();
-        var values = new float[inputs.Count * size];
-        for (int i = 0; i < inputs.Count; i++)
+        int size = checked((int)InputLength());
+        // A pooled buffer: batches of images are large arrays, and a fresh one per call would churn the large-object heap.
+        var values = ArrayPool<float>.Shared.Rent(checked(inputs.Count * size));
+        try
         {
-            var input = inputs[i] ?? throw new ArgumentException($"Input {i} is null.", nameof(inputs));
-            CheckInput(input, $"{nameof(inputs)}[{i}]");
-            input.CopyTo(values, i * size);
-        }
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                var input = inputs[i] ?? throw new ArgumentException($"Input {i} is null.", nameof(inputs));
+                CheckInput(input, $"{nameof(inputs)}[{i}]");
+                input.CopyTo(values, i * size);
+            }
 
-        return EmbedRows(values, inputs.Count);
+            return EmbedRows(values.AsSpan(0, inputs.Count * size), inputs.Count);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(values);
+        }
     }
 
     /// <summary>The distance (or similarity, see <see cref="IDistance.IsSimilarity"/>) between two raw inputs' embeddings.</summary>
@@ -229,22 +239,26 @@ public sealed class TrainedModel : IDisposable
         if (count == 1)
             CheckInput(values, "input");
         using var scope = NewDisposeScope();
-        using var inputs = InputTensor(values.ToArray(), count);
-        var embeddings = Embed(inputs).to_type(ScalarType.Float32).cpu();
-        long width = embeddings.shape[1];
-        var flat = embeddings.data<float>().ToArray();
+        using var inputs = InputTensor(values, count);
+        var embeddings = Embed(inputs).to_type(ScalarType.Float32).cpu().contiguous();
+        int width = (int)embeddings.shape[1];
+        // Read straight from the tensor's memory: one copy per row, no intermediate array.
+        ReadOnlySpan<float> flat = MemoryMarshal.Cast<byte, float>(embeddings.bytes);
         var rows = new float[count][];
         for (int i = 0; i < count; i++)
-            rows[i] = flat.AsSpan((int)(i * width), (int)width).ToArray();
+            rows[i] = flat.Slice(i * width, width).ToArray();
         return rows;
     }
 
-    private Tensor InputTensor(float[] values, int count)
+    /// <summary>The values as a tensor of <c>[count, InputShape...]</c> on the model's device, copied once into native memory.</summary>
+    private Tensor InputTensor(ReadOnlySpan<float> values, int count)
     {
         var shape = new long[_inputShape!.Length + 1];
         shape[0] = count;
         _inputShape.CopyTo(shape, 1);
-        using var host = tensor(values, shape);
+        using var host = empty(shape, dtype: ScalarType.Float32);
+        // The setter copies from the span; it takes a Span<byte> but does not write to it.
+        host.bytes = MemoryMarshal.AsBytes(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(values), values.Length));
         return host.to(Device);
     }
 
