@@ -72,5 +72,20 @@ serve.SetAction(result =>
     return ServingBenchmark.Run(counts, result.GetValue(serveSeconds), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(maxBatch), result.GetValue(maxWait));
 });
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve };
+var annCount = new Option<int>("--count") { Description = "Vectors in the index.", DefaultValueFactory = _ => 1_000_000 };
+var annDim = new Option<int>("--dim") { Description = "Vector width.", DefaultValueFactory = _ => 128 };
+var annQueries = new Option<int>("--queries") { Description = "Queries timed.", DefaultValueFactory = _ => 1000 };
+var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads };
+ann.SetAction(result =>
+{
+    if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1)
+    {
+        Console.Error.WriteLine("error: --count must be at least 10; --dim, --queries and --threads at least 1.");
+        return 2;
+    }
+
+    return ApproximateSearchBenchmark.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount);
+});
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann };
 return root.Parse(args).Invoke();
