@@ -14,7 +14,7 @@ namespace MetricLearning.Bench;
 /// </summary>
 internal static class ApproximateSearchBenchmark
 {
-    internal static int Run(int count, int dimensions, int queryCount, int threads)
+    internal static int Run(int count, int dimensions, int queryCount, int threads, int searchBreadth, int connectivity)
     {
         TorchRuntime.SetThreadCount(threads);
         var culture = CultureInfo.InvariantCulture;
@@ -22,10 +22,10 @@ internal static class ApproximateSearchBenchmark
         float[][] Vectors(int n) => Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, dimensions).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
         var vectors = Vectors(count);
         var queries = Vectors(queryCount);
-        Console.WriteLine(string.Create(culture, $"{count:N0} random {dimensions}-d vectors, {queryCount} queries, cosine, {threads} torch thread(s), {Environment.ProcessorCount} cores"));
+        Console.WriteLine(string.Create(culture, $"{count:N0} random {dimensions}-d vectors, {queryCount} queries, cosine, connectivity {connectivity}, search breadth {searchBreadth}, {threads} torch thread(s), {Environment.ProcessorCount} cores"));
 
         var clock = Stopwatch.StartNew();
-        using var index = new ApproximateIndex(dimensions, IndexMetric.Cosine);
+        using var index = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { SearchBreadth = searchBreadth, Connectivity = connectivity });
         index.Add(Enumerable.Range(0, count).Select(i => (ulong)i).ToArray(), vectors, new int[count]);
         double build = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(culture, $"HNSW build: {build:F1} s; peak RSS so far {ProcessMemory.PeakRssMegabytes():F0} MB"));

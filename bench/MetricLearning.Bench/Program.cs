@@ -75,7 +75,9 @@ serve.SetAction(result =>
 var annCount = new Option<int>("--count") { Description = "Vectors in the index.", DefaultValueFactory = _ => 1_000_000 };
 var annDim = new Option<int>("--dim") { Description = "Vector width.", DefaultValueFactory = _ => 128 };
 var annQueries = new Option<int>("--queries") { Description = "Queries timed.", DefaultValueFactory = _ => 1000 };
-var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads };
+var annBreadth = new Option<int>("--search-breadth") { Description = "ApproximateIndexOptions.SearchBreadth (ef).", DefaultValueFactory = _ => 64 };
+var annLinks = new Option<int>("--connectivity") { Description = "ApproximateIndexOptions.Connectivity (M).", DefaultValueFactory = _ => 16 };
+var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads, annBreadth, annLinks };
 ann.SetAction(result =>
 {
     if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1)
@@ -84,7 +86,8 @@ ann.SetAction(result =>
         return 2;
     }
 
-    return ApproximateSearchBenchmark.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount);
+    return ApproximateSearchBenchmark.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
+        result.GetValue(annBreadth), result.GetValue(annLinks));
 });
 
 var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann };
