@@ -23,26 +23,7 @@ public static class VerificationEvaluator
     /// <exception cref="ArgumentException">The lengths differ, a score is not finite, or one of the two classes is absent.</exception>
     public static VerificationMetrics Evaluate(IReadOnlyList<float> scores, IReadOnlyList<bool> sameClass, bool isSimilarity = false)
     {
-        ArgumentNullException.ThrowIfNull(scores);
-        ArgumentNullException.ThrowIfNull(sameClass);
-        if (scores.Count != sameClass.Count)
-            throw new ArgumentException($"There are {scores.Count} scores for {sameClass.Count} pairs.", nameof(sameClass));
-        int positives = sameClass.Count(same => same);
-        int negatives = sameClass.Count - positives;
-        if (positives == 0 || negatives == 0)
-            throw new ArgumentException(
-                $"Verification needs both same-class and different-class pairs; there are {positives} and {negatives}.", nameof(sameClass));
-        for (int i = 0; i < scores.Count; i++)
-        {
-            if (!float.IsFinite(scores[i]))
-                throw new ArgumentException($"Score {i} is {scores[i]}; scores must be finite.", nameof(scores));
-        }
-
-        // Work on "closeness" so that larger is always closer; sort closest first.
-        var order = Enumerable.Range(0, scores.Count)
-            .Select(i => (Closeness: isSimilarity ? (double)scores[i] : -(double)scores[i], Same: sameClass[i]))
-            .OrderByDescending(item => item.Closeness)
-            .ToArray();
+        var (order, positives, negatives) = Ordered(scores, sameClass, isSimilarity);
 
         double ToThreshold(double closeness) => isSimilarity ? closeness : -closeness;
         double step = order.Length > 1 ? Math.Max(order[0].Closeness - order[^1].Closeness, 1e-6) / order.Length : 1.0;
@@ -109,13 +90,8 @@ public static class VerificationEvaluator
     /// <exception cref="ArgumentException">The lengths differ, a score is not finite, or one of the two classes is absent.</exception>
     public static IReadOnlyList<RocPoint> RocCurve(IReadOnlyList<float> scores, IReadOnlyList<bool> sameClass, bool isSimilarity = false, int maxPoints = 1000)
     {
-        Evaluate(scores, sameClass, isSimilarity);   // the same checks, with the same messages
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPoints, 2);
-        int positives = sameClass.Count(same => same), negatives = sameClass.Count - positives;
-        var order = Enumerable.Range(0, scores.Count)
-            .Select(i => (Closeness: isSimilarity ? (double)scores[i] : -(double)scores[i], Same: sameClass[i]))
-            .OrderByDescending(item => item.Closeness)
-            .ToArray();
+        var (order, positives, negatives) = Ordered(scores, sameClass, isSimilarity);
         var points = new List<RocPoint> { new(isSimilarity ? double.PositiveInfinity : double.NegativeInfinity, 0, 0) };
         long truePositives = 0, falsePositives = 0;
         for (int i = 0; i < order.Length;)
@@ -140,5 +116,34 @@ public static class VerificationEvaluator
         for (int k = 0; k < maxPoints; k++)
             thinned.Add(points[(int)Math.Round((double)k * (points.Count - 1) / (maxPoints - 1))]);
         return thinned;
+    }
+
+    /// <summary>
+    /// Checks the pairs and sorts them closest first, on "closeness" (the similarity, or the negated distance) so that
+    /// larger is always closer; returns them with the counts of same-class and different-class pairs.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths differ, a score is not finite, or one of the two classes is absent.</exception>
+    private static ((double Closeness, bool Same)[] Order, int Positives, int Negatives) Ordered(IReadOnlyList<float> scores, IReadOnlyList<bool> sameClass, bool isSimilarity)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        ArgumentNullException.ThrowIfNull(sameClass);
+        if (scores.Count != sameClass.Count)
+            throw new ArgumentException($"There are {scores.Count} scores for {sameClass.Count} pairs.", nameof(sameClass));
+        int positives = sameClass.Count(same => same);
+        int negatives = sameClass.Count - positives;
+        if (positives == 0 || negatives == 0)
+            throw new ArgumentException(
+                $"Verification needs both same-class and different-class pairs; there are {positives} and {negatives}.", nameof(sameClass));
+        for (int i = 0; i < scores.Count; i++)
+        {
+            if (!float.IsFinite(scores[i]))
+                throw new ArgumentException($"Score {i} is {scores[i]}; scores must be finite.", nameof(scores));
+        }
+
+        var order = Enumerable.Range(0, scores.Count)
+            .Select(i => (Closeness: isSimilarity ? (double)scores[i] : -(double)scores[i], Same: sameClass[i]))
+            .OrderByDescending(item => item.Closeness)
+            .ToArray();
+        return (order, positives, negatives);
     }
 }

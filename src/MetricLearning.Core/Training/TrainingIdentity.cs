@@ -26,28 +26,7 @@ internal sealed class TrainingIdentity
     }
 
     /// <summary>Every setting of an options object, by its path (for example <c>Optimizer.LearningRate</c>), except the checkpoint settings.</summary>
-    internal TrainingIdentity AddOptions(object options)
-    {
-        void Walk(JsonNode? node, string path)
-        {
-            if (node is JsonObject obj)
-            {
-                foreach (var (name, child) in obj)
-                {
-                    if (path.Length == 0 && name == "Checkpoint")
-                        continue;
-                    Walk(child, path.Length == 0 ? name : $"{path}.{name}");
-                }
-            }
-            else
-            {
-                Add($"options.{path}", node?.ToJsonString() ?? "null");
-            }
-        }
-
-        Walk(JsonSerializer.SerializeToNode(options, options.GetType()), "");
-        return this;
-    }
+    internal TrainingIdentity AddOptions(object options) => AddSettings("options", options, skip: "Checkpoint");
 
     /// <summary>The network's type and the name, dtype and shape of every tensor in its state.</summary>
     internal TrainingIdentity AddNetwork(IEmbeddingNetwork network)
@@ -84,7 +63,7 @@ internal sealed class TrainingIdentity
                 }
                 else if (depth == 0 && type.Name.EndsWith("Options", StringComparison.Ordinal) && property.GetValue(value) is { } settings)
                 {
-                    AddOptionsObject($"{prefix}.{property.Name}", settings);
+                    AddSettings($"{prefix}.{property.Name}", settings);
                 }
                 else if (depth == 0 && property.GetValue(value) is IDistance distance)
                 {
@@ -98,14 +77,18 @@ internal sealed class TrainingIdentity
         return this;
     }
 
-    private void AddOptionsObject(string prefix, object settings)
+    /// <summary>Every value of a settings object as serialised to JSON, by its path under <paramref name="prefix"/>; a top-level property named <paramref name="skip"/> is left out.</summary>
+    private TrainingIdentity AddSettings(string prefix, object settings, string? skip = null)
     {
-        void Walk(JsonNode? node, string path)
+        void Walk(JsonNode? node, string path, bool top)
         {
             if (node is JsonObject obj)
             {
                 foreach (var (name, child) in obj)
-                    Walk(child, $"{path}.{name}");
+                {
+                    if (!(top && name == skip))
+                        Walk(child, $"{path}.{name}", top: false);
+                }
             }
             else
             {
@@ -113,7 +96,8 @@ internal sealed class TrainingIdentity
             }
         }
 
-        Walk(JsonSerializer.SerializeToNode(settings, settings.GetType()), prefix);
+        Walk(JsonSerializer.SerializeToNode(settings, settings.GetType()), prefix, top: true);
+        return this;
     }
 
     /// <summary>The parameter groups: names, learning-rate scales and shapes.</summary>

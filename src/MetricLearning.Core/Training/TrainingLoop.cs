@@ -109,8 +109,8 @@ internal static class TrainingLoop
                         TrainingTelemetry.Steps.Add(1, tag);
                         TrainingTelemetry.Samples.Add(samples, tag);
                         // Step progress reads the running loss (one synchronisation) at most five times a second.
-                        double elapsed = clock.Elapsed.TotalSeconds;
-                        if (settings.StepProgress is { } stepProgress && (elapsed - lastStepReport >= 0.2 || step == steps - 1))
+                        if (settings.StepProgress is { } stepProgress
+                            && clock.Elapsed.TotalSeconds is var elapsed && (elapsed - lastStepReport >= 0.2 || step == steps - 1))
                         {
                             lastStepReport = elapsed;
                             stepProgress.Report(new StepReport(epoch, settings.Epochs, step + 1, steps,

@@ -83,27 +83,14 @@ public sealed class MnistAcquirerTests
         File.WriteAllBytes(cache.File(MnistFile.TestLabels.Name), IdxFiles.Labels(0, 1));
         var options = Offline(cache.Path, shared);
 
-        var logger = new ListLogger();
+        var logger = new RecordingLogger();
         string folder = await new MnistAcquirer(options, logger).EnsureAsync();
 
         folder.Should().Be(cache.Path);
-        logger.Events.Should().ContainSingle("only the corrupted file was replaced")
+        logger.Events.Select(e => (e.Id, e.Message)).Should().ContainSingle("only the corrupted file was replaced")
             .Which.Should().Be((MnistAcquirer.ActionEvent, $"MNIST: copied {MnistFile.TestLabels.Name} from {shared}"));
         var bytes = File.ReadAllBytes(cache.File(MnistFile.TestLabels.Name));
         MnistAcquirer.Md5(bytes).Should().Be(MnistFile.TestLabels.Md5);
         Directory.GetFiles(cache.Path).Select(Path.GetFileName).Should().BeEquivalentTo(MnistFile.All.Select(f => f.Name));
-    }
-
-    /// <summary>Keeps each log event's id and message.</summary>
-    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger
-    {
-        public System.Collections.Generic.List<(Microsoft.Extensions.Logging.EventId, string)> Events { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
-
-        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Events.Add((eventId, formatter(state, exception)));
     }
 }

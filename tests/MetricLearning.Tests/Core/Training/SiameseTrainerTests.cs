@@ -72,7 +72,7 @@ public sealed class SiameseTrainerTests
         var reports = new List<EpochReport>();
 
         new SiameseTrainer(new ContrastiveLoss(), Options(epochs: 3))
-            .Fit(new SiameseNetwork(network, new EuclideanDistance()), data, null, new SynchronousProgress(reports.Add));
+            .Fit(new SiameseNetwork(network, new EuclideanDistance()), data, null, new SynchronousProgress<EpochReport>(reports.Add));
 
         reports.Select(r => r.Epoch).Should().Equal(1, 2, 3);
         reports.Should().OnlyContain(r => r.ValidationAccuracy == null && r.TrainAccuracy != null && r.TrainSeconds >= 0);
@@ -89,7 +89,7 @@ public sealed class SiameseTrainerTests
         var trainer = new SiameseTrainer(new ContrastiveLoss(), Options(epochs: 50));
 
         var act = () => trainer.Fit(new SiameseNetwork(network, new EuclideanDistance()), data, null,
-            new SynchronousProgress(report => { if (report.Epoch == 2) cancellation.Cancel(); }), cancellation.Token);
+            new SynchronousProgress<EpochReport>(report => { if (report.Epoch == 2) cancellation.Cancel(); }), cancellation.Token);
 
         act.Should().Throw<OperationCanceledException>();
     }
@@ -137,10 +137,5 @@ public sealed class SiameseTrainerTests
         var act = () => new PairDataset(inputs, pairs);
 
         act.Should().Throw<ArgumentException>().WithMessage("*input 3*only 3 inputs*");
-    }
-
-    private sealed class SynchronousProgress(Action<EpochReport> onReport) : IProgress<EpochReport>
-    {
-        public void Report(EpochReport value) => onReport(value);
     }
 }

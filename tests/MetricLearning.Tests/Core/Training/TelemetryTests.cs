@@ -20,19 +20,6 @@ namespace MetricLearning.Tests.Core.Training;
 /// <summary>The trainers' metrics, log events and step progress, seen as an app's listeners see them.</summary>
 public sealed class TelemetryTests
 {
-    /// <summary>Keeps every log event it receives.</summary>
-    private sealed class RecordingLogger : ILogger
-    {
-        public ConcurrentQueue<(LogLevel Level, EventId Id, string Message)> Events { get; } = new();
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Events.Enqueue((logLevel, eventId, formatter(state, exception)));
-    }
-
     /// <summary>Hands out one recording logger for every category.</summary>
     private sealed class RecordingLoggerFactory(RecordingLogger logger) : ILoggerFactory
     {
