@@ -75,20 +75,39 @@ serve.SetAction(result =>
 var annCount = new Option<int>("--count") { Description = "Vectors in the index.", DefaultValueFactory = _ => 1_000_000 };
 var annDim = new Option<int>("--dim") { Description = "Vector width.", DefaultValueFactory = _ => 128 };
 var annQueries = new Option<int>("--queries") { Description = "Queries timed.", DefaultValueFactory = _ => 1000 };
-var annBreadth = new Option<int>("--search-breadth") { Description = "ApproximateIndexOptions.SearchBreadth (ef).", DefaultValueFactory = _ => 64 };
+var annBreadth = new Option<string>("--search-breadth") { Description = "ApproximateIndex.SearchBreadth (ef) values to measure on one built graph, comma-separated.", DefaultValueFactory = _ => "64,128,256,512" };
+var annDistribution = new Option<string>("--distribution") { Description = "uniform (in [-1, 1]^d, no structure) or latentN (a random map of N-d Gaussian points, like learned embeddings).", DefaultValueFactory = _ => "uniform" };
+var annBuild = new Option<int>("--build-breadth") { Description = "ApproximateIndexOptions.BuildBreadth (efConstruction).", DefaultValueFactory = _ => 128 };
 var annLinks = new Option<int>("--connectivity") { Description = "ApproximateIndexOptions.Connectivity (M).", DefaultValueFactory = _ => 16 };
-var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads, annBreadth, annLinks };
+var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads, annBreadth, annLinks, annBuild, annDistribution };
 ann.SetAction(result =>
 {
-    if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1)
+    var breadths = result.GetValue(annBreadth)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => int.TryParse(b, out int n) ? n : 0).ToArray();
+    if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1
+        || breadths.Length == 0 || breadths.Any(b => b is < 1 or > 4096) || result.GetValue(annLinks) is < 2 or > 256 || result.GetValue(annBuild) is < 1 or > 4096)
     {
-        Console.Error.WriteLine("error: --count must be at least 10; --dim, --queries and --threads at least 1.");
+        Console.Error.WriteLine("error: --count must be at least 10; --dim, --queries and --threads at least 1; --search-breadth lists values from 1 to 4096; --connectivity is 2 to 256; --build-breadth 1 to 4096.");
         return 2;
     }
 
     return ApproximateSearchBenchmark.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
-        result.GetValue(annBreadth), result.GetValue(annLinks));
+        breadths, result.GetValue(annLinks), result.GetValue(annBuild), result.GetValue(annDistribution)!);
 });
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann };
+var annModel = new Option<string>("--model") { Description = "A model folder saved by RetrievalMnist --save (its model/ subfolder).", Required = true };
+var annMnist = new Command("ann-mnist", "The HNSW ApproximateIndex against exact search on MNIST embeddings (10,000 test queries, 60,000 training vectors): build time, recall@10, query time, precision@1.") { annModel, data, threads, annBreadth, annLinks, annBuild };
+annMnist.SetAction(result =>
+{
+    var breadths = result.GetValue(annBreadth)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => int.TryParse(b, out int n) ? n : 0).ToArray();
+    if (result.GetValue(threads) is < 1 || breadths.Length == 0 || breadths.Any(b => b is < 1 or > 4096) || result.GetValue(annLinks) is < 2 or > 256 || result.GetValue(annBuild) is < 1 or > 4096)
+    {
+        Console.Error.WriteLine("error: --threads must be at least 1; --search-breadth lists values from 1 to 4096; --connectivity is 2 to 256; --build-breadth 1 to 4096.");
+        return 2;
+    }
+
+    return ApproximateSearchBenchmark.RunMnist(result.GetValue(annModel)!, result.GetValue(data)!, result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
+        breadths, result.GetValue(annLinks), result.GetValue(annBuild));
+});
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann, annMnist };
 return root.Parse(args).Invoke();

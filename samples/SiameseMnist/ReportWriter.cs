@@ -77,7 +77,7 @@ internal static class ReportWriter
         byte[] Pixels(MnistSplit split, long i) => split.Pixels.Slice((int)i * split.InputSize, split.InputSize).ToArray();
         var rows = wrong.Concat(right)
             .Select(item => new NeighbourRow(Pixels(test, item.Query),
-                item.Neighbours.Select(n => (Pixels(train, n.Position), n.Label == test.Labels[item.Query])).ToArray()))
+                item.Neighbours.Select(n => (Pixels(train, n.Key), n.Label == test.Labels[item.Query])).ToArray()))
             .ToArray();
         if (rows.Length > 0)
             report.AddNeighbourGrid(rows, test.ImageHeight, test.ImageWidth);

@@ -4,48 +4,65 @@ using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Text;
-using Cloud.Unum.USearch;
+using System.Threading.Tasks;
 
 namespace MetricLearning.Indexing;
 
 /// <summary>
-/// Approximate nearest-neighbour search over millions of vectors: an HNSW graph (Cloud.Unum.USearch, Apache-2.0),
-/// with a label and a key of yours stored with each vector. Add, remove, search top-k, save and load atomically.
+/// Approximate nearest-neighbour search over millions of vectors: an HNSW graph (USearch, from the Cloud.Unum.USearch
+/// package, Apache-2.0), with a label and a key of yours stored with each vector. Add, remove, search top-k, save and
+/// load atomically.
 /// </summary>
 /// <remarks>
 /// <para>
 /// HNSW answers a query by walking a graph instead of comparing it with every vector: far faster than
-/// <see cref="EmbeddingIndex"/>'s exact search on large sets, at the cost of sometimes missing a true neighbour
-/// (measure recall on your data; <see cref="ApproximateIndexOptions.SearchBreadth"/> trades speed for recall).
+/// <see cref="EmbeddingIndex"/>'s exact search on large sets, at the cost of sometimes missing a true neighbour.
+/// <see cref="SearchBreadth"/> trades speed for recall and can be changed on a built index; measure recall on your
+/// own data (the README gives figures for random vectors and for MNIST embeddings).
 /// </para>
 /// <para>
-/// The file holds a header (format, metric, dimensions), the keys and labels, USearch's own index, and a SHA-256 of
-/// it all; it is written to a temporary file and renamed, and a file of another metric or dimension, or a damaged one,
-/// is refused naming it. Safe to use from many threads (calls are serialised). Dispose it to free the graph.
+/// Bulk additions and many-query searches run on <see cref="ApproximateIndexOptions.Threads"/> threads. The index is
+/// safe to use from many threads: calls run one at a time, each using the worker threads itself. Vectors are stored as
+/// float32, so a score is the exact similarity or distance of the vector found.
+/// </para>
+/// <para>
+/// The file holds a header (format, metric, dimensions, settings), the keys and labels, USearch's own graph, and a
+/// SHA-256 of it all; it is written to a temporary file and renamed, and a file of another metric or dimension, or a
+/// damaged one, is refused naming it. Dispose the index to free the graph's native memory.
 /// </para>
 /// </remarks>
-public sealed class ApproximateIndex : IDisposable
+public sealed class ApproximateIndex : INeighbourIndex
 {
-    private const string Magic = "MLANN1\n";
+    private const string Magic = "MLANN2\n";
+    private const int HashBytes = 32;
     private readonly object _gate = new();
-    private readonly Dictionary<ulong, int> _labels = new();
-    private USearchIndex _index;
+    private readonly Dictionary<long, int> _labels = new();
+    private readonly ApproximateIndexOptions _options;
+    private readonly HnswGraph _graph;
     private bool _disposed;
 
     /// <summary>Creates an empty index.</summary>
     /// <param name="dimensions">Width of every vector; at least 1.</param>
     /// <param name="metric">How vectors are compared.</param>
     /// <param name="options">Graph settings; null for the defaults.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The width, the metric or a setting is out of range.</exception>
     public ApproximateIndex(int dimensions, IndexMetric metric, ApproximateIndexOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         if (!Enum.IsDefined(metric))
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown index metric.");
-        Options = (options ?? new ApproximateIndexOptions()).Clone();
-        Options.Validate();
+        _options = (options ?? new ApproximateIndexOptions()).Clone();
+        _options.Validate();
         Dimensions = dimensions;
         Metric = metric;
-        _index = Create(dimensions, metric, Options);
+        var kind = metric switch
+        {
+            IndexMetric.Cosine => HnswGraph.MetricKind.Cosine,
+            IndexMetric.DotProduct => HnswGraph.MetricKind.InnerProduct,
+            _ => HnswGraph.MetricKind.SquaredEuclidean,
+        };
+        _graph = HnswGraph.Create(kind, dimensions, _options.Connectivity, _options.BuildBreadth, _options.SearchBreadth);
+        _graph.Reserve(0, Workers);
     }
 
     /// <summary>Width of every vector.</summary>
@@ -54,21 +71,70 @@ public sealed class ApproximateIndex : IDisposable
     /// <summary>How vectors are compared.</summary>
     public IndexMetric Metric { get; }
 
-    /// <summary>The graph settings (a validated copy).</summary>
-    public ApproximateIndexOptions Options { get; }
+    /// <summary>The graph settings (a copy; <see cref="SearchBreadth"/> changes the search breadth of this index).</summary>
+    public ApproximateIndexOptions Options
+    {
+        get { lock (_gate) return _options.Clone(); }
+    }
 
-    /// <summary>How many vectors the index holds.</summary>
-    public long Count
+    /// <summary>
+    /// Candidates examined per search (HNSW's ef), 1 to 4096: more finds more of the true neighbours, more slowly.
+    /// Starts at <see cref="ApproximateIndexOptions.SearchBreadth"/>; may be changed at any time. Saved with the index.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is out of range.</exception>
+    public int SearchBreadth
+    {
+        get { lock (_gate) return _options.SearchBreadth; }
+        set
+        {
+            if (value is < 1 or > ApproximateIndexOptions.LargestBreadth)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"SearchBreadth must be between 1 and {ApproximateIndexOptions.LargestBreadth}.");
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _graph.SetSearchBreadth(value);
+                _options.SearchBreadth = value;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public int Count
     {
         get { lock (_gate) return _labels.Count; }
     }
 
-    /// <summary>Adds vectors with their keys and labels.</summary>
-    /// <param name="keys">A key of yours per vector, unique in the index.</param>
-    /// <param name="vectors">The vectors, each of <see cref="Dimensions"/> finite values.</param>
+    /// <inheritdoc />
+    public bool ScoresAreSimilarities => Metric != IndexMetric.Euclidean;
+
+    /// <summary>Bytes of native memory the graph and its vectors occupy (as USearch reports it).</summary>
+    public long MemoryBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return _graph.MemoryBytes;
+            }
+        }
+    }
+
+    private int Workers => _options.Threads == 0 ? Environment.ProcessorCount : _options.Threads;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<int, int> CountLabels()
+    {
+        lock (_gate)
+            return _labels.Values.GroupBy(label => label).ToDictionary(group => group.Key, group => group.Count());
+    }
+
+    /// <summary>Adds vectors with their keys and labels, on <see cref="ApproximateIndexOptions.Threads"/> threads.</summary>
+    /// <param name="keys">A key of yours per vector: not negative, unique in the index.</param>
+    /// <param name="vectors">The vectors, each of <see cref="Dimensions"/> finite values (copied into the index).</param>
     /// <param name="labels">A label per vector.</param>
-    /// <exception cref="ArgumentException">The counts differ, a key is already in the index or repeated, or a vector has the wrong width or a value that is not finite.</exception>
-    public void Add(IReadOnlyList<ulong> keys, IReadOnlyList<float[]> vectors, IReadOnlyList<int> labels)
+    /// <exception cref="ArgumentException">The counts differ, a key is negative, already in the index or repeated, or a vector has the wrong width or a value that is not finite. Nothing is added.</exception>
+    public void Add(IReadOnlyList<long> keys, IReadOnlyList<float[]> vectors, IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(vectors);
@@ -80,14 +146,37 @@ public sealed class ApproximateIndex : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var seen = new HashSet<ulong>();
-            foreach (ulong key in keys)
+            var seen = new HashSet<long>();
+            foreach (long key in keys)
             {
+                if (key < 0)
+                    throw new ArgumentException($"Key {key} is negative; keys must be 0 or more.", nameof(keys));
                 if (_labels.ContainsKey(key) || !seen.Add(key))
                     throw new ArgumentException($"Key {key} is already in the index or given twice; keys must be unique.", nameof(keys));
             }
 
-            _index.Add(keys.ToArray(), vectors.ToArray());
+            _graph.Reserve(_labels.Count + keys.Count, Workers);
+            var added = new bool[keys.Count];
+            try
+            {
+                Parallel.For(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = Workers }, i =>
+                {
+                    _graph.Add((ulong)keys[i], vectors[i]);
+                    added[i] = true;
+                });
+            }
+            catch
+            {
+                // All or nothing: take back what went in before the failure.
+                for (int i = 0; i < added.Length; i++)
+                {
+                    if (added[i])
+                        _graph.Remove((ulong)keys[i]);
+                }
+
+                throw;
+            }
+
             for (int i = 0; i < keys.Count; i++)
                 _labels[keys[i]] = labels[i];
         }
@@ -96,37 +185,42 @@ public sealed class ApproximateIndex : IDisposable
     /// <summary>Removes a vector.</summary>
     /// <param name="key">Its key.</param>
     /// <returns>Whether the key was in the index.</returns>
-    public bool Remove(ulong key)
+    public bool Remove(long key)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (!_labels.Remove(key))
                 return false;
-            _index.Remove(key);
+            _graph.Remove((ulong)key);
             return true;
         }
     }
 
-    /// <summary>The <paramref name="k"/> vectors nearest to a query, nearest first (fewer if the index holds fewer).</summary>
-    /// <param name="query">A vector of <see cref="Dimensions"/> finite values.</param>
-    /// <param name="k">How many; at least 1.</param>
-    /// <returns>The matches, nearest first.</returns>
-    /// <exception cref="ArgumentException">The query has the wrong width or a value that is not finite.</exception>
-    public IReadOnlyList<ApproximateMatch> Search(float[] query, int k)
+    /// <inheritdoc />
+    public IReadOnlyList<Neighbour> Search(ReadOnlySpan<float> query, int k)
     {
-        CheckVector(query, nameof(query));
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        float[] copy = query.ToArray();
+        CheckVector(copy, nameof(query));
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_labels.Count == 0)
-                return Array.Empty<ApproximateMatch>();
-            int found = _index.Search(query, Math.Min(k, _labels.Count), out ulong[] keys, out float[] distances);
-            var matches = new ApproximateMatch[found];
-            for (int i = 0; i < found; i++)
-                matches[i] = new ApproximateMatch(keys[i], _labels[keys[i]], Score(distances[i]));
-            return matches;
+            CheckSearch(k);
+            return SearchOne(copy, k);
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<IReadOnlyList<Neighbour>> Search(IReadOnlyList<float[]> queries, int k)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        for (int i = 0; i < queries.Count; i++)
+            CheckVector(queries[i], $"{nameof(queries)}[{i}]");
+        lock (_gate)
+        {
+            CheckSearch(k);
+            var results = new IReadOnlyList<Neighbour>[queries.Count];
+            Parallel.For(0, queries.Count, new ParallelOptions { MaxDegreeOfParallelism = Workers }, i => results[i] = SearchOne(queries[i], k));
+            return results;
         }
     }
 
@@ -140,47 +234,29 @@ public sealed class ApproximateIndex : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             AtomicFile.Write(path, temporary =>
             {
-                string graph = temporary + ".usearch";
-                try
+                using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.ReadWrite);
+                using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
                 {
-                    _index.Save(graph);
-                    using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
-                    using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                    using (var body = new MemoryStream())
+                    writer.Write(Encoding.ASCII.GetBytes(Magic));
+                    writer.Write((int)Metric);
+                    writer.Write(Dimensions);
+                    writer.Write(_options.Connectivity);
+                    writer.Write(_options.BuildBreadth);
+                    writer.Write(_options.SearchBreadth);
+                    writer.Write(_labels.Count);
+                    foreach (var (key, label) in _labels)
                     {
-                        using (var writer = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
-                        {
-                            writer.Write(Encoding.ASCII.GetBytes(Magic));
-                            writer.Write((int)Metric);
-                            writer.Write(Dimensions);
-                            writer.Write(Options.Connectivity);
-                            writer.Write(Options.BuildBreadth);
-                            writer.Write(Options.SearchBreadth);
-                            writer.Write(_labels.Count);
-                            foreach (var (key, label) in _labels)
-                            {
-                                writer.Write(key);
-                                writer.Write(label);
-                            }
-
-                            byte[] graphBytes = File.ReadAllBytes(graph);
-                            writer.Write((long)graphBytes.Length);
-                            writer.Write(graphBytes);
-                        }
-
-                        body.Position = 0;
-                        hash.AppendData(body.GetBuffer(), 0, (int)body.Length);
-                        body.CopyTo(stream);
+                        writer.Write(key);
+                        writer.Write(label);
                     }
 
-                    stream.Write(hash.GetHashAndReset());
-                    stream.Flush(flushToDisk: true);
+                    writer.Flush();
+                    _graph.WriteTo(stream);
                 }
-                finally
-                {
-                    if (File.Exists(graph))
-                        File.Delete(graph);
-                }
+
+                byte[] hash = Hash(stream, stream.Length);
+                stream.Write(hash);
+                stream.Flush(flushToDisk: true);
             });
         }
     }
@@ -189,29 +265,38 @@ public sealed class ApproximateIndex : IDisposable
     /// <param name="path">The file.</param>
     /// <param name="metric">The metric the caller expects; a file of another is refused.</param>
     /// <param name="dimensions">The width the caller expects; a file of another is refused.</param>
-    /// <returns>The index.</returns>
+    /// <param name="threads">Threads for bulk additions and many-query searches; 0 (the default) for every core.</param>
+    /// <returns>The index, with the settings it was saved with.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not such an index, is damaged, or is of another metric or width; the message names it.</exception>
-    public static ApproximateIndex Load(string path, IndexMetric metric, int dimensions)
+    public static ApproximateIndex Load(string path, IndexMetric metric, int dimensions, int threads = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         if (!File.Exists(path))
             throw new FileNotFoundException($"No approximate index at '{path}'.", path);
-        byte[] bytes = File.ReadAllBytes(path);
         InvalidDataException Damaged(string what) => new($"'{path}' is not an approximate index of this version or is damaged: {what}.");
-        if (bytes.Length < Magic.Length + 32 || Encoding.ASCII.GetString(bytes, 0, Magic.Length) != Magic)
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        long body = stream.Length - HashBytes;
+        var magic = new byte[Magic.Length];
+        if (body < Magic.Length || stream.Read(magic) != magic.Length || Encoding.ASCII.GetString(magic) != Magic)
             throw Damaged("bad header");
-        int body = bytes.Length - 32;
-        if (!SHA256.HashData(bytes.AsSpan(0, body)).AsSpan().SequenceEqual(bytes.AsSpan(body)))
+        stream.Position = 0;
+        byte[] expected = Hash(stream, body);
+        var saved = new byte[HashBytes];
+        stream.ReadExactly(saved);
+        if (!expected.AsSpan().SequenceEqual(saved))
             throw Damaged("its SHA-256 does not match its contents (truncated or altered)");
-        using var reader = new BinaryReader(new MemoryStream(bytes, Magic.Length, body - Magic.Length, writable: false));
+
+        stream.Position = Magic.Length;
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
         try
         {
             var savedMetric = (IndexMetric)reader.ReadInt32();
             int savedDimensions = reader.ReadInt32();
             if (savedMetric != metric || savedDimensions != dimensions)
                 throw new InvalidDataException($"'{path}' holds {savedDimensions}-dimensional vectors compared by {savedMetric}; {dimensions} dimensions compared by {metric} were expected.");
-            var options = new ApproximateIndexOptions { Connectivity = reader.ReadInt32(), BuildBreadth = reader.ReadInt32(), SearchBreadth = reader.ReadInt32() };
+            var options = new ApproximateIndexOptions { Connectivity = reader.ReadInt32(), BuildBreadth = reader.ReadInt32(), SearchBreadth = reader.ReadInt32(), Threads = threads };
             try
             {
                 options.Validate();
@@ -222,34 +307,33 @@ public sealed class ApproximateIndex : IDisposable
             }
 
             int count = reader.ReadInt32();
-            if (count < 0 || count > (body - Magic.Length) / 12)
+            if (count < 0 || count > (body - stream.Position) / 12)
                 throw Damaged($"it claims {count} vectors");
             var index = new ApproximateIndex(dimensions, metric, options);
             try
             {
                 for (int i = 0; i < count; i++)
-                    index._labels[reader.ReadUInt64()] = reader.ReadInt32();
-                long length = reader.ReadInt64();
-                if (length < 0 || length != reader.BaseStream.Length - reader.BaseStream.Position)
-                    throw Damaged($"its graph claims {length} bytes");
-                string graph = Path.Combine(Path.GetTempPath(), "metriclearning-ann-" + Guid.NewGuid().ToString("N"));
-                try
                 {
-                    File.WriteAllBytes(graph, reader.ReadBytes((int)length));
-                    index._index.Dispose();
-                    index._index = new USearchIndex(graph, false);
-                }
-                catch (USearchException ex)
-                {
-                    throw Damaged($"USearch refused its graph: {ex.Message}");
-                }
-                finally
-                {
-                    File.Delete(graph);
+                    long key = reader.ReadInt64();
+                    if (key < 0 || !index._labels.TryAdd(key, reader.ReadInt32()))
+                        throw Damaged($"key {key} is negative or appears twice");
                 }
 
-                if ((long)index._index.Size() != count || (long)index._index.Dimensions() != dimensions)
-                    throw Damaged($"its graph holds {index._index.Size()} vectors of {index._index.Dimensions()} dimensions, its header {count} of {dimensions}");
+                long length = reader.ReadInt64();
+                if (length < 0 || length != body - stream.Position)
+                    throw Damaged($"its graph claims {length} bytes");
+                try
+                {
+                    index._graph.ReadFrom(stream, length);
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw Damaged(ex.Message);
+                }
+
+                if (index._graph.Size != count || index._graph.Dimensions != dimensions)
+                    throw Damaged($"its graph holds {index._graph.Size} vectors, its header {count}");
+                index._graph.Reserve(count, index.Workers);
                 return index;
             }
             catch
@@ -272,13 +356,47 @@ public sealed class ApproximateIndex : IDisposable
             if (_disposed)
                 return;
             _disposed = true;
-            _index.Dispose();
+            _graph.Dispose();
         }
     }
 
-    private static USearchIndex Create(int dimensions, IndexMetric metric, ApproximateIndexOptions options) => new(
-        metric switch { IndexMetric.Cosine => MetricKind.Cos, IndexMetric.DotProduct => MetricKind.Ip, _ => MetricKind.L2sq },
-        ScalarKind.Float32, (ulong)dimensions, (ulong)options.Connectivity, (ulong)options.BuildBreadth, (ulong)options.SearchBreadth, false);
+    /// <summary>SHA-256 of the first <paramref name="length"/> bytes of a stream, read from its start.</summary>
+    private static byte[] Hash(Stream stream, long length)
+    {
+        stream.Position = 0;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunk = new byte[1 << 20];
+        for (long done = 0; done < length;)
+        {
+            int read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, length - done));
+            if (read == 0)
+                throw new EndOfStreamException();
+            hash.AppendData(chunk, 0, read);
+            done += read;
+        }
+
+        return hash.GetHashAndReset();
+    }
+
+    private void CheckSearch(int k)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_labels.Count == 0)
+            throw new InvalidOperationException("The index is empty; add vectors before searching it.");
+        if (k < 1 || k > _labels.Count)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the {_labels.Count} indexed vectors.");
+    }
+
+    private Neighbour[] SearchOne(float[] query, int k)
+    {
+        var keys = new ulong[k];
+        var distances = new float[k];
+        int found = _graph.Search(query, keys, distances);
+        var matches = new Neighbour[found];
+        for (int i = 0; i < found; i++)
+            matches[i] = new Neighbour((long)keys[i], Score(distances[i]), _labels[(long)keys[i]]);
+        return matches;
+    }
 
     /// <summary>USearch's distance as this index's score: cosine and dot-product "distances" are 1 − similarity, Euclidean ones are squared.</summary>
     private float Score(float distance) => Metric switch

@@ -22,7 +22,7 @@ namespace MetricLearning.Indexing;
 /// embedding width (int64), the count (int32), the labels (int32), the embeddings (float32, row-major). Files are
 /// written atomically.
 /// </remarks>
-public sealed class EmbeddingIndex : IDisposable
+public sealed class EmbeddingIndex : INeighbourIndex
 {
     private const string Magic = "MLINDEX2";
     private readonly List<int> _labels = new();
@@ -41,6 +41,9 @@ public sealed class EmbeddingIndex : IDisposable
     /// <summary>How queries are compared with the indexed embeddings.</summary>
     public IDistance Distance { get; }
 
+    /// <inheritdoc />
+    public bool ScoresAreSimilarities => Distance.IsSimilarity;
+
     /// <summary>Number of indexed embeddings.</summary>
     public int Count
     {
@@ -57,6 +60,13 @@ public sealed class EmbeddingIndex : IDisposable
     public IReadOnlyList<int> Labels
     {
         get { lock (_gate) return _labels.ToArray(); }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<int, int> CountLabels()
+    {
+        lock (_gate)
+            return _labels.GroupBy(label => label).ToDictionary(group => group.Key, group => group.Count());
     }
 
     /// <summary>Adds embeddings given as plain arrays (copied), with their labels, on the CPU or the index's device.</summary>
@@ -98,6 +108,28 @@ public sealed class EmbeddingIndex : IDisposable
             using var queries = host.to(_embeddings.device);
             var matches = Search(queries, k);
             return Enumerable.Range(0, k).Select(j => new Neighbour(matches.Indices[0][j], matches.Scores[0][j], matches.Labels[0][j])).ToArray();
+        }
+    }
+
+    /// <summary>The k nearest indexed embeddings of each of many queries given as plain values, nearest first.</summary>
+    /// <param name="queries">The queries, each of the index's width; finite values.</param>
+    /// <param name="k">How many neighbours per query; between 1 and <see cref="Count"/>.</param>
+    /// <returns>For each query in order, its k neighbours: position in the index, distance (or similarity), label.</returns>
+    /// <exception cref="InvalidOperationException">The index is empty.</exception>
+    /// <exception cref="ArgumentException">There are no queries, a query does not have the index's width or holds a value that is not finite, or k is out of range.</exception>
+    public IReadOnlyList<IReadOnlyList<Neighbour>> Search(IReadOnlyList<float[]> queries, int k)
+    {
+        using var inputs = Data.InputSet.FromRows(queries);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_embeddings is null)
+                throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
+            using var placed = inputs.Data.to(_embeddings.device);
+            var matches = SearchLocked(placed, k, 64L * 1024 * 1024);
+            return Enumerable.Range(0, matches.Indices.Count)
+                .Select(q => (IReadOnlyList<Neighbour>)Enumerable.Range(0, k).Select(j => new Neighbour(matches.Indices[q][j], matches.Scores[q][j], matches.Labels[q][j])).ToArray())
+                .ToArray();
         }
     }
 

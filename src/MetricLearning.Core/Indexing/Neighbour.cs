@@ -1,7 +1,10 @@
 namespace MetricLearning.Indexing;
 
-/// <summary>One search result of an <see cref="EmbeddingIndex"/>.</summary>
-/// <param name="Position">The neighbour's position in the index (the order of addition, from 0).</param>
-/// <param name="Score">Its distance to the query, or its similarity for a similarity.</param>
+/// <summary>One search result of an <see cref="INeighbourIndex"/>.</summary>
+/// <param name="Key">
+/// Which indexed vector: for an <see cref="EmbeddingIndex"/> its position (the order of addition, from 0), for an
+/// <see cref="ApproximateIndex"/> the key it was added with.
+/// </param>
+/// <param name="Score">Its distance to the query, or its similarity for a similarity (<see cref="INeighbourIndex.ScoresAreSimilarities"/>).</param>
 /// <param name="Label">Its label.</param>
-public sealed record Neighbour(long Position, float Score, int Label);
+public sealed record Neighbour(long Key, float Score, int Label);

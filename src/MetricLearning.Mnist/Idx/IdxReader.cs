@@ -72,6 +72,31 @@ internal static class IdxReader
 
     private static IdxArray ReadPlain(Stream stream, string name, int? expectedRank)
     {
+        var dimensions = ReadHeader(stream, name, expectedRank);
+        long total = 1;
+        foreach (int size in dimensions)
+            total *= size;
+
+        var data = ReadValues(stream, (int)total, name, dimensions);
+
+        long extra = 0;
+        var rest = new byte[4096];
+        for (int n; (n = stream.Read(rest)) > 0;)
+            extra += n;
+        if (extra > 0)
+            throw new IdxFormatException(name, $"{extra} unexpected bytes follow the {total} values the header describes ([{string.Join(", ", dimensions)}]).");
+
+        return new IdxArray(dimensions, data);
+    }
+
+    /// <summary>
+    /// Reads and checks an IDX header (magic number, unsigned-byte type, rank, sizes) from plain content, leaving the
+    /// stream at the first value.
+    /// </summary>
+    /// <returns>The size of each dimension, outermost first.</returns>
+    /// <exception cref="IdxFormatException">The header is malformed, or the rank is not <paramref name="expectedRank"/>.</exception>
+    internal static int[] ReadHeader(Stream stream, string name, int? expectedRank)
+    {
         Span<byte> magic = stackalloc byte[4];
         int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
         if (got < 4)
@@ -106,16 +131,7 @@ internal static class IdxReader
                 throw new IdxFormatException(name, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more values than an array holds.");
         }
 
-        var data = ReadValues(stream, (int)total, name, dimensions);
-
-        long extra = 0;
-        var rest = new byte[4096];
-        for (int n; (n = stream.Read(rest)) > 0;)
-            extra += n;
-        if (extra > 0)
-            throw new IdxFormatException(name, $"{extra} unexpected bytes follow the {total} values the header describes ([{string.Join(", ", dimensions)}]).");
-
-        return new IdxArray(dimensions, data);
+        return dimensions;
     }
 
     /// <summary>

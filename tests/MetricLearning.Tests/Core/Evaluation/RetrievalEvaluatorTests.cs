@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using FluentAssertions;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
@@ -72,5 +73,49 @@ public sealed class RetrievalEvaluatorTests
         var act = () => RetrievalEvaluator.Evaluate(queries, new[] { 0, 0 }, references, new[] { 1, 1 }, new LpDistance());
 
         act.Should().Throw<ArgumentException>().WithMessage("*No query has a reference of its own label*");
+    }
+
+    [Fact]
+    public void An_index_gives_the_metrics_worked_out_by_hand_and_a_cap_on_R_keeps_precision_at_1()
+    {
+        // The hand-worked case above, through the index seam (exact index, so the same neighbours).
+        using var index = new MetricLearning.Indexing.EmbeddingIndex(new LpDistance(2));
+        index.Add(new[] { new[] { 0f }, new[] { 1f }, new[] { 2f }, new[] { 10f }, new[] { 11f } }, new[] { 0, 0, 1, 1, 1 });
+        var queries = new[] { new[] { 0.4f }, new[] { 10.4f }, new[] { 1.6f }, new[] { 0.9f } };
+        var labels = new[] { 0, 1, 1, 1 };
+
+        var metrics = RetrievalEvaluator.Evaluate(index, queries, labels);
+        var capped = RetrievalEvaluator.Evaluate(index, queries, labels, maxR: 1);
+
+        metrics.QueryCount.Should().Be(4);
+        metrics.PrecisionAt1.Should().BeApproximately(0.75, 1e-9);
+        metrics.RPrecision.Should().BeApproximately(2.0 / 3, 1e-9);
+        metrics.MapAtR.Should().BeApproximately(11.0 / 18, 1e-9);
+        capped.PrecisionAt1.Should().BeApproximately(0.75, 1e-9);
+        capped.RPrecision.Should().BeApproximately(0.75, 1e-9, "with R capped at 1, R-precision is precision@1");
+        var badCap = () => RetrievalEvaluator.Evaluate(index, queries, labels, maxR: 0);
+        badCap.Should().Throw<ArgumentException>().WithMessage("*maxR is 0*");
+    }
+
+    [Fact]
+    public void An_approximate_index_on_separated_classes_scores_like_the_exact_one()
+    {
+        var random = new Random(5);
+        float[] Point(int label) => Enumerable.Range(0, 8).Select(d => (d == label ? 5f : 0f) + (float)random.NextDouble()).ToArray();
+        var references = Enumerable.Range(0, 600).Select(i => Point(i % 6)).ToArray();
+        var referenceLabels = Enumerable.Range(0, 600).Select(i => i % 6).ToArray();
+        var queries = Enumerable.Range(0, 60).Select(i => Point(i % 6)).ToArray();
+        var queryLabels = Enumerable.Range(0, 60).Select(i => i % 6).ToArray();
+        using var exact = new MetricLearning.Indexing.EmbeddingIndex(new CosineSimilarity());
+        exact.Add(references, referenceLabels);
+        using var approximate = new MetricLearning.Indexing.ApproximateIndex(8, MetricLearning.Indexing.IndexMetric.Cosine);
+        approximate.Add(Enumerable.Range(0, 600).Select(i => (long)i).ToArray(), references, referenceLabels);
+
+        var fromExact = RetrievalEvaluator.Evaluate(exact, queries, queryLabels);
+        var fromApproximate = RetrievalEvaluator.Evaluate(approximate, queries, queryLabels);
+
+        fromExact.PrecisionAt1.Should().Be(1.0);
+        fromApproximate.PrecisionAt1.Should().Be(1.0);
+        fromApproximate.MapAtR.Should().BeApproximately(fromExact.MapAtR, 0.02);
     }
 }

@@ -17,7 +17,7 @@ public sealed class ApproximateIndexTests
     }
 
     /// <summary>The exact top-k keys by brute force, computed here independently of the index.</summary>
-    private static ulong[] ExactTop(float[][] vectors, float[] query, int k, IndexMetric metric)
+    private static long[] ExactTop(float[][] vectors, float[] query, int k, IndexMetric metric)
     {
         double Score(float[] v) => metric switch
         {
@@ -25,7 +25,7 @@ public sealed class ApproximateIndexTests
             IndexMetric.DotProduct => v.Zip(query, (a, b) => (double)a * b).Sum(),
             _ => v.Zip(query, (a, b) => (double)a * b).Sum() / Math.Sqrt(v.Sum(a => (double)a * a) * query.Sum(b => (double)b * b)),
         };
-        return Enumerable.Range(0, vectors.Length).OrderByDescending(i => Score(vectors[i])).Take(k).Select(i => (ulong)i).ToArray();
+        return Enumerable.Range(0, vectors.Length).OrderByDescending(i => Score(vectors[i])).Take(k).Select(i => (long)i).ToArray();
     }
 
     [Theory]
@@ -36,7 +36,7 @@ public sealed class ApproximateIndexTests
     {
         var vectors = Random(3000, 16, 81);
         using var index = new ApproximateIndex(16, metric);
-        index.Add(Enumerable.Range(0, vectors.Length).Select(i => (ulong)i).ToArray(), vectors, Enumerable.Range(0, vectors.Length).Select(i => i % 7).ToArray());
+        index.Add(Enumerable.Range(0, vectors.Length).Select(i => (long)i).ToArray(), vectors, Enumerable.Range(0, vectors.Length).Select(i => i % 7).ToArray());
         var queries = Random(50, 16, 82);
 
         double recall = queries.Average(query => index.Search(query, 10).Select(m => m.Key).Intersect(ExactTop(vectors, query, 10, metric)).Count() / 10.0);
@@ -58,14 +58,14 @@ public sealed class ApproximateIndexTests
     {
         var vectors = Random(200, 8, 83);
         using var index = new ApproximateIndex(8, IndexMetric.Euclidean);
-        index.Add(Enumerable.Range(0, 200).Select(i => (ulong)i).ToArray(), vectors, new int[200]);
+        index.Add(Enumerable.Range(0, 200).Select(i => (long)i).ToArray(), vectors, new int[200]);
 
-        index.Search(vectors[5], 1)[0].Key.Should().Be(5UL);
+        index.Search(vectors[5], 1)[0].Key.Should().Be(5L);
         index.Remove(5).Should().BeTrue();
         index.Remove(5).Should().BeFalse();
-        index.Search(vectors[5], 1)[0].Key.Should().NotBe(5UL);
+        index.Search(vectors[5], 1)[0].Key.Should().NotBe(5L);
         index.Count.Should().Be(199);
-        index.Invoking(i => i.Add(new ulong[] { 7 }, new[] { vectors[0] }, new[] { 1 })).Should().Throw<ArgumentException>().WithMessage("*Key 7*unique*");
+        index.Invoking(i => i.Add(new long[] { 7 }, new[] { vectors[0] }, new[] { 1 })).Should().Throw<ArgumentException>().WithMessage("*Key 7*unique*");
         index.Invoking(i => i.Search(new float[3], 1)).Should().Throw<ArgumentException>().WithMessage("*3 values*8-dimensional*");
     }
 
@@ -76,10 +76,10 @@ public sealed class ApproximateIndexTests
         string path = folder.File("index.ann");
         var vectors = Random(500, 12, 84);
         var queries = Random(20, 12, 85);
-        ApproximateMatch[][] before;
+        Neighbour[][] before;
         using (var index = new ApproximateIndex(12, IndexMetric.Cosine))
         {
-            index.Add(Enumerable.Range(0, 500).Select(i => (ulong)(1000 + i)).ToArray(), vectors, Enumerable.Range(0, 500).Select(i => i % 4).ToArray());
+            index.Add(Enumerable.Range(0, 500).Select(i => (long)(1000 + i)).ToArray(), vectors, Enumerable.Range(0, 500).Select(i => i % 4).ToArray());
             index.Remove(1003);
             before = queries.Select(q => index.Search(q, 5).ToArray()).ToArray();
             index.Save(path);
@@ -104,5 +104,42 @@ public sealed class ApproximateIndexTests
         }
 
         Directory.GetFiles(folder.Path).Should().ContainSingle("no temporary files are left");
+    }
+
+    [Fact]
+    public void Many_queries_at_once_answer_as_one_at_a_time_and_the_search_breadth_can_change_on_a_built_index()
+    {
+        var vectors = Random(2000, 16, 86);
+        var queries = Random(40, 16, 87);
+        using var index = new ApproximateIndex(16, IndexMetric.Cosine, new ApproximateIndexOptions { Threads = 2 });
+        index.Add(Enumerable.Range(0, vectors.Length).Select(i => (long)i).ToArray(), vectors, new int[vectors.Length]);
+
+        index.SearchBreadth = 8;
+        double narrow = queries.Average(q => index.Search(q, 10).Select(m => m.Key).Intersect(ExactTop(vectors, q, 10, IndexMetric.Cosine)).Count() / 10.0);
+        index.SearchBreadth = 512;
+        var batch = index.Search(queries, 10);
+        double wide = queries.Select((q, i) => batch[i].Select(m => m.Key).Intersect(ExactTop(vectors, q, 10, IndexMetric.Cosine)).Count() / 10.0).Average();
+
+        batch.Select(b => b.ToArray()).Should().BeEquivalentTo(queries.Select(q => index.Search(q, 10).ToArray()), o => o.WithStrictOrdering());
+        wide.Should().BeGreaterThan(narrow, "a broader search finds more of the true neighbours");
+        wide.Should().BeGreaterThan(0.97);
+        index.Options.SearchBreadth.Should().Be(512);
+        index.Invoking(i => i.SearchBreadth = 0).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*SearchBreadth*");
+        index.Invoking(i => i.Search(queries[0], 2001)).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*2000 indexed vectors*");
+    }
+
+    [Fact]
+    public void A_bad_key_adds_nothing_and_an_empty_index_refuses_searches()
+    {
+        var vectors = Random(3, 4, 88);
+        using var index = new ApproximateIndex(4, IndexMetric.Euclidean);
+
+        index.Invoking(i => i.Search(vectors[0], 1)).Should().Throw<InvalidOperationException>().WithMessage("*empty*");
+        index.Invoking(i => i.Add(new long[] { 1, -2, 3 }, vectors, new int[3])).Should().Throw<ArgumentException>().WithMessage("*Key -2 is negative*");
+        index.Invoking(i => i.Add(new long[] { 1, 2, 3 }, new[] { vectors[0], new[] { 1f, float.NaN, 0, 0 }, vectors[2] }, new int[3])).Should().Throw<ArgumentException>().WithMessage("*vectors[1]*NaN*");
+        index.Count.Should().Be(0);
+        index.Add(new long[] { 1, 2, 3 }, vectors, new[] { 4, 5, 4 });
+        index.CountLabels().Should().BeEquivalentTo(new System.Collections.Generic.Dictionary<int, int> { [4] = 2, [5] = 1 });
+        index.MemoryBytes.Should().BeGreaterThan(3 * 4 * sizeof(float));
     }
 }

@@ -170,4 +170,21 @@ public sealed class EmbeddingIndexTests
         var wrongWidth = () => index.Search(wide, 1);
         wrongWidth.Should().Throw<ArgumentException>().WithMessage("*same embedding size*");
     }
+
+    [Fact]
+    public void Many_plain_queries_at_once_answer_as_one_at_a_time_through_the_index_seam()
+    {
+        MetricLearning.Indexing.INeighbourIndex index = new EmbeddingIndex(new MetricLearning.Distances.LpDistance(2));
+        using var owned = index;
+        ((EmbeddingIndex)index).Add(new[] { new[] { 0f, 0f }, new[] { 1f, 0f }, new[] { 5f, 5f } }, new[] { 7, 8, 7 });
+        var queries = new[] { new[] { 0.9f, 0f }, new[] { 4f, 4f } };
+
+        var batch = index.Search(queries, 2);
+
+        batch.Select(b => b.ToArray()).Should().BeEquivalentTo(queries.Select(q => index.Search(q, 2).ToArray()), o => o.WithStrictOrdering());
+        batch[0].Select(n => n.Key).Should().Equal(1L, 0L);
+        batch[1][0].Should().Be(new MetricLearning.Indexing.Neighbour(2, (float)Math.Sqrt(2), 7));
+        index.ScoresAreSimilarities.Should().BeFalse();
+        index.CountLabels().Should().BeEquivalentTo(new System.Collections.Generic.Dictionary<int, int> { [7] = 2, [8] = 1 });
+    }
 }
