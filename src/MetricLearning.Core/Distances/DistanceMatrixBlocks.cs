@@ -44,10 +44,15 @@ public static class DistanceMatrixBlocks
         long rowBytes = Math.Max(1, references.shape[0] * references.element_size());
         long rows = Math.Clamp(blockBytes / rowBytes, 1, Math.Max(1, queryCount));
         using var noGrad = no_grad();
+        // Cosine similarity normalises the references on every call; over a million references and many blocks that
+        // costs more than the products themselves, so they are normalised once here, by the very same operation.
+        using var normalizedReferences = distance is CosineSimilarity ? EmbeddingNormalization.Normalize(references) : null;
+        using var normalizedReferencesT = normalizedReferences?.t();
         for (long start = 0; start < queryCount; start += rows)
         {
             using var scope = NewDisposeScope();
-            var block = distance.ComputeMatrix(queries.narrow(0, start, Math.Min(rows, queryCount - start)), references);
+            var chunk = queries.narrow(0, start, Math.Min(rows, queryCount - start));
+            var block = normalizedReferencesT is null ? distance.ComputeMatrix(chunk, references) : EmbeddingNormalization.Normalize(chunk).matmul(normalizedReferencesT);
             consume(start, block);
         }
     }

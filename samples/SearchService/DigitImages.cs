@@ -1,0 +1,119 @@
+using System;
+using SkiaSharp;
+
+namespace SearchService;
+
+/// <summary>
+/// Turns an uploaded or drawn picture into an MNIST-style input, and an indexed image back into a PNG: what the page
+/// needs around the model, kept out of the library because it is specific to small grayscale digits.
+/// </summary>
+public static class DigitImages
+{
+    /// <summary>Largest width or height of an uploaded picture.</summary>
+    public const int LargestSide = 4096;
+
+    /// <summary>
+    /// Decodes a picture (PNG, JPEG, BMP, GIF, WebP) into <paramref name="side"/>×<paramref name="side"/> pixel values
+    /// 0-255, as MNIST was made: a light digit on a dark background (dark-on-light pictures are inverted; transparent
+    /// pixels count as background), the digit's bounding box scaled to fit 20/28 of the side, centred.
+    /// </summary>
+    /// <exception cref="ArgumentException">The bytes are not a picture, it is larger than <see cref="LargestSide"/>, or it is blank; the message says which.</exception>
+    public static float[] ToInput(ReadOnlySpan<byte> encoded, int side)
+    {
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data);
+        if (codec is null)
+            throw new ArgumentException("The upload is not a picture this service reads (PNG, JPEG, BMP, GIF or WebP).");
+        if (codec.Info.Width > LargestSide || codec.Info.Height > LargestSide)
+            throw new ArgumentException($"The picture is {codec.Info.Width}x{codec.Info.Height}; at most {LargestSide}x{LargestSide} is accepted.");
+        using var bitmap = SKBitmap.Decode(codec, new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul))
+            ?? throw new ArgumentException("The picture could not be decoded; it may be damaged.");
+
+        int width = bitmap.Width, height = bitmap.Height;
+        var light = new float[width * height];
+        double sum = 0;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                float value = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) * c.Alpha / 255f;
+                light[y * width + x] = value;
+                sum += value;
+            }
+        }
+
+        bool opaque = bitmap.Pixels.Length > 0 && Array.TrueForAll(bitmap.Pixels, p => p.Alpha == 255);
+        if (opaque && sum / light.Length > 127)
+        {
+            for (int i = 0; i < light.Length; i++)
+                light[i] = 255 - light[i];
+        }
+
+        // The digit's bounding box: pixels above a tenth of the brightest.
+        float peak = 0;
+        foreach (float value in light)
+            peak = Math.Max(peak, value);
+        if (peak < 1)
+            throw new ArgumentException("The picture is blank: there is no digit to search for.");
+        int left = width, top = height, right = -1, bottom = -1;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                if (light[y * width + x] > peak / 10)
+                {
+                    left = Math.Min(left, x);
+                    right = Math.Max(right, x);
+                    top = Math.Min(top, y);
+                    bottom = Math.Max(bottom, y);
+                }
+            }
+        }
+
+        using var gray = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
+        var bytes = new byte[width * height];
+        for (int i = 0; i < bytes.Length; i++)
+            bytes[i] = (byte)Math.Clamp(MathF.Round(light[i]), 0, 255);
+        System.Runtime.InteropServices.Marshal.Copy(bytes, 0, gray.GetPixels(), bytes.Length);
+
+        float box = side * 20f / 28f;
+        float scale = box / Math.Max(right - left + 1, bottom - top + 1);
+        float drawnWidth = (right - left + 1) * scale, drawnHeight = (bottom - top + 1) * scale;
+        var target = new SKRect((side - drawnWidth) / 2, (side - drawnHeight) / 2, (side + drawnWidth) / 2, (side + drawnHeight) / 2);
+        using var surface = SKSurface.Create(new SKImageInfo(side, side, SKColorType.Gray8, SKAlphaType.Opaque));
+        surface.Canvas.Clear(SKColors.Black);
+        // Shrinking (a drawing on the 280-pixel pad) averages through mipmaps so that thin strokes survive; enlarging
+        // uses Catmull-Rom, which interpolates: at scale 1 (an MNIST image) the pixels come through unchanged.
+        var sampling = scale < 1 ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear) : new SKSamplingOptions(SKCubicResampler.CatmullRom);
+        using (var image = SKImage.FromBitmap(gray))
+            surface.Canvas.DrawImage(image, new SKRect(left, top, right + 1, bottom + 1), target, sampling, null);
+        var pixels = new byte[side * side];
+        using (var snapshot = surface.Snapshot())
+        using (var raster = snapshot.ToRasterImage())
+        {
+            var info = new SKImageInfo(side, side, SKColorType.Gray8, SKAlphaType.Opaque);
+            var handle = System.Runtime.InteropServices.GCHandle.Alloc(pixels, System.Runtime.InteropServices.GCHandleType.Pinned);
+            try
+            {
+                raster.ReadPixels(info, handle.AddrOfPinnedObject(), side, 0, 0);
+            }
+            finally
+            {
+                handle.Free();
+            }
+        }
+
+        return Array.ConvertAll(pixels, p => (float)p);
+    }
+
+    /// <summary>A grayscale image (one byte per pixel, row-major) as a PNG.</summary>
+    public static byte[] ToPng(ReadOnlySpan<byte> pixels, int width, int height)
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
+        System.Runtime.InteropServices.Marshal.Copy(pixels.ToArray(), 0, bitmap.GetPixels(), width * height);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var png = image.Encode(SKEncodedImageFormat.Png, 100);
+        return png.ToArray();
+    }
+}

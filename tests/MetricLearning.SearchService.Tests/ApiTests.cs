@@ -1,0 +1,151 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Threading.Tasks;
+using FluentAssertions;
+using MetricLearning.Models;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Xunit;
+
+namespace MetricLearning.SearchService.Tests;
+
+public sealed class ApiTests : IClassFixture<ServiceFiles>
+{
+    private readonly ServiceFiles _files;
+
+    public ApiTests(ServiceFiles files) => _files = files;
+
+    private WebApplicationFactory<global::SearchService.SearchServiceOptions> Service(string index) => new WebApplicationFactory<global::SearchService.SearchServiceOptions>().WithWebHostBuilder(host =>
+    {
+        host.UseSetting("SearchService:Model", _files.ModelFolder);
+        host.UseSetting("SearchService:Index", index);
+        host.UseSetting("SearchService:Images", _files.ImagesPath);
+        host.UseSetting("SearchService:MaxRequestBytes", "65536");
+    });
+
+    private static async Task<JsonElement> Json(HttpResponseMessage response) => JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    private static MultipartFormDataContent Upload(byte[] bytes, string name = "digit.png", int? k = null)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(bytes);
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        form.Add(file, "image", name);
+        if (k is int count)
+            form.Add(new StringContent(count.ToString(System.Globalization.CultureInfo.InvariantCulture)), "k");
+        return form;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_indexed_image_sent_as_pixels_or_as_a_picture_finds_itself_first(bool approximate)
+    {
+        using var service = Service(approximate ? _files.ApproximateIndexPath : _files.ExactIndexPath);
+        using var client = service.CreateClient();
+
+        var byPixels = await client.PostAsJsonAsync("/search", new { input = _files.Input(37), k = 3 });
+        var byPicture = await client.PostAsync("/search", Upload(File.ReadAllBytes(_files.Png(37)), k: 3));
+
+        foreach (var response in new[] { byPixels, byPicture })
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            var neighbours = (await Json(response)).GetProperty("neighbours").EnumerateArray().ToArray();
+            neighbours.Should().HaveCount(3);
+            neighbours[0].GetProperty("key").GetInt64().Should().Be(37);
+            neighbours[0].GetProperty("label").GetInt32().Should().Be(_files.Labels[37]);
+            neighbours[0].GetProperty("score").GetSingle().Should().BeApproximately(1f, 1e-4f, "the same image embeds the same");
+            neighbours[0].GetProperty("image").GetString().Should().Be("/images/37.png");
+        }
+    }
+
+    [Fact]
+    public async Task Embed_returns_what_the_saved_model_embeds_and_search_by_vector_ranks_like_brute_force()
+    {
+        using var service = Service(_files.ExactIndexPath);
+        using var client = service.CreateClient();
+        using var model = TrainedModel.Load(_files.ModelFolder);
+        var expected = model.Embed(_files.Input(5));
+
+        var embedded = await Json(await client.PostAsJsonAsync("/embed", new { input = _files.Input(5) }));
+        var vector = embedded.GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+        var searched = await Json(await client.PostAsJsonAsync("/search", new { vector = _files.Embeddings[9], k = 4 }));
+
+        vector.Should().Equal(expected, (a, b) => Math.Abs(a - b) < 1e-5f);
+        embedded.GetProperty("dimensions").GetInt32().Should().Be(16);
+        double Cosine(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum() / Math.Sqrt(a.Sum(x => (double)x * x) * b.Sum(y => (double)y * y));
+        var bruteForce = Enumerable.Range(0, ServiceFiles.Count).OrderByDescending(i => Cosine(_files.Embeddings[i], _files.Embeddings[9])).Take(4).Select(i => (long)i);
+        searched.GetProperty("neighbours").EnumerateArray().Select(n => n.GetProperty("key").GetInt64()).Should().Equal(bruteForce);
+    }
+
+    [Fact]
+    public async Task The_page_and_indexed_images_are_served()
+    {
+        using var service = Service(_files.ExactIndexPath);
+        using var client = service.CreateClient();
+
+        string page = await client.GetStringAsync("/");
+        var png = await client.GetAsync("/images/3.png");
+        var missing = await client.GetAsync($"/images/{ServiceFiles.Count}.png");
+        var info = await Json(await client.GetAsync("/api/info"));
+
+        page.Should().Contain("<canvas id=\"pad\"");
+        png.Content.Headers.ContentType!.MediaType.Should().Be("image/png");
+        (await png.Content.ReadAsByteArrayAsync()).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        info.GetProperty("indexed").GetInt32().Should().Be(ServiceFiles.Count);
+        info.GetProperty("dimensions").GetInt32().Should().Be(16);
+    }
+
+    public static TheoryData<string, Func<ServiceFiles, HttpContent>, string> BadRequests => new()
+    {
+        { "/search", _ => Upload("this is not a picture"u8.ToArray(), "notes.txt"), "not a picture" },
+        { "/search", f => Upload(global::SearchService.DigitImages.ToPng(new byte[28 * 28], 28, 28)), "blank" },
+        { "/search", _ => Upload(Array.Empty<byte>()), "empty" },
+        { "/search", _ => Upload(new byte[70_000]), "at most 65536" },
+        { "/search", f => Upload(File.ReadAllBytes(f.Png(1)), k: 0), "k is 0" },
+        { "/search", f => Upload(File.ReadAllBytes(f.Png(1)), k: 121), "k is 121" },
+        { "/search", f => JsonContent.Create(new { input = new float[10] }), "holds 10 values" },
+        { "/search", f => JsonContent.Create(new { vector = new float[3] }), "16 finite values" },
+        { "/search", f => JsonContent.Create(new { input = f.Input(0), vector = new float[16] }), "exactly one" },
+        { "/search", f => new StringContent("{ not json", System.Text.Encoding.UTF8, "application/json"), "not valid JSON" },
+        { "/search", f => new StringContent("k=3", System.Text.Encoding.UTF8, "text/plain"), "multipart/form-data" },
+        { "/embed", f => JsonContent.Create(new { vector = new float[16] }), "already an embedding" },
+        { "/embed", f => JsonContent.Create(new { input = new object[] { 1, "x" } }), "\"input\"[1] is not a finite number" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_requests_get_a_400_with_the_reason(string path, Func<ServiceFiles, HttpContent> body, string reason)
+    {
+        using var service = Service(_files.ExactIndexPath);
+        using var client = service.CreateClient();
+
+        var response = await client.PostAsync(path, body(_files));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        var problem = await Json(response);
+        problem.GetProperty("detail").GetString().Should().Contain(reason);
+    }
+
+    [Fact]
+    public void A_missing_file_stops_the_service_at_start_naming_the_setting()
+    {
+        using var service = new WebApplicationFactory<global::SearchService.SearchServiceOptions>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting("SearchService:Model", _files.ModelFolder);
+            host.UseSetting("SearchService:Index", Path.Combine(_files.Folder, "no-such.ann"));
+            host.UseSetting("SearchService:Images", _files.ImagesPath);
+        });
+
+        var act = () => service.CreateClient();
+
+        act.Should().Throw<FileNotFoundException>().WithMessage("*SearchService:Index (--index)*no-such.ann*");
+    }
+}

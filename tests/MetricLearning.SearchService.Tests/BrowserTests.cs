@@ -1,0 +1,121 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+using FluentAssertions;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Interactions;
+using OpenQA.Selenium.Support.UI;
+using Xunit;
+
+namespace MetricLearning.SearchService.Tests;
+
+/// <summary>The page, end to end: the service runs as its own process on a real port, Chromium drives the page.</summary>
+public sealed class BrowserTests : IClassFixture<ServiceFiles>
+{
+    private readonly ServiceFiles _files;
+
+    public BrowserTests(ServiceFiles files) => _files = files;
+
+    /// <summary>Starts the sample's own executable on a free port and returns its address once it listens.</summary>
+    private Process StartService(out string address)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "SearchService.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { dll, "--urls", "http://127.0.0.1:0", "--model", _files.ModelFolder, "--index", _files.ApproximateIndexPath, "--images", _files.ImagesPath })
+            start.ArgumentList.Add(argument);
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<string>();
+        process.OutputDataReceived += (_, line) =>
+        {
+            var match = Regex.Match(line.Data ?? "", @"Now listening on: (http://\S+)");
+            if (match.Success)
+                listening.TrySetResult(match.Groups[1].Value);
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!listening.Task.Wait(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("The search service did not start listening within 60 s.");
+        }
+
+        address = listening.Task.Result;
+        return process;
+    }
+
+    private static ChromeDriver Browser()
+    {
+        var options = new ChromeOptions { BinaryLocation = BrowserFactAttribute.Chromium };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1100,800");
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(BrowserFactAttribute.ChromeDriver)!, Path.GetFileName(BrowserFactAttribute.ChromeDriver));
+        service.SuppressInitialDiagnosticInformation = true;
+        return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+    }
+
+    [BrowserFact]
+    public void A_person_uploads_an_indexed_image_and_then_draws_a_digit_and_sees_neighbours_on_the_page()
+    {
+        using var service = StartService(out string address);
+        try
+        {
+            using var browser = Browser();
+            browser.Navigate().GoToUrl(address + "/");
+            var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(30));
+
+            browser.FindElement(By.Id("upload")).SendKeys(_files.Png(42));
+            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 10);
+            var first = browser.FindElements(By.CssSelector("#results figure.result"))[0];
+            first.GetAttribute("data-key").Should().Be("42", "the uploaded picture is indexed image 42");
+            first.GetAttribute("data-label").Should().Be(_files.Labels[42].ToString(System.Globalization.CultureInfo.InvariantCulture));
+            first.FindElement(By.TagName("img")).GetAttribute("src").Should().EndWith("/images/42.png");
+            first.Text.Should().Contain("sim 1.000");
+
+            browser.FindElement(By.Id("clear")).Click();
+            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 0);
+            var pad = browser.FindElement(By.Id("pad"));
+            new Actions(browser).MoveToElement(pad, -60, -80).ClickAndHold().MoveByOffset(60, 0).MoveByOffset(0, 160).MoveByOffset(-60, 0).Release().Perform();
+            browser.FindElement(By.XPath("//select[@id='k']/option[text()='5']")).Click();
+            browser.FindElement(By.Id("search")).Click();
+            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5);
+            browser.FindElement(By.Id("status")).Text.Should().Be("5 nearest neighbours.");
+            browser.FindElements(By.CssSelector("#results figure.result")).Select(f => f.GetAttribute("data-key")).Should().OnlyHaveUniqueItems();
+
+            string? screenshot = Environment.GetEnvironmentVariable("SEARCHSERVICE_SCREENSHOT");
+            if (!string.IsNullOrEmpty(screenshot))
+                browser.GetScreenshot().SaveAsFile(screenshot);
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            service.WaitForExit();
+        }
+    }
+
+    [BrowserFact]
+    public void An_upload_that_is_not_a_picture_shows_the_reason_on_the_page()
+    {
+        using var service = StartService(out string address);
+        try
+        {
+            using var browser = Browser();
+            browser.Navigate().GoToUrl(address + "/");
+            string notes = Path.Combine(_files.Folder, "notes.txt");
+            File.WriteAllText(notes, "not a picture");
+
+            browser.FindElement(By.Id("upload")).SendKeys(notes);
+
+            new WebDriverWait(browser, TimeSpan.FromSeconds(30)).Until(b => b.FindElement(By.Id("status")).GetAttribute("class") == "error");
+            browser.FindElement(By.Id("status")).Text.Should().Contain("not a picture");
+        }
+        finally
+        {
+            service.Kill(entireProcessTree: true);
+            service.WaitForExit();
+        }
+    }
+}
