@@ -20,7 +20,7 @@ namespace MetricLearning.Bench;
 internal static class ApproximateSearchBenchmark
 {
     /// <summary>Random vectors: uniform in [-1, 1]^d (no structure at all), or <c>latentN</c>: a random linear map of N-d Gaussian points plus 1% noise, the low intrinsic dimension that learned embeddings have.</summary>
-    internal static int Run(int count, int dimensions, int queryCount, int threads, int[] searchBreadths, int connectivity, int buildBreadth, string distribution)
+    internal static int Run(int count, int dimensions, int queryCount, int threads, int[] searchBreadths, int connectivity, int buildBreadth, IndexPrecision precision, string distribution)
     {
         var random = new Random(1);
         Func<float[]> draw;
@@ -49,14 +49,14 @@ internal static class ApproximateSearchBenchmark
 
         var vectors = Enumerable.Range(0, count).Select(_ => draw()).ToArray();
         var queries = Enumerable.Range(0, queryCount).Select(_ => draw()).ToArray();
-        return Compare($"{count:N0} random {dimensions}-d vectors ({described})", vectors, queries, threads, searchBreadths, connectivity, buildBreadth);
+        return Compare($"{count:N0} random {dimensions}-d vectors ({described})", vectors, queries, threads, searchBreadths, connectivity, buildBreadth, precision);
     }
 
     /// <summary>
     /// The same comparison on MNIST: a model saved by the retrieval sample (<c>--save</c>) embeds the 10,000 test
     /// images (the queries) and the 60,000 training images (the index); precision@1 by label is added.
     /// </summary>
-    internal static int RunMnist(string modelFolder, string dataFolder, int threads, int[] searchBreadths, int connectivity, int buildBreadth)
+    internal static int RunMnist(string modelFolder, string dataFolder, int threads, int[] searchBreadths, int connectivity, int buildBreadth, IndexPrecision precision)
     {
         TorchRuntime.SetThreadCount(threads);
         var mnist = MnistDataset.Load(new MnistAcquirer(new MnistAcquisitionOptions { CacheFolder = dataFolder }).EnsureAsync().GetAwaiter().GetResult());
@@ -71,18 +71,18 @@ internal static class ApproximateSearchBenchmark
             return Enumerable.Range(0, split.Count).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray();
         }
 
-        return Compare($"MNIST: {mnist.Train.Count:N0} training embeddings of the model in {modelFolder}", Embed(mnist.Train), Embed(mnist.Test), threads, searchBreadths, connectivity, buildBreadth,
+        return Compare($"MNIST: {mnist.Train.Count:N0} training embeddings of the model in {modelFolder}", Embed(mnist.Train), Embed(mnist.Test), threads, searchBreadths, connectivity, buildBreadth, precision,
             mnist.Train.Labels.ToArray(), mnist.Test.Labels.ToArray());
     }
 
     /// <summary>Exact search against the HNSW index on the given vectors and queries (and precision@1 when labels are given).</summary>
-    internal static int Compare(string what, float[][] vectors, float[][] queries, int threads, int[] searchBreadths, int connectivity, int buildBreadth,
+    internal static int Compare(string what, float[][] vectors, float[][] queries, int threads, int[] searchBreadths, int connectivity, int buildBreadth, IndexPrecision precision,
         int[]? vectorLabels = null, int[]? queryLabels = null)
     {
         TorchRuntime.SetThreadCount(threads);
         var culture = CultureInfo.InvariantCulture;
         int count = vectors.Length, queryCount = queries.Length, dimensions = vectors[0].Length;
-        Console.WriteLine(string.Create(culture, $"{what}, {queryCount} queries, cosine, connectivity {connectivity}, build breadth {buildBreadth}, {threads} thread(s) for torch and the index, {Environment.ProcessorCount} cores"));
+        Console.WriteLine(string.Create(culture, $"{what}, {queryCount} queries, cosine, {precision} storage, connectivity {connectivity}, build breadth {buildBreadth}, {threads} thread(s) for torch and the index, {Environment.ProcessorCount} cores"));
         Console.WriteLine(string.Create(culture, $"peak RSS with the vectors in managed arrays: {ProcessMemory.PeakRssMegabytes():F0} MB"));
 
         var clock = Stopwatch.StartNew();
@@ -105,7 +105,7 @@ internal static class ApproximateSearchBenchmark
         GC.Collect();
 
         clock.Restart();
-        using var index = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { Connectivity = connectivity, BuildBreadth = buildBreadth, Threads = threads });
+        using var index = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { Connectivity = connectivity, BuildBreadth = buildBreadth, Precision = precision, Threads = threads });
         index.Add(Enumerable.Range(0, count).Select(i => (long)i).ToArray(), vectors, vectorLabels ?? new int[count]);
         double build = clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(culture, $"HNSW build: {build:F1} s; index memory {index.MemoryBytes / 1e6:F0} MB; peak RSS so far {ProcessMemory.PeakRssMegabytes():F0} MB"));
@@ -124,9 +124,9 @@ internal static class ApproximateSearchBenchmark
             index.Search(queries, 10);
             double batchMs = 1000 * clock.Elapsed.TotalSeconds / queryCount;
             double recall = Enumerable.Range(0, queryCount).Average(q => approximate[q].Intersect(exact[q]).Count() / 10.0);
-            string precision = queryLabels is null ? "" : string.Create(culture, $"{100 * RetrievalEvaluator.Evaluate(index, queries, queryLabels, maxR: 1).PrecisionAt1:F2}%");
+            string precisionAt1 = queryLabels is null ? "" : string.Create(culture, $"{100 * RetrievalEvaluator.Evaluate(index, queries, queryLabels, maxR: 1).PrecisionAt1:F2}%");
             Console.WriteLine(string.Create(culture,
-                $"| {count:N0} | {build:F1} | {breadth} | {recall:F3} | {exactMs:F3} | {oneMs:F3} | {batchMs:F3} | {exactMs / batchMs:F0}x | {precision} |"));
+                $"| {count:N0} | {build:F1} | {breadth} | {recall:F3} | {exactMs:F3} | {oneMs:F3} | {batchMs:F3} | {exactMs / batchMs:F0}x | {precisionAt1} |"));
         }
 
         Console.WriteLine(string.Create(culture, $"peak RSS {ProcessMemory.PeakRssMegabytes():F0} MB (the vectors are held three times: managed arrays, the exact index's tensor, the HNSW index)"));

@@ -6,6 +6,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using MetricLearning.Bench;
+using MetricLearning.Indexing;
 using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Runtime;
 
@@ -77,9 +78,10 @@ var annDim = new Option<int>("--dim") { Description = "Vector width.", DefaultVa
 var annQueries = new Option<int>("--queries") { Description = "Queries timed.", DefaultValueFactory = _ => 1000 };
 var annBreadth = new Option<string>("--search-breadth") { Description = "ApproximateIndex.SearchBreadth (ef) values to measure on one built graph, comma-separated.", DefaultValueFactory = _ => "64,128,256,512" };
 var annDistribution = new Option<string>("--distribution") { Description = "uniform (in [-1, 1]^d, no structure) or latentN (a random map of N-d Gaussian points, like learned embeddings).", DefaultValueFactory = _ => "uniform" };
+var annPrecision = new Option<IndexPrecision>("--precision") { Description = "ApproximateIndexOptions.Precision: Float32, Float16 or Int8.", DefaultValueFactory = _ => IndexPrecision.Float32 };
 var annBuild = new Option<int>("--build-breadth") { Description = "ApproximateIndexOptions.BuildBreadth (efConstruction).", DefaultValueFactory = _ => 128 };
 var annLinks = new Option<int>("--connectivity") { Description = "ApproximateIndexOptions.Connectivity (M).", DefaultValueFactory = _ => 16 };
-var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads, annBreadth, annLinks, annBuild, annDistribution };
+var ann = new Command("ann", "The HNSW ApproximateIndex against exact search on random vectors: build time, recall@10, query time, peak memory.") { annCount, annDim, annQueries, threads, annBreadth, annLinks, annBuild, annPrecision, annDistribution };
 ann.SetAction(result =>
 {
     var breadths = result.GetValue(annBreadth)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => int.TryParse(b, out int n) ? n : 0).ToArray();
@@ -91,11 +93,11 @@ ann.SetAction(result =>
     }
 
     return ApproximateSearchBenchmark.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
-        breadths, result.GetValue(annLinks), result.GetValue(annBuild), result.GetValue(annDistribution)!);
+        breadths, result.GetValue(annLinks), result.GetValue(annBuild), result.GetValue(annPrecision), result.GetValue(annDistribution)!);
 });
 
 var annModel = new Option<string>("--model") { Description = "A model folder saved by RetrievalMnist --save (its model/ subfolder).", Required = true };
-var annMnist = new Command("ann-mnist", "The HNSW ApproximateIndex against exact search on MNIST embeddings (10,000 test queries, 60,000 training vectors): build time, recall@10, query time, precision@1.") { annModel, data, threads, annBreadth, annLinks, annBuild };
+var annMnist = new Command("ann-mnist", "The HNSW ApproximateIndex against exact search on MNIST embeddings (10,000 test queries, 60,000 training vectors): build time, recall@10, query time, precision@1.") { annModel, data, threads, annBreadth, annLinks, annBuild, annPrecision };
 annMnist.SetAction(result =>
 {
     var breadths = result.GetValue(annBreadth)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(b => int.TryParse(b, out int n) ? n : 0).ToArray();
@@ -106,7 +108,7 @@ annMnist.SetAction(result =>
     }
 
     return ApproximateSearchBenchmark.RunMnist(result.GetValue(annModel)!, result.GetValue(data)!, result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
-        breadths, result.GetValue(annLinks), result.GetValue(annBuild));
+        breadths, result.GetValue(annLinks), result.GetValue(annBuild), result.GetValue(annPrecision));
 });
 
 var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann, annMnist };

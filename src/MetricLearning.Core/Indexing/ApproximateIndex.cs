@@ -23,7 +23,8 @@ namespace MetricLearning.Indexing;
 /// <para>
 /// Bulk additions and many-query searches run on <see cref="ApproximateIndexOptions.Threads"/> threads. The index is
 /// safe to use from many threads: calls run one at a time, each using the worker threads itself. Vectors are stored as
-/// float32, so a score is the exact similarity or distance of the vector found.
+/// float32 by default, so a score is the exact similarity or distance of the vector found;
+/// <see cref="ApproximateIndexOptions.Precision"/> trades that for memory and speed.
 /// </para>
 /// <para>
 /// The file holds a header (format, metric, dimensions, settings), the keys and labels, USearch's own graph, and a
@@ -46,6 +47,7 @@ public sealed class ApproximateIndex : INeighbourIndex
     /// <param name="metric">How vectors are compared.</param>
     /// <param name="options">Graph settings; null for the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException">The width, the metric or a setting is out of range.</exception>
+    /// <exception cref="ArgumentException"><see cref="IndexPrecision.Int8"/> was asked for with a metric other than cosine.</exception>
     public ApproximateIndex(int dimensions, IndexMetric metric, ApproximateIndexOptions? options = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
@@ -53,6 +55,8 @@ public sealed class ApproximateIndex : INeighbourIndex
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown index metric.");
         _options = (options ?? new ApproximateIndexOptions()).Clone();
         _options.Validate();
+        if (_options.Precision == IndexPrecision.Int8 && metric != IndexMetric.Cosine)
+            throw new ArgumentException($"IndexPrecision.Int8 stores directions only, so it serves IndexMetric.Cosine, not {metric}.", nameof(options));
         Dimensions = dimensions;
         Metric = metric;
         var kind = metric switch
@@ -61,7 +65,13 @@ public sealed class ApproximateIndex : INeighbourIndex
             IndexMetric.DotProduct => HnswGraph.MetricKind.InnerProduct,
             _ => HnswGraph.MetricKind.SquaredEuclidean,
         };
-        _graph = HnswGraph.Create(kind, dimensions, _options.Connectivity, _options.BuildBreadth, _options.SearchBreadth);
+        var storage = _options.Precision switch
+        {
+            IndexPrecision.Float16 => HnswGraph.ScalarKind.Float16,
+            IndexPrecision.Int8 => HnswGraph.ScalarKind.Int8,
+            _ => HnswGraph.ScalarKind.Float32,
+        };
+        _graph = HnswGraph.Create(kind, storage, dimensions, _options.Connectivity, _options.BuildBreadth, _options.SearchBreadth);
         _graph.Reserve(0, Workers);
     }
 
@@ -243,6 +253,7 @@ public sealed class ApproximateIndex : INeighbourIndex
                     writer.Write(_options.Connectivity);
                     writer.Write(_options.BuildBreadth);
                     writer.Write(_options.SearchBreadth);
+                    writer.Write((int)_options.Precision);
                     writer.Write(_labels.Count);
                     foreach (var (key, label) in _labels)
                     {
@@ -296,10 +307,15 @@ public sealed class ApproximateIndex : INeighbourIndex
             int savedDimensions = reader.ReadInt32();
             if (savedMetric != metric || savedDimensions != dimensions)
                 throw new InvalidDataException($"'{path}' holds {savedDimensions}-dimensional vectors compared by {savedMetric}; {dimensions} dimensions compared by {metric} were expected.");
-            var options = new ApproximateIndexOptions { Connectivity = reader.ReadInt32(), BuildBreadth = reader.ReadInt32(), SearchBreadth = reader.ReadInt32(), Threads = threads };
+            var options = new ApproximateIndexOptions
+            {
+                Connectivity = reader.ReadInt32(), BuildBreadth = reader.ReadInt32(), SearchBreadth = reader.ReadInt32(), Precision = (IndexPrecision)reader.ReadInt32(), Threads = threads,
+            };
             try
             {
                 options.Validate();
+                if (options.Precision == IndexPrecision.Int8 && metric != IndexMetric.Cosine)
+                    throw new ArgumentOutOfRangeException(nameof(options), "Int8 precision with a metric other than cosine");
             }
             catch (ArgumentOutOfRangeException ex)
             {

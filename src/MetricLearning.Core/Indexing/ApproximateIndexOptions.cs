@@ -17,6 +17,9 @@ public sealed class ApproximateIndexOptions
     /// <summary>Candidates examined per search (ef); 1 to 4096. Default 64; <see cref="ApproximateIndex.SearchBreadth"/> changes it on a built index.</summary>
     public int SearchBreadth { get; set; } = 64;
 
+    /// <summary>How vectors are stored. Default <see cref="IndexPrecision.Float32"/>; <see cref="IndexPrecision.Int8"/> is for <see cref="IndexMetric.Cosine"/> only.</summary>
+    public IndexPrecision Precision { get; set; } = IndexPrecision.Float32;
+
     /// <summary>Threads for bulk additions and many-query searches; 0 (the default) for every core, at most 1,024.</summary>
     public int Threads { get; set; }
 
@@ -30,6 +33,8 @@ public sealed class ApproximateIndexOptions
             throw new ArgumentOutOfRangeException(nameof(BuildBreadth), BuildBreadth, $"ApproximateIndexOptions.BuildBreadth must be between 1 and {LargestBreadth}.");
         if (SearchBreadth is < 1 or > LargestBreadth)
             throw new ArgumentOutOfRangeException(nameof(SearchBreadth), SearchBreadth, $"ApproximateIndexOptions.SearchBreadth must be between 1 and {LargestBreadth}.");
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentOutOfRangeException(nameof(Precision), Precision, "ApproximateIndexOptions.Precision must be Float32, Float16 or Int8.");
         if (Threads is < 0 or > 1024)
             throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "ApproximateIndexOptions.Threads must be between 0 (every core) and 1,024.");
     }

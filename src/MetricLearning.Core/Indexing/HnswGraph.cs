@@ -34,13 +34,21 @@ internal sealed class HnswGraph : IDisposable
     /// <summary>Width of every vector.</summary>
     internal int Dimensions { get; }
 
-    /// <summary>Creates an empty graph of float32 vectors.</summary>
-    internal static HnswGraph Create(MetricKind metric, int dimensions, int connectivity, int buildBreadth, int searchBreadth)
+    /// <summary>USearch's <c>usearch_scalar_kind_t</c>: how vectors are stored.</summary>
+    internal enum ScalarKind
+    {
+        Float32 = 1,
+        Float16 = 3,
+        Int8 = 4,
+    }
+
+    /// <summary>Creates an empty graph; vectors are given as float32 and stored as <paramref name="storage"/>.</summary>
+    internal static HnswGraph Create(MetricKind metric, ScalarKind storage, int dimensions, int connectivity, int buildBreadth, int searchBreadth)
     {
         var options = new InitOptions
         {
             MetricKind = metric,
-            Quantization = 1, // float32: vectors are stored as given, so scores match exact search.
+            Quantization = storage,
             Dimensions = (nuint)dimensions,
             Connectivity = (nuint)connectivity,
             ExpansionAdd = (nuint)buildBreadth,
@@ -180,7 +188,7 @@ internal sealed class HnswGraph : IDisposable
 
     private IntPtr Handle => _handle != IntPtr.Zero ? _handle : throw new ObjectDisposedException(nameof(HnswGraph));
 
-    private const int ScalarFloat32 = 1;
+    private const ScalarKind ScalarFloat32 = ScalarKind.Float32;
 
     private static void Check(IntPtr error, string what)
     {
@@ -194,7 +202,7 @@ internal sealed class HnswGraph : IDisposable
     {
         public MetricKind MetricKind;
         public IntPtr Metric;
-        public int Quantization;
+        public ScalarKind Quantization;
         public nuint Dimensions;
         public nuint Connectivity;
         public nuint ExpansionAdd;
@@ -207,9 +215,9 @@ internal sealed class HnswGraph : IDisposable
     [DllImport(Library)] private static extern nuint usearch_size(IntPtr index, out IntPtr error);
     [DllImport(Library)] private static extern nuint usearch_memory_usage(IntPtr index, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_reserve(IntPtr index, nuint capacity, out IntPtr error);
-    [DllImport(Library)] private static extern void usearch_add(IntPtr index, ulong key, float[] vector, int kind, out IntPtr error);
+    [DllImport(Library)] private static extern void usearch_add(IntPtr index, ulong key, float[] vector, ScalarKind kind, out IntPtr error);
     [DllImport(Library)] private static extern nuint usearch_remove(IntPtr index, ulong key, out IntPtr error);
-    [DllImport(Library)] private static extern nuint usearch_search(IntPtr index, float[] query, int kind, nuint count, [Out] ulong[] keys, [Out] float[] distances, out IntPtr error);
+    [DllImport(Library)] private static extern nuint usearch_search(IntPtr index, float[] query, ScalarKind kind, nuint count, [Out] ulong[] keys, [Out] float[] distances, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_change_expansion_search(IntPtr index, nuint expansion, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_change_threads_add(IntPtr index, nuint threads, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_change_threads_search(IntPtr index, nuint threads, out IntPtr error);

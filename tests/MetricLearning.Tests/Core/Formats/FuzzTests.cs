@@ -146,6 +146,20 @@ public sealed class FuzzTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Approximate_indexes()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("index.ann");
+        using (var index = new ApproximateIndex(4, IndexMetric.Cosine))
+        {
+            index.Add(Enumerable.Range(0, 10).Select(i => (long)i).ToArray(), Enumerable.Range(0, 10).Select(i => new[] { i, 1f, -i, 0.5f }).ToArray(), Enumerable.Range(0, 10).Select(i => i % 3).ToArray());
+            index.Save(path);
+        }
+
+        Fuzz<InvalidDataException>(File.ReadAllBytes(path), path, () => ApproximateIndex.Load(path, IndexMetric.Cosine, 4).Dispose(), seed: 9, headerBytes: 40);
+    }
+
+    [Fact]
     public void Model_descriptions_and_weights()
     {
         using var folder = new TempFolder();

@@ -142,4 +142,35 @@ public sealed class ApproximateIndexTests
         index.CountLabels().Should().BeEquivalentTo(new System.Collections.Generic.Dictionary<int, int> { [4] = 2, [5] = 1 });
         index.MemoryBytes.Should().BeGreaterThan(3 * 4 * sizeof(float));
     }
+
+    [Theory]
+    [InlineData(IndexPrecision.Float16, 1e-2f)]
+    [InlineData(IndexPrecision.Int8, 5e-2f)]
+    public void Less_precise_storage_finds_neighbours_with_approximate_scores_and_is_saved(IndexPrecision precision, float scoreTolerance)
+    {
+        using var folder = new TempFolder();
+        var vectors = Random(2000, 16, 89);
+        var queries = Random(30, 16, 90);
+        using var index = new ApproximateIndex(16, IndexMetric.Cosine, new ApproximateIndexOptions { Precision = precision });
+        index.Add(Enumerable.Range(0, vectors.Length).Select(i => (long)i).ToArray(), vectors, new int[vectors.Length]);
+
+        double recall = queries.Average(q => index.Search(q, 10).Select(m => m.Key).Intersect(ExactTop(vectors, q, 10, IndexMetric.Cosine)).Count() / 10.0);
+        var best = index.Search(queries[0], 1)[0];
+        double exactScore = vectors[best.Key].Zip(queries[0], (a, b) => (double)a * b).Sum() / Math.Sqrt(vectors[best.Key].Sum(a => (double)a * a) * queries[0].Sum(b => (double)b * b));
+        index.Save(folder.File("index.ann"));
+        using var loaded = ApproximateIndex.Load(folder.File("index.ann"), IndexMetric.Cosine, 16);
+
+        recall.Should().BeGreaterThan(0.8);
+        best.Score.Should().BeApproximately((float)exactScore, scoreTolerance);
+        loaded.Options.Precision.Should().Be(precision);
+        loaded.Search(queries[0], 1)[0].Should().Be(best);
+    }
+
+    [Fact]
+    public void Int8_storage_is_for_cosine_only()
+    {
+        var act = () => new ApproximateIndex(8, IndexMetric.Euclidean, new ApproximateIndexOptions { Precision = IndexPrecision.Int8 });
+
+        act.Should().Throw<ArgumentException>().WithMessage("*Int8*Cosine*not Euclidean*");
+    }
 }
