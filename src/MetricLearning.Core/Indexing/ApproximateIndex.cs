@@ -34,7 +34,7 @@ namespace MetricLearning.Indexing;
 /// </remarks>
 public sealed class ApproximateIndex : INeighbourIndex
 {
-    private const string Magic = "MLANN2\n";
+    private const string Magic = "MLANN3\n";
     private const int HashBytes = 32;
     private readonly object _gate = new();
     private readonly Dictionary<long, int> _labels = new();
