@@ -14,8 +14,10 @@ public static class DigitImages
 
     /// <summary>
     /// Decodes a picture (PNG, JPEG, BMP, GIF, WebP) into <paramref name="side"/>×<paramref name="side"/> pixel values
-    /// 0-255, as MNIST was made: a light digit on a dark background (dark-on-light pictures are inverted; transparent
-    /// pixels count as background), the digit's bounding box scaled to fit 20/28 of the side, centred.
+    /// 0-255 as MNIST's were made: a light digit on a dark background (dark-on-light pictures are inverted; transparent
+    /// pixels count as background). A picture of <paramref name="side"/>×<paramref name="side"/> is taken as it is;
+    /// any other has its digit's bounding box scaled to fit 20/28 of the side and is placed with its centre of mass in
+    /// the middle, as MNIST's digits were.
     /// </summary>
     /// <exception cref="ArgumentException">The bytes are not a picture, it is larger than <see cref="LargestSide"/>, or it is blank; the message says which.</exception>
     public static float[] ToInput(ReadOnlySpan<byte> encoded, int side)
@@ -50,12 +52,15 @@ public static class DigitImages
                 light[i] = 255 - light[i];
         }
 
-        // The digit's bounding box: pixels above a tenth of the brightest.
         float peak = 0;
         foreach (float value in light)
             peak = Math.Max(peak, value);
         if (peak < 1)
             throw new ArgumentException("The picture is blank: there is no digit to search for.");
+        if (width == side && height == side)
+            return Array.ConvertAll(light, value => MathF.Round(value));
+
+        // The digit's bounding box: pixels above a tenth of the brightest.
         int left = width, top = height, right = -1, bottom = -1;
         for (int y = 0; y < height; y++)
         {
@@ -104,7 +109,44 @@ public static class DigitImages
             }
         }
 
-        return Array.ConvertAll(pixels, p => (float)p);
+        return CentreOfMassInMiddle(Array.ConvertAll(pixels, p => (float)p), side);
+    }
+
+    /// <summary>Moves the image by whole pixels so that its centre of mass is as near the middle as the digit allows.</summary>
+    private static float[] CentreOfMassInMiddle(float[] image, int side)
+    {
+        double mass = 0, x = 0, y = 0;
+        int left = side, top = side, right = -1, bottom = -1;
+        for (int row = 0; row < side; row++)
+        {
+            for (int column = 0; column < side; column++)
+            {
+                float value = image[row * side + column];
+                if (value <= 0)
+                    continue;
+                mass += value;
+                x += value * column;
+                y += value * row;
+                left = Math.Min(left, column);
+                right = Math.Max(right, column);
+                top = Math.Min(top, row);
+                bottom = Math.Max(bottom, row);
+            }
+        }
+
+        if (mass == 0)
+            return image;
+        double middle = (side - 1) / 2.0;
+        int dx = Math.Clamp((int)Math.Round(middle - x / mass), -left, side - 1 - right);
+        int dy = Math.Clamp((int)Math.Round(middle - y / mass), -top, side - 1 - bottom);
+        var moved = new float[image.Length];
+        for (int row = top; row <= bottom; row++)
+        {
+            for (int column = left; column <= right; column++)
+                moved[(row + dy) * side + column + dx] = image[row * side + column];
+        }
+
+        return moved;
     }
 
     /// <summary>A grayscale image (one byte per pixel, row-major) as a PNG.</summary>

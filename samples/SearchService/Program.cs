@@ -26,6 +26,7 @@ builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
     ["--model"] = "SearchService:Model",
     ["--index"] = "SearchService:Index",
     ["--images"] = "SearchService:Images",
+    ["--examples"] = "SearchService:Examples",
 });
 var options = builder.Configuration.GetSection("SearchService").Get<SearchServiceOptions>() ?? new SearchServiceOptions();
 options.Validate();
@@ -50,6 +51,9 @@ if (side * side != inputLength || images.Width != side || images.Height != side)
     throw new InvalidDataException($"The model takes {inputLength} values and '{options.Images}' holds {images.Width}x{images.Height} images; this sample serves square images the model takes.");
 if (images.Count < index.Count)
     throw new InvalidDataException($"'{options.Images}' holds {images.Count} images but the index {index.Count} vectors.");
+var examples = string.IsNullOrEmpty(options.Examples) ? null : IndexedImages.Load(options.Examples);
+if (examples is not null && (examples.Width != side || examples.Height != side))
+    throw new InvalidDataException($"'{options.Examples}' holds {examples.Width}x{examples.Height} images; the model takes {side}x{side}.");
 
 app.MapGet("/", () => Results.Content(Page.Html, "text/html; charset=utf-8"));
 
@@ -61,11 +65,15 @@ app.MapGet("/api/info", () => Results.Ok(new
     index = index.GetType().Name,
     similarity = index.ScoresAreSimilarities,
     imageSide = side,
+    examples = examples?.Count ?? 0,
     maxNeighbours = options.MaxNeighbours,
 }));
 
 app.MapGet("/images/{key:long}.png", (long key) =>
     key < 0 || key >= images.Count ? Results.NotFound() : Results.File(DigitImages.ToPng(images.Pixels(key), side, side), "image/png"));
+
+app.MapGet("/examples/{number:long}.png", (long number) =>
+    examples is null || number < 0 || number >= examples.Count ? Results.NotFound() : Results.File(DigitImages.ToPng(examples.Pixels(number), side, side), "image/png"));
 
 app.MapPost("/embed", async (HttpRequest request, CancellationToken cancel) =>
 {

@@ -14,6 +14,9 @@ public sealed class SearchServiceOptions
     /// <summary>The IDX images file the index was built from, in the same order (its keys are positions in it); shown as the neighbours' pictures.</summary>
     public string Images { get; set; } = "";
 
+    /// <summary>Optional: an IDX images file of example queries (for MNIST, the test set) the page offers with "Try an example".</summary>
+    public string? Examples { get; set; }
+
     /// <summary>Largest request body accepted, in bytes.</summary>
     public int MaxRequestBytes { get; set; } = 1 << 20;
 
@@ -29,6 +32,8 @@ public sealed class SearchServiceOptions
             throw new FileNotFoundException($"SearchService:Index (--index) is '{Index}', which is not a file; give an index saved by EmbeddingIndex.Save or ApproximateIndex.Save.", Index);
         if (!File.Exists(Images))
             throw new FileNotFoundException($"SearchService:Images (--images) is '{Images}', which is not a file; give the IDX images file the index was built from.", Images);
+        if (!string.IsNullOrEmpty(Examples) && !File.Exists(Examples))
+            throw new FileNotFoundException($"SearchService:Examples (--examples) is '{Examples}', which is not a file; give an IDX images file, or leave it out.", Examples);
         if (MaxRequestBytes < 1024)
             throw new InvalidDataException($"SearchService:MaxRequestBytes is {MaxRequestBytes}; it must be at least 1024.");
         if (MaxNeighbours < 1)

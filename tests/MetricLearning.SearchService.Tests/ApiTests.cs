@@ -85,6 +85,41 @@ public sealed class ApiTests : IClassFixture<ServiceFiles>
     }
 
     [Fact]
+    public async Task A_larger_picture_is_scaled_into_20_pixels_and_moved_to_its_centre_of_mass()
+    {
+        using var service = Service(_files.ExactIndexPath);
+        using var client = service.CreateClient();
+        using var model = TrainedModel.Load(_files.ModelFolder);
+        const int Side = ServiceFiles.Side, Key = 8;
+        var pixels = _files.Pixels.AsSpan(Key * Side * Side, Side * Side).ToArray();
+        // Image 8 at twice the size (each pixel a 2x2 block): its 40-pixel bounding box comes back to 20 pixels.
+        var doubled = new byte[4 * Side * Side];
+        for (int y = 0; y < 2 * Side; y++)
+        {
+            for (int x = 0; x < 2 * Side; x++)
+                doubled[y * 2 * Side + x] = pixels[y / 2 * Side + x / 2];
+        }
+
+        // Expected here: the image moved by whole pixels so that its centre of mass is nearest to (13.5, 13.5).
+        double mass = pixels.Sum(p => (double)p);
+        double cx = Enumerable.Range(0, Side * Side).Sum(i => (double)pixels[i] * (i % Side)) / mass;
+        double cy = Enumerable.Range(0, Side * Side).Sum(i => (double)pixels[i] * (i / Side)) / mass;
+        int dx = (int)Math.Round(13.5 - cx), dy = (int)Math.Round(13.5 - cy);
+        var expected = new float[Side * Side];
+        for (int i = 0; i < Side * Side; i++)
+        {
+            if (pixels[i] > 0)
+                expected[(i / Side + dy) * Side + i % Side + dx] = pixels[i];
+        }
+
+        var response = await client.PostAsync("/embed", Upload(global::SearchService.DigitImages.ToPng(doubled, 2 * Side, 2 * Side)));
+        var embedding = (await Json(response)).GetProperty("embedding").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+
+        Math.Abs(dx).Should().BeLessThanOrEqualTo(4, "the shift stays within the image here");
+        embedding.Should().Equal(model.Embed(expected), (a, b) => Math.Abs(a - b) < 1e-3f);
+    }
+
+    [Fact]
     public async Task The_page_and_indexed_images_are_served()
     {
         using var service = Service(_files.ExactIndexPath);
@@ -101,6 +136,22 @@ public sealed class ApiTests : IClassFixture<ServiceFiles>
         missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
         info.GetProperty("indexed").GetInt32().Should().Be(ServiceFiles.Count);
         info.GetProperty("dimensions").GetInt32().Should().Be(16);
+        info.GetProperty("examples").GetInt32().Should().Be(0);
+        (await client.GetAsync("/examples/0.png")).StatusCode.Should().Be(HttpStatusCode.NotFound, "no examples were configured");
+    }
+
+    [Fact]
+    public async Task Example_queries_are_served_when_configured()
+    {
+        using var service = Service(_files.ExactIndexPath).WithWebHostBuilder(host => host.UseSetting("SearchService:Examples", _files.ImagesPath));
+        using var client = service.CreateClient();
+
+        var info = await Json(await client.GetAsync("/api/info"));
+        var example = await client.GetAsync("/examples/5.png");
+
+        info.GetProperty("examples").GetInt32().Should().Be(ServiceFiles.Count);
+        var png = await example.Content.ReadAsByteArrayAsync();
+        png.Should().Equal(global::SearchService.DigitImages.ToPng(_files.Pixels.AsSpan(5 * 28 * 28, 28 * 28), 28, 28));
     }
 
     public static TheoryData<string, Func<ServiceFiles, HttpContent>, string> BadRequests => new()

@@ -25,7 +25,7 @@ public sealed class BrowserTests : IClassFixture<ServiceFiles>
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "SearchService.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { dll, "--urls", "http://127.0.0.1:0", "--model", _files.ModelFolder, "--index", _files.ApproximateIndexPath, "--images", _files.ImagesPath })
+        foreach (string argument in new[] { dll, "--urls", "http://127.0.0.1:0", "--model", _files.ModelFolder, "--index", _files.ApproximateIndexPath, "--images", _files.ImagesPath, "--examples", _files.ImagesPath })
             start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<string>();
@@ -84,6 +84,10 @@ public sealed class BrowserTests : IClassFixture<ServiceFiles>
             wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5);
             browser.FindElement(By.Id("status")).Text.Should().Be("5 nearest neighbours.");
             browser.FindElements(By.CssSelector("#results figure.result")).Select(f => f.GetAttribute("data-key")).Should().OnlyHaveUniqueItems();
+
+            // The examples here are the indexed images themselves, so an example finds itself first.
+            browser.FindElement(By.Id("example")).Click();
+            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5 && b.FindElement(By.Id("results")).Text.Contains("sim 1.000"));
 
             string? screenshot = Environment.GetEnvironmentVariable("SEARCHSERVICE_SCREENSHOT");
             if (!string.IsNullOrEmpty(screenshot))
