@@ -1,4 +1,5 @@
 using System;
+using System.Buffers.Binary;
 using System.IO;
 using System.Runtime.InteropServices;
 
@@ -23,6 +24,14 @@ internal sealed class HnswGraph : IDisposable
         SquaredEuclidean = 3,
     }
 
+    /// <summary>USearch's <c>usearch_scalar_kind_t</c>: how vectors are stored.</summary>
+    internal enum ScalarKind
+    {
+        Float32 = 1,
+        Float16 = 3,
+        Int8 = 4,
+    }
+
     private IntPtr _handle;
 
     private HnswGraph(IntPtr handle, int dimensions)
@@ -33,14 +42,6 @@ internal sealed class HnswGraph : IDisposable
 
     /// <summary>Width of every vector.</summary>
     internal int Dimensions { get; }
-
-    /// <summary>USearch's <c>usearch_scalar_kind_t</c>: how vectors are stored.</summary>
-    internal enum ScalarKind
-    {
-        Float32 = 1,
-        Float16 = 3,
-        Int8 = 4,
-    }
 
     /// <summary>Creates an empty graph; vectors are given as float32 and stored as <paramref name="storage"/>.</summary>
     internal static HnswGraph Create(MetricKind metric, ScalarKind storage, int dimensions, int connectivity, int buildBreadth, int searchBreadth)
@@ -129,15 +130,16 @@ internal sealed class HnswGraph : IDisposable
     /// <summary>Writes the graph's length (int64) and the graph (USearch's own format) to a stream, through a native buffer of its exact size.</summary>
     internal void WriteTo(Stream stream)
     {
-        long length;
-        length = (long)usearch_serialized_length(Handle, out IntPtr error);
+        long length = (long)usearch_serialized_length(Handle, out IntPtr error);
         Check(error, "measure the serialised graph");
         IntPtr buffer = Marshal.AllocHGlobal((nint)length);
         try
         {
             usearch_save_buffer(Handle, buffer, (nuint)length, out error);
             Check(error, "serialise the graph");
-            stream.Write(BitConverter.GetBytes(length));
+            Span<byte> header = stackalloc byte[sizeof(long)];
+            BinaryPrimitives.WriteInt64LittleEndian(header, length);
+            stream.Write(header);
             var chunk = new byte[1 << 20];
             for (long done = 0; done < length; done += chunk.Length)
             {
