@@ -57,41 +57,15 @@ public sealed class BrowserTests : IClassFixture<ServiceFiles>
         return new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
     }
 
-    [BrowserFact]
-    public void A_person_uploads_an_indexed_image_and_then_draws_a_digit_and_sees_neighbours_on_the_page()
+    /// <summary>Starts the service, opens its page in Chromium, lets <paramref name="act"/> use it, and stops the service whatever happens.</summary>
+    private void OnThePage(Action<ChromeDriver> act)
     {
         using var service = StartService(out string address);
         try
         {
             using var browser = Browser();
             browser.Navigate().GoToUrl(address + "/");
-            var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(30));
-
-            browser.FindElement(By.Id("upload")).SendKeys(_files.Png(42));
-            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 10);
-            var first = browser.FindElements(By.CssSelector("#results figure.result"))[0];
-            first.GetAttribute("data-key").Should().Be("42", "the uploaded picture is indexed image 42");
-            first.GetAttribute("data-label").Should().Be(_files.Labels[42].ToString(System.Globalization.CultureInfo.InvariantCulture));
-            first.FindElement(By.TagName("img")).GetAttribute("src").Should().EndWith("/images/42.png");
-            first.Text.Should().Contain("sim 1.000");
-
-            browser.FindElement(By.Id("clear")).Click();
-            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 0);
-            var pad = browser.FindElement(By.Id("pad"));
-            new Actions(browser).MoveToElement(pad, -60, -80).ClickAndHold().MoveByOffset(60, 0).MoveByOffset(0, 160).MoveByOffset(-60, 0).Release().Perform();
-            browser.FindElement(By.XPath("//select[@id='k']/option[text()='5']")).Click();
-            browser.FindElement(By.Id("search")).Click();
-            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5);
-            browser.FindElement(By.Id("status")).Text.Should().Be("5 nearest neighbours.");
-            browser.FindElements(By.CssSelector("#results figure.result")).Select(f => f.GetAttribute("data-key")).Should().OnlyHaveUniqueItems();
-
-            // The examples here are the indexed images themselves, so an example finds itself first.
-            browser.FindElement(By.Id("example")).Click();
-            wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5 && b.FindElement(By.Id("results")).Text.Contains("sim 1.000"));
-
-            string? screenshot = Environment.GetEnvironmentVariable("SEARCHSERVICE_SCREENSHOT");
-            if (!string.IsNullOrEmpty(screenshot))
-                browser.GetScreenshot().SaveAsFile(screenshot);
+            act(browser);
         }
         finally
         {
@@ -101,25 +75,42 @@ public sealed class BrowserTests : IClassFixture<ServiceFiles>
     }
 
     [BrowserFact]
-    public void An_upload_that_is_not_a_picture_shows_the_reason_on_the_page()
+    public void A_person_uploads_an_indexed_image_and_then_draws_a_digit_and_sees_neighbours_on_the_page() => OnThePage(browser =>
     {
-        using var service = StartService(out string address);
-        try
-        {
-            using var browser = Browser();
-            browser.Navigate().GoToUrl(address + "/");
-            string notes = Path.Combine(_files.Folder, "notes.txt");
-            File.WriteAllText(notes, "not a picture");
+        var wait = new WebDriverWait(browser, TimeSpan.FromSeconds(30));
 
-            browser.FindElement(By.Id("upload")).SendKeys(notes);
+        browser.FindElement(By.Id("upload")).SendKeys(_files.Png(42));
+        wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 10);
+        var first = browser.FindElements(By.CssSelector("#results figure.result"))[0];
+        first.GetAttribute("data-key").Should().Be("42", "the uploaded picture is indexed image 42");
+        first.GetAttribute("data-label").Should().Be(_files.Labels[42].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        first.FindElement(By.TagName("img")).GetAttribute("src").Should().EndWith("/images/42.png");
+        first.Text.Should().Contain("sim 1.000");
 
-            new WebDriverWait(browser, TimeSpan.FromSeconds(30)).Until(b => b.FindElement(By.Id("status")).GetAttribute("class") == "error");
-            browser.FindElement(By.Id("status")).Text.Should().Contain("not a picture");
-        }
-        finally
-        {
-            service.Kill(entireProcessTree: true);
-            service.WaitForExit();
-        }
-    }
+        browser.FindElement(By.Id("clear")).Click();
+        wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 0);
+        var pad = browser.FindElement(By.Id("pad"));
+        new Actions(browser).MoveToElement(pad, -60, -80).ClickAndHold().MoveByOffset(60, 0).MoveByOffset(0, 160).MoveByOffset(-60, 0).Release().Perform();
+        browser.FindElement(By.XPath("//select[@id='k']/option[text()='5']")).Click();
+        browser.FindElement(By.Id("search")).Click();
+        wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5);
+        browser.FindElement(By.Id("status")).Text.Should().Be("5 nearest neighbours.");
+        browser.FindElements(By.CssSelector("#results figure.result")).Select(f => f.GetAttribute("data-key")).Should().OnlyHaveUniqueItems();
+
+        // The examples here are the indexed images themselves, so an example finds itself first.
+        browser.FindElement(By.Id("example")).Click();
+        wait.Until(b => b.FindElements(By.CssSelector("#results figure.result")).Count == 5 && b.FindElement(By.Id("results")).Text.Contains("sim 1.000"));
+    });
+
+    [BrowserFact]
+    public void An_upload_that_is_not_a_picture_shows_the_reason_on_the_page() => OnThePage(browser =>
+    {
+        string notes = Path.Combine(_files.Folder, "notes.txt");
+        File.WriteAllText(notes, "not a picture");
+
+        browser.FindElement(By.Id("upload")).SendKeys(notes);
+
+        new WebDriverWait(browser, TimeSpan.FromSeconds(30)).Until(b => b.FindElement(By.Id("status")).GetAttribute("class") == "error");
+        browser.FindElement(By.Id("status")).Text.Should().Contain("not a picture");
+    });
 }
