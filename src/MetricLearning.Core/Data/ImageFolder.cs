@@ -1,0 +1,210 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Data;
+
+/// <summary>
+/// A labelled image set read from a folder with one sub-folder per class (torchvision's ImageFolder layout): PNG,
+/// JPEG, BMP, GIF and WebP, any letter case, decoded with SkiaSharp on several threads and brought to one size, kept in
+/// memory as bytes (a quarter of float32).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Classes are the sub-folders' names in ordinal order, labelled 0, 1, ...; files are taken in ordinal order of their
+/// names. Every file in a class folder is read: one that is not a readable image (damaged, empty, or not an image at
+/// all) stops the load naming the first such file, or with <see cref="ImageFolderOptions.SkipUnreadable"/> is left out
+/// and reported. An image of another size is scaled so that it covers the target size and cropped at its centre
+/// (torchvision's Resize then CenterCrop); one of the target size is kept as it is.
+/// </para>
+/// <para>Pixels are stored channel-first (<c>[C, H, W]</c> per image); <see cref="ToInputSet"/> scales them to [0, 1].</para>
+/// </remarks>
+public sealed class ImageFolder
+{
+    private static readonly EventId SkippedFile = new(2101, "ImageSkipped");
+    private readonly byte[] _pixels;
+
+    private ImageFolder(string folder, IReadOnlyList<string> classNames, IReadOnlyList<string> files, IReadOnlyList<int> labels,
+        byte[] pixels, int channels, int height, int width, IReadOnlyList<string> skipped)
+    {
+        Folder = folder;
+        ClassNames = classNames;
+        Files = files;
+        Labels = labels;
+        _pixels = pixels;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        Skipped = skipped;
+    }
+
+    /// <summary>The folder that was read.</summary>
+    public string Folder { get; }
+
+    /// <summary>The class folders' names; label i is <c>ClassNames[i]</c>.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>The image files read, in order.</summary>
+    public IReadOnlyList<string> Files { get; }
+
+    /// <summary>The label of each image, in order.</summary>
+    public IReadOnlyList<int> Labels { get; }
+
+    /// <summary>How many images were read.</summary>
+    public int Count => Labels.Count;
+
+    /// <summary>Channels per image: 1 (grayscale) or 3 (RGB).</summary>
+    public int Channels { get; }
+
+    /// <summary>Rows of every image.</summary>
+    public int Height { get; }
+
+    /// <summary>Columns of every image.</summary>
+    public int Width { get; }
+
+    /// <summary>Values per image: <see cref="Channels"/> x <see cref="Height"/> x <see cref="Width"/>.</summary>
+    public int InputSize => Channels * Height * Width;
+
+    /// <summary>Files left out with <see cref="ImageFolderOptions.SkipUnreadable"/>, each with the reason ("path: reason").</summary>
+    public IReadOnlyList<string> Skipped { get; }
+
+    /// <summary>The pixels, channel-first per image, images in order.</summary>
+    public ReadOnlySpan<byte> Pixels => _pixels;
+
+    /// <summary>Reads a folder of class folders of images.</summary>
+    /// <param name="folder">The folder; each sub-folder is a class.</param>
+    /// <param name="options">Size, channels, what to do with unreadable files; null for the defaults.</param>
+    /// <param name="logger">Told of each skipped file (event 2101); null for none.</param>
+    /// <returns>The images and labels.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">The folder has no class folders or no images, or a file is not a readable image (named) and skipping is off.</exception>
+    public static ImageFolder Load(string folder, ImageFolderOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        var settings = (options ?? new ImageFolderOptions()).Clone();
+        settings.Validate();
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"No image folder at '{folder}'.");
+        var classFolders = Directory.GetDirectories(folder).OrderBy(path => Path.GetFileName(path), StringComparer.Ordinal).ToArray();
+        if (classFolders.Length == 0)
+            throw new InvalidDataException($"'{folder}' has no class folders: put each class's images in a sub-folder named after it.");
+        var candidates = classFolders
+            .SelectMany((classFolder, label) => Directory.GetFiles(classFolder).OrderBy(path => Path.GetFileName(path), StringComparer.Ordinal).Select(file => (file, label)))
+            .ToArray();
+        if (candidates.Length == 0)
+            throw new InvalidDataException($"The class folders of '{folder}' hold no files.");
+
+        int channels = settings.Grayscale ? 1 : 3, size = channels * settings.Height * settings.Width;
+        var decoded = new byte[candidates.Length][];
+        var problems = new string?[candidates.Length];
+        Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads }, i =>
+        {
+            try
+            {
+                decoded[i] = Decode(candidates[i].file, settings);
+            }
+            catch (InvalidDataException ex)
+            {
+                problems[i] = ex.Message;
+            }
+            catch (IOException ex)
+            {
+                problems[i] = $"it could not be read: {ex.Message}";
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                problems[i] = $"it could not be read: {ex.Message}";
+            }
+        });
+
+        var skipped = new List<string>();
+        for (int i = 0; i < candidates.Length; i++)
+        {
+            if (problems[i] is not { } problem)
+                continue;
+            int others = problems.Count(p => p is not null) - 1;
+            if (!settings.SkipUnreadable)
+                throw new InvalidDataException($"'{candidates[i].file}' is not a readable image: {problem}" + (others > 0 ? $" ({others} more unreadable files follow; ImageFolderOptions.SkipUnreadable leaves them out)" : "") + ".");
+            skipped.Add($"{candidates[i].file}: {problem}");
+            logger?.LogWarning(SkippedFile, "Skipped {File}: {Problem}", candidates[i].file, problem);
+        }
+
+        var kept = Enumerable.Range(0, candidates.Length).Where(i => problems[i] is null).ToArray();
+        if (kept.Length == 0)
+            throw new InvalidDataException($"None of the {candidates.Length} files in the class folders of '{folder}' is a readable image.");
+        var pixels = new byte[(long)kept.Length * size];
+        for (int j = 0; j < kept.Length; j++)
+            decoded[kept[j]].CopyTo(pixels, (long)j * size);
+        return new ImageFolder(folder, classFolders.Select(path => Path.GetFileName(path)).ToArray(),
+            kept.Select(i => candidates[i].file).ToArray(), kept.Select(i => candidates[i].label).ToArray(),
+            pixels, channels, settings.Height, settings.Width, skipped);
+    }
+
+    /// <summary>The images as one resident tensor of bytes <c>[N, C, H, W]</c>, scaled to [0, 1] (divided by 255, as float32) as each batch is gathered.</summary>
+    /// <param name="device">Where the tensor lives; the CPU if null.</param>
+    /// <returns>A new input set (the caller disposes it).</returns>
+    public InputSet ToInputSet(Device? device = null)
+    {
+        using var host = tensor(_pixels, new long[] { Count, Channels, Height, Width });
+        var data = device is null || device.type == TorchSharp.DeviceType.CPU ? host.alias() : host.to(device);
+        return new InputSet(data, 1f / 255f);
+    }
+
+    /// <summary>One file, decoded, brought to the target size, as channel-first bytes.</summary>
+    private static byte[] Decode(string path, ImageFolderOptions settings)
+    {
+        var info = new FileInfo(path);
+        if (info.Length == 0)
+            throw new InvalidDataException("the file is empty");
+        using var data = SKData.Create(path) ?? throw new InvalidDataException("the file could not be opened");
+        using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("it is not an image SkiaSharp decodes (PNG, JPEG, BMP, GIF, WebP)");
+        if (codec.Info.Width > 16384 || codec.Info.Height > 16384)
+            throw new InvalidDataException($"it is {codec.Info.Width}x{codec.Info.Height}, larger than 16,384 pixels a side");
+        using var source = new SKBitmap(new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var result = codec.GetPixels(source.Info, source.GetPixels());
+        if (result != SKCodecResult.Success)
+            throw new InvalidDataException($"it is damaged (SkiaSharp: {result})");
+
+        using var sized = Fit(source, settings.Width, settings.Height);
+        int plane = settings.Height * settings.Width;
+        var output = new byte[(settings.Grayscale ? 1 : 3) * plane];
+        var pixels = sized.Pixels;
+        for (int p = 0; p < plane; p++)
+        {
+            var c = pixels[p];
+            if (settings.Grayscale)
+            {
+                output[p] = (byte)Math.Clamp(MathF.Round(0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue), 0, 255);
+            }
+            else
+            {
+                output[p] = c.Red;
+                output[plane + p] = c.Green;
+                output[2 * plane + p] = c.Blue;
+            }
+        }
+
+        return output;
+    }
+
+    /// <summary>The image as it is when it has the target size; otherwise scaled to cover it and cropped at the centre.</summary>
+    private static SKBitmap Fit(SKBitmap source, int width, int height)
+    {
+        if (source.Width == width && source.Height == height)
+            return source.Copy();
+        float scale = Math.Max(width / (float)source.Width, height / (float)source.Height);
+        float cropWidth = width / scale, cropHeight = height / scale;
+        var from = SKRect.Create((source.Width - cropWidth) / 2, (source.Height - cropHeight) / 2, cropWidth, cropHeight);
+        var target = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        using var canvas = new SKCanvas(target);
+        using var image = SKImage.FromBitmap(source);
+        var sampling = scale < 1 ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear) : new SKSamplingOptions(SKCubicResampler.CatmullRom);
+        canvas.DrawImage(image, from, SKRect.Create(width, height), sampling, null);
+        return target;
+    }
+}
