@@ -156,55 +156,86 @@ public sealed class ImageFolder
     }
 
     /// <summary>One file, decoded, brought to the target size, as channel-first bytes.</summary>
+    /// <remarks>
+    /// Few SkiaSharp objects per file (SkiaSharp registers each in a process-wide table under a lock, which is what
+    /// limits decoding on several threads): the file's bytes, a codec, and pixels decoded into a managed buffer.
+    /// </remarks>
     private static byte[] Decode(string path, ImageFolderOptions settings)
     {
-        var info = new FileInfo(path);
-        if (info.Length == 0)
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length == 0)
             throw new InvalidDataException("the file is empty");
-        using var data = SKData.Create(path) ?? throw new InvalidDataException("the file could not be opened");
-        using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("it is not an image SkiaSharp decodes (PNG, JPEG, BMP, GIF, WebP)");
-        if (codec.Info.Width > 16384 || codec.Info.Height > 16384)
-            throw new InvalidDataException($"it is {codec.Info.Width}x{codec.Info.Height}, larger than 16,384 pixels a side");
-        using var source = new SKBitmap(new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        var result = codec.GetPixels(source.Info, source.GetPixels());
-        if (result != SKCodecResult.Success)
-            throw new InvalidDataException($"it is damaged (SkiaSharp: {result})");
+        int width, height;
+        byte[] rgba;
+        using (var data = SKData.CreateCopy(bytes))
+        using (var codec = SKCodec.Create(data) ?? throw new InvalidDataException("it is not an image SkiaSharp decodes (PNG, JPEG, BMP, GIF, WebP)"))
+        {
+            width = codec.Info.Width;
+            height = codec.Info.Height;
+            if (width > 16384 || height > 16384)
+                throw new InvalidDataException($"it is {width}x{height}, larger than 16,384 pixels a side");
+            rgba = new byte[4 * width * height];
+            var handle = System.Runtime.InteropServices.GCHandle.Alloc(rgba, System.Runtime.InteropServices.GCHandleType.Pinned);
+            try
+            {
+                var result = codec.GetPixels(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), handle.AddrOfPinnedObject());
+                if (result != SKCodecResult.Success)
+                    throw new InvalidDataException($"it is damaged (SkiaSharp: {result})");
+            }
+            finally
+            {
+                handle.Free();
+            }
+        }
 
-        using var sized = Fit(source, settings.Width, settings.Height);
+        if (width != settings.Width || height != settings.Height)
+            rgba = Fit(rgba, width, height, settings.Width, settings.Height);
         int plane = settings.Height * settings.Width;
         var output = new byte[(settings.Grayscale ? 1 : 3) * plane];
-        var pixels = sized.Pixels;
         for (int p = 0; p < plane; p++)
         {
-            var c = pixels[p];
+            byte red = rgba[4 * p], green = rgba[4 * p + 1], blue = rgba[4 * p + 2];
             if (settings.Grayscale)
             {
-                output[p] = (byte)Math.Clamp(MathF.Round(0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue), 0, 255);
+                output[p] = (byte)Math.Clamp(MathF.Round(0.299f * red + 0.587f * green + 0.114f * blue), 0, 255);
             }
             else
             {
-                output[p] = c.Red;
-                output[plane + p] = c.Green;
-                output[2 * plane + p] = c.Blue;
+                output[p] = red;
+                output[plane + p] = green;
+                output[2 * plane + p] = blue;
             }
         }
 
         return output;
     }
 
-    /// <summary>The image as it is when it has the target size; otherwise scaled to cover it and cropped at the centre.</summary>
-    private static SKBitmap Fit(SKBitmap source, int width, int height)
+    /// <summary>RGBA pixels of another size scaled to cover the target size and cropped at the centre.</summary>
+    private static byte[] Fit(byte[] rgba, int sourceWidth, int sourceHeight, int width, int height)
     {
-        if (source.Width == width && source.Height == height)
-            return source.Copy();
-        float scale = Math.Max(width / (float)source.Width, height / (float)source.Height);
+        float scale = Math.Max(width / (float)sourceWidth, height / (float)sourceHeight);
         float cropWidth = width / scale, cropHeight = height / scale;
-        var from = SKRect.Create((source.Width - cropWidth) / 2, (source.Height - cropHeight) / 2, cropWidth, cropHeight);
-        var target = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
-        using var canvas = new SKCanvas(target);
-        using var image = SKImage.FromBitmap(source);
-        var sampling = scale < 1 ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear) : new SKSamplingOptions(SKCubicResampler.CatmullRom);
-        canvas.DrawImage(image, from, SKRect.Create(width, height), sampling, null);
-        return target;
+        var from = SKRect.Create((sourceWidth - cropWidth) / 2, (sourceHeight - cropHeight) / 2, cropWidth, cropHeight);
+        var sourceInfo = new SKImageInfo(sourceWidth, sourceHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var targetInfo = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var output = new byte[4 * width * height];
+        var source = System.Runtime.InteropServices.GCHandle.Alloc(rgba, System.Runtime.InteropServices.GCHandleType.Pinned);
+        var target = System.Runtime.InteropServices.GCHandle.Alloc(output, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            using var image = SKImage.FromPixels(sourceInfo, source.AddrOfPinnedObject(), 4 * sourceWidth);
+            using var surface = SKSurface.Create(targetInfo, target.AddrOfPinnedObject(), 4 * width);
+            // Shrinking averages through mipmaps; enlarging uses Catmull-Rom, which interpolates.
+            var sampling = scale < 1 ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear) : new SKSamplingOptions(SKCubicResampler.CatmullRom);
+            surface.Canvas.DrawImage(image, from, SKRect.Create(width, height), sampling, null);
+            surface.Flush();
+        }
+        finally
+        {
+            source.Free();
+            target.Free();
+        }
+
+        return output;
     }
 }
