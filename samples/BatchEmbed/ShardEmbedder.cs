@@ -34,7 +34,8 @@ public sealed record EmbedResult(string Folder, long FirstKey, int Count, int Di
 /// Embeds one shard of an IDX image set with a saved model, in bounded memory (one batch of images and its
 /// embeddings at a time), and writes <c>embeddings.npy</c> (float32 [n, d]), <c>keys.npy</c> (int64 [n], each row's
 /// position in the input), <c>labels.npy</c> (int32 [n]) and <c>manifest.json</c> into
-/// <c>shard-IIIII-of-NNNNN</c>, atomically (a temporary folder, then a rename).
+/// <c>shard-IIIII-of-NNNNN</c>, atomically (a temporary folder, then a rename; a run killed midway leaves its
+/// <c>.tmp-</c> folder, which can be deleted).
 /// </summary>
 /// <remarks>
 /// Shard i of n holds batches [i·B/n, (i+1)·B/n) of the B batches of the input, so the shards of any n partition it
@@ -94,9 +95,13 @@ public static class ShardEmbedder
                 dimensions,
                 distance = model.Distance.GetType().Name,
             }, new JsonSerializerOptions { WriteIndented = true }));
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
+            // Replacing a shard: the old one moves aside first, so that a failure never leaves neither.
+            string? old = Directory.Exists(folder) ? folder + ".old-" + Guid.NewGuid().ToString("N") : null;
+            if (old is not null)
+                Directory.Move(folder, old);
             Directory.Move(temporary, folder);
+            if (old is not null)
+                Directory.Delete(old, recursive: true);
         }
         finally
         {
@@ -126,7 +131,9 @@ public static class ShardEmbedder
             int rows = images.Read(pixels.AsSpan(0, Math.Min(batchSize, count - done) * images.RecordSize));
             using (var scope = NewDisposeScope())
             {
-                var raw = tensor(pixels.AsSpan(0, rows * images.RecordSize).ToArray(), new long[] { rows, images.RecordSize }).to_type(ScalarType.Float32);
+                // In the shape the model was saved with, on its device.
+                var shape = new long[] { rows }.Concat(model.InputShape!).ToArray();
+                var raw = tensor(pixels.AsSpan(0, rows * images.RecordSize).ToArray(), shape).to_type(ScalarType.Float32).to(model.Device);
                 var embedded = model.Embed(raw).contiguous().cpu();
                 vectors.Write(MemoryMarshal.AsBytes(embedded.data<float>().ToArray().AsSpan()));
             }
@@ -158,6 +165,6 @@ public static class ShardEmbedder
     private static int EmbeddingWidth(TrainedModel model, int inputLength)
     {
         using var scope = NewDisposeScope();
-        return (int)model.Embed(zeros(1, inputLength)).shape[1];
+        return (int)model.Embed(zeros(new long[] { 1 }.Concat(model.InputShape!).ToArray(), device: model.Device)).shape[1];
     }
 }

@@ -10,7 +10,7 @@ namespace SearchService;
 public static class DigitImages
 {
     /// <summary>Largest width or height of an uploaded picture.</summary>
-    public const int LargestSide = 4096;
+    public const int LargestSide = 2048;
 
     /// <summary>
     /// Decodes a picture (PNG, JPEG, BMP, GIF, WebP) into <paramref name="side"/>×<paramref name="side"/> pixel values
@@ -32,24 +32,37 @@ public static class DigitImages
             ?? throw new ArgumentException("The picture could not be decoded; it may be damaged.");
 
         int width = bitmap.Width, height = bitmap.Height;
+        var rgba = bitmap.GetPixelSpan();
         var light = new float[width * height];
-        double sum = 0;
-        for (int y = 0; y < height; y++)
+        var alpha = new float[width * height];
+        bool opaque = true;
+        double sum = 0, visible = 0, visibleSum = 0;
+        for (int i = 0; i < light.Length; i++)
         {
-            for (int x = 0; x < width; x++)
-            {
-                var c = bitmap.GetPixel(x, y);
-                float value = (0.299f * c.Red + 0.587f * c.Green + 0.114f * c.Blue) * c.Alpha / 255f;
-                light[y * width + x] = value;
-                sum += value;
-            }
+            float value = 0.299f * rgba[4 * i] + 0.587f * rgba[4 * i + 1] + 0.114f * rgba[4 * i + 2];
+            alpha[i] = rgba[4 * i + 3] / 255f;
+            opaque &= rgba[4 * i + 3] == 255;
+            light[i] = value;
+            sum += value;
+            visible += alpha[i];
+            visibleSum += alpha[i] * value;
         }
 
-        bool opaque = bitmap.Pixels.Length > 0 && Array.TrueForAll(bitmap.Pixels, p => p.Alpha == 255);
-        if (opaque && sum / light.Length > 127)
+        if (opaque)
         {
+            // A dark digit on a light background becomes a light digit on a dark one.
+            if (sum / light.Length > 127)
+            {
+                for (int i = 0; i < light.Length; i++)
+                    light[i] = 255 - light[i];
+            }
+        }
+        else
+        {
+            // Transparent pixels are background; the visible ones are the ink, dark or light.
+            bool darkInk = visible > 0 && visibleSum / visible < 128;
             for (int i = 0; i < light.Length; i++)
-                light[i] = 255 - light[i];
+                light[i] = alpha[i] * (darkInk ? 255 - light[i] : light[i]);
         }
 
         float peak = 0;

@@ -18,18 +18,30 @@ public static class IndexFiles
         using (var file = File.OpenRead(path))
             file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
         string magic = Encoding.ASCII.GetString(start);
+        long width = model.Network.EmbeddingSize;
         if (magic.StartsWith("MLINDEX", StringComparison.Ordinal))
-            return EmbeddingIndex.Load(path, model.Distance);
+        {
+            var exact = EmbeddingIndex.Load(path, model.Distance);
+            if (exact.Count > 0 && exact.Dimension != width)
+            {
+                exact.Dispose();
+                throw new InvalidDataException($"'{path}' holds {exact.Dimension}-dimensional embeddings; the model makes {width}-dimensional ones.");
+            }
+
+            return exact;
+        }
+
         if (magic.StartsWith("MLANN", StringComparison.Ordinal))
         {
+            // Only where the index ranks exactly as the model's own comparison does.
             var metric = model.Distance switch
             {
-                CosineSimilarity => IndexMetric.Cosine,
+                CosineSimilarity or DotProductSimilarity { Normalize: true } => IndexMetric.Cosine,
                 DotProductSimilarity => IndexMetric.DotProduct,
-                EuclideanDistance or LpDistance { P: 2 } => IndexMetric.Euclidean,
-                _ => throw new InvalidDataException($"'{path}' is an approximate index, but the model compares embeddings with {model.Distance.GetType().Name}, which an approximate index does not offer."),
+                EuclideanDistance or LpDistance { P: 2, Normalize: false } => IndexMetric.Euclidean,
+                _ => throw new InvalidDataException($"'{path}' is an approximate index, but the model compares embeddings with {model.Distance}, which no approximate index metric matches; serve an EmbeddingIndex instead."),
             };
-            return ApproximateIndex.Load(path, metric, checked((int)model.Network.EmbeddingSize));
+            return ApproximateIndex.Load(path, metric, checked((int)width));
         }
 
         throw new InvalidDataException($"'{path}' is neither an EmbeddingIndex nor an ApproximateIndex file.");

@@ -94,7 +94,7 @@ app.MapPost("/search", async (HttpRequest request, CancellationToken cancel) =>
     if (query.K < 1 || query.K > Math.Min(options.MaxNeighbours, index.Count))
         return Requests.Bad($"k is {query.K}; it must be between 1 and {Math.Min(options.MaxNeighbours, index.Count)}.");
     float[] vector = query.Vector ?? (await generator.GenerateAsync(new[] { query.Input! }, cancellationToken: cancel))[0].Vector.ToArray();
-    int width = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? vector.Length;
+    int width = (int)model.Network.EmbeddingSize;
     if (vector.Length != width || vector.Any(v => !float.IsFinite(v)))
         return Requests.Bad($"The vector must hold {width} finite values (the model's embedding width); it holds {vector.Length}.");
     var neighbours = index.Search(vector, query.K);

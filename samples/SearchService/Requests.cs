@@ -71,7 +71,8 @@ public static class Requests
                 return Fail($"\"input\" holds {values.Length} values; the model takes {inputLength} ({side}x{side} pixels).");
             return hasInput ? new Query(values, null, k, null) : new Query(null, values, k, null);
         }
-        catch (Exception ex) when (ex is ArgumentException or JsonException or InvalidDataException or FormatException or BadHttpRequestException)
+        catch (Exception ex) when (ex is ArgumentException or JsonException or InvalidDataException or FormatException or BadHttpRequestException
+            || (ex is IOException && !cancel.IsCancellationRequested))
         {
             return Fail(ex.Message);
         }

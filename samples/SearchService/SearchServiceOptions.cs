@@ -11,7 +11,7 @@ public sealed class SearchServiceOptions
     /// <summary>An index file: an EmbeddingIndex (exact, index.bin) or an ApproximateIndex (HNSW, index.ann) of the same model's embeddings.</summary>
     public string Index { get; set; } = "";
 
-    /// <summary>The IDX images file the index was built from, in the same order (its keys are positions in it); shown as the neighbours' pictures.</summary>
+    /// <summary>The IDX images file the index was built from, in the same order: the index's keys must be positions in it (as RetrievalMnist --save and BatchEmbed make them); shown as the neighbours' pictures.</summary>
     public string Images { get; set; } = "";
 
     /// <summary>Optional: an IDX images file of example queries (for MNIST, the test set) the page offers with "Try an example".</summary>

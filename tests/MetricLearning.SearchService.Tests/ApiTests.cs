@@ -120,6 +120,30 @@ public sealed class ApiTests : IClassFixture<ServiceFiles>
     }
 
     [Fact]
+    public async Task A_dark_digit_on_a_transparent_background_is_read_as_ink_and_a_broken_form_gets_a_400()
+    {
+        using var service = Service(_files.ExactIndexPath);
+        using var client = service.CreateClient();
+        using var bitmap = new SkiaSharp.SKBitmap(new SkiaSharp.SKImageInfo(56, 56, SkiaSharp.SKColorType.Rgba8888, SkiaSharp.SKAlphaType.Unpremul));
+        bitmap.Erase(SkiaSharp.SKColors.Transparent);
+        for (int y = 10; y < 46; y++)
+        {
+            for (int x = 25; x < 31; x++)
+                bitmap.SetPixel(x, y, SkiaSharp.SKColors.Black);
+        }
+
+        using var image = SkiaSharp.SKImage.FromBitmap(bitmap);
+        using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        var drawn = await client.PostAsync("/search", Upload(png.ToArray()));
+        var broken = new ByteArrayContent("--x\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\nabc"u8.ToArray());
+        broken.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+        var truncated = await client.PostAsync("/search", broken);
+
+        drawn.StatusCode.Should().Be(HttpStatusCode.OK, "black strokes on a transparent background are a digit, not a blank picture");
+        truncated.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task The_page_and_indexed_images_are_served()
     {
         using var service = Service(_files.ExactIndexPath);

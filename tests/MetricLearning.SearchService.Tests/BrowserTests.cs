@@ -35,13 +35,18 @@ public sealed class BrowserTests : IClassFixture<ServiceFiles>
             if (match.Success)
                 listening.TrySetResult(match.Groups[1].Value);
         };
-        process.ErrorDataReceived += (_, _) => { };
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+                errors.Enqueue(line.Data);
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         if (!listening.Task.Wait(TimeSpan.FromSeconds(60)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The search service did not start listening within 60 s.");
+            throw new TimeoutException($"The search service did not start listening within 60 s. It wrote: {string.Join(Environment.NewLine, errors)}");
         }
 
         address = listening.Task.Result;

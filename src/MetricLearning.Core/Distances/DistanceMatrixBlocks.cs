@@ -24,7 +24,10 @@ public static class DistanceMatrixBlocks
     /// <param name="references">Embeddings, shape <c>[M, D]</c>, same device.</param>
     /// <param name="consume">Receives the first query row of the block and the block, shape <c>[rows, M]</c>.</param>
     /// <param name="blockBytes">Memory budget of one block; at least 1.</param>
-    /// <remarks>Runs without gradient: it is for evaluation and search, not for training.</remarks>
+    /// <remarks>
+    /// Runs without gradient: it is for evaluation and search, not for training. For <see cref="CosineSimilarity"/>
+    /// the references are normalised once for the whole call, which holds one more copy of them besides the blocks.
+    /// </remarks>
     /// <exception cref="ArgumentException">The shapes, dtypes or devices do not fit, or the budget is below 1.</exception>
     public static void ForEachBlock(
         this IDistance distance,

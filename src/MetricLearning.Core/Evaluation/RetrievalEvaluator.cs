@@ -115,7 +115,7 @@ public static class RetrievalEvaluator
     /// only that many neighbours, which is what keeps an approximate index fast. Precision@1 is the same either way.
     /// </param>
     /// <returns>The metrics over the queries whose class the index holds.</returns>
-    /// <exception cref="ArgumentException">The label count differs from the query count, <paramref name="maxR"/> is less than 1, or no query's class is in the index.</exception>
+    /// <exception cref="ArgumentException">There are no queries, the label count differs from the query count, <paramref name="maxR"/> is less than 1, or no query's class is in the index.</exception>
     public static RetrievalMetrics Evaluate(INeighbourIndex index, IReadOnlyList<float[]> queries, IReadOnlyList<int> queryLabels, int? maxR = null)
     {
         ArgumentNullException.ThrowIfNull(index);
@@ -123,6 +123,8 @@ public static class RetrievalEvaluator
         ArgumentNullException.ThrowIfNull(queryLabels);
         if (queryLabels.Count != queries.Count)
             throw new ArgumentException($"There are {queryLabels.Count} query labels for {queries.Count} queries.", nameof(queryLabels));
+        if (queries.Count == 0)
+            throw new ArgumentException("There are no queries to evaluate.", nameof(queries));
         if (maxR is < 1)
             throw new ArgumentException($"maxR is {maxR}; it must be at least 1, or null for no cap.", nameof(maxR));
 

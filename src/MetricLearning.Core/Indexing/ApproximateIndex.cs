@@ -72,7 +72,15 @@ public sealed class ApproximateIndex : INeighbourIndex
             _ => HnswGraph.ScalarKind.Float32,
         };
         _graph = HnswGraph.Create(kind, storage, dimensions, _options.Connectivity, _options.BuildBreadth, _options.SearchBreadth);
-        _graph.Reserve(0, Workers);
+        try
+        {
+            _graph.Reserve(0, Workers);
+        }
+        catch
+        {
+            _graph.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Width of every vector.</summary>
@@ -144,6 +152,7 @@ public sealed class ApproximateIndex : INeighbourIndex
     /// <param name="vectors">The vectors, each of <see cref="Dimensions"/> finite values (copied into the index).</param>
     /// <param name="labels">A label per vector.</param>
     /// <exception cref="ArgumentException">The counts differ, a key is negative, already in the index or repeated, or a vector has the wrong width or a value that is not finite. Nothing is added.</exception>
+    /// <exception cref="InvalidOperationException">USearch refused a vector (out of memory, say); what was added of this call is taken out again.</exception>
     public void Add(IReadOnlyList<long> keys, IReadOnlyList<float[]> vectors, IReadOnlyList<int> labels)
     {
         ArgumentNullException.ThrowIfNull(keys);
@@ -165,7 +174,7 @@ public sealed class ApproximateIndex : INeighbourIndex
                     throw new ArgumentException($"Key {key} is already in the index or given twice; keys must be unique.", nameof(keys));
             }
 
-            _graph.Reserve(_labels.Count + keys.Count, Workers);
+            _graph.Reserve(keys.Count, Workers);
             var added = new bool[keys.Count];
             try
             {
@@ -175,15 +184,24 @@ public sealed class ApproximateIndex : INeighbourIndex
                     added[i] = true;
                 });
             }
-            catch
+            catch (AggregateException ex)
             {
-                // All or nothing: take back what went in before the failure.
+                // All or nothing: take back what went in before the failure, then report the first cause.
                 for (int i = 0; i < added.Length; i++)
                 {
-                    if (added[i])
+                    if (!added[i])
+                        continue;
+                    try
+                    {
                         _graph.Remove((ulong)keys[i]);
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        // Keep going: the first failure is what the caller needs to see.
+                    }
                 }
 
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
                 throw;
             }
 
@@ -228,6 +246,8 @@ public sealed class ApproximateIndex : INeighbourIndex
         lock (_gate)
         {
             CheckSearch(k);
+            if (queries.Count == 0)
+                return Array.Empty<IReadOnlyList<Neighbour>>();
             var results = new IReadOnlyList<Neighbour>[queries.Count];
             Parallel.For(0, queries.Count, new ParallelOptions { MaxDegreeOfParallelism = Workers }, i => results[i] = SearchOne(queries[i], k));
             return results;
@@ -283,7 +303,8 @@ public sealed class ApproximateIndex : INeighbourIndex
     public static ApproximateIndex Load(string path, IndexMetric metric, int dimensions, int threads = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        if (threads is < 0 or > 1024)
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "threads must be between 0 (every core) and 1,024.");
         if (!File.Exists(path))
             throw new FileNotFoundException($"No approximate index at '{path}'.", path);
         InvalidDataException Damaged(string what) => new($"'{path}' is not an approximate index of this version or is damaged: {what}.");
@@ -347,9 +368,15 @@ public sealed class ApproximateIndex : INeighbourIndex
                     throw Damaged(ex.Message);
                 }
 
-                if (index._graph.Size != count || index._graph.Dimensions != dimensions)
-                    throw Damaged($"its graph holds {index._graph.Size} vectors, its header {count}");
-                index._graph.Reserve(count, index.Workers);
+                if (index._graph.Size != count || index._graph.NativeDimensions != dimensions)
+                    throw Damaged($"its graph holds {index._graph.Size} vectors of {index._graph.NativeDimensions} dimensions, its header {count} of {dimensions}");
+                foreach (long key in index._labels.Keys)
+                {
+                    if (!index._graph.Contains((ulong)key))
+                        throw Damaged($"its header lists key {key}, which its graph does not hold");
+                }
+
+                index._graph.Reserve(0, index.Workers);
                 return index;
             }
             catch

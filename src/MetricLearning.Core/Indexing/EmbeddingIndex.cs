@@ -116,9 +116,23 @@ public sealed class EmbeddingIndex : INeighbourIndex
     /// <param name="k">How many neighbours per query; between 1 and <see cref="Count"/>.</param>
     /// <returns>For each query in order, its k neighbours: position in the index, distance (or similarity), label.</returns>
     /// <exception cref="InvalidOperationException">The index is empty.</exception>
-    /// <exception cref="ArgumentException">There are no queries, a query does not have the index's width or holds a value that is not finite, or k is out of range.</exception>
+    /// <exception cref="ArgumentException">A query does not have the index's width or holds a value that is not finite, or k is out of range.</exception>
     public IReadOnlyList<IReadOnlyList<Neighbour>> Search(IReadOnlyList<float[]> queries, int k)
     {
+        ArgumentNullException.ThrowIfNull(queries);
+        if (queries.Count == 0)
+        {
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_embeddings is null)
+                    throw new InvalidOperationException("The index is empty; add embeddings before searching it.");
+                if (k < 1 || k > _labels.Count)
+                    throw new ArgumentOutOfRangeException(nameof(k), k, $"k must be between 1 and the {_labels.Count} indexed embeddings.");
+                return Array.Empty<IReadOnlyList<Neighbour>>();
+            }
+        }
+
         using var inputs = Data.InputSet.FromRows(queries);
         lock (_gate)
         {

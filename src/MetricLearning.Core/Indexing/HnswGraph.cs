@@ -73,6 +73,36 @@ internal sealed class HnswGraph : IDisposable
         }
     }
 
+    /// <summary>How many vectors the graph has room for (removed ones still take room until they are reused).</summary>
+    internal long Capacity
+    {
+        get
+        {
+            nuint capacity = usearch_capacity(Handle, out IntPtr error);
+            Check(error, "read the capacity");
+            return (long)capacity;
+        }
+    }
+
+    /// <summary>The width of the vectors the native graph holds (after a load, what the loaded bytes said).</summary>
+    internal long NativeDimensions
+    {
+        get
+        {
+            nuint dimensions = usearch_dimensions(Handle, out IntPtr error);
+            Check(error, "read the width");
+            return (long)dimensions;
+        }
+    }
+
+    /// <summary>Whether the graph holds a vector under <paramref name="key"/>.</summary>
+    internal bool Contains(ulong key)
+    {
+        bool found = usearch_contains(Handle, key, out IntPtr error);
+        Check(error, $"look up key {key}");
+        return found;
+    }
+
     /// <summary>Bytes the graph and its vectors occupy in memory.</summary>
     internal long MemoryBytes
     {
@@ -85,11 +115,14 @@ internal sealed class HnswGraph : IDisposable
     }
 
     /// <summary>
-    /// Makes room for <paramref name="capacity"/> vectors in all, and sets how many threads may add or search at
-    /// once (USearch keeps one context per thread; more concurrent callers than contexts is not allowed).
+    /// Makes room for <paramref name="more"/> vectors beyond the current capacity (never less room than the graph
+    /// has: after removals and a load, USearch must not be asked to shrink below its nodes), and sets how many threads
+    /// may add or search at once (USearch keeps one context per thread; more concurrent callers than contexts is not
+    /// allowed).
     /// </summary>
-    internal void Reserve(long capacity, int threads)
+    internal void Reserve(long more, int threads)
     {
+        long capacity = Math.Max(Capacity, Size) + more;
         usearch_reserve(Handle, (nuint)capacity, out IntPtr error);
         Check(error, $"reserve room for {capacity} vectors");
         usearch_change_threads_add(Handle, (nuint)threads, out error);
@@ -127,7 +160,10 @@ internal sealed class HnswGraph : IDisposable
         Check(error, $"set the search breadth to {breadth}");
     }
 
-    /// <summary>Writes the graph's length (int64) and the graph (USearch's own format) to a stream, through a native buffer of its exact size.</summary>
+    /// <summary>
+    /// Writes the graph's length (int64) and the graph (USearch's own format) to a stream, through a native buffer of
+    /// its exact size: saving needs that much memory again for a moment, as loading does.
+    /// </summary>
     internal void WriteTo(Stream stream)
     {
         long length = (long)usearch_serialized_length(Handle, out IntPtr error);
@@ -182,6 +218,15 @@ internal sealed class HnswGraph : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the native graph of an index nobody disposed.</summary>
+    ~HnswGraph() => Free();
+
+    private void Free()
+    {
         if (_handle == IntPtr.Zero)
             return;
         usearch_free(_handle, out _);
@@ -215,6 +260,9 @@ internal sealed class HnswGraph : IDisposable
     [DllImport(Library)] private static extern IntPtr usearch_init(ref InitOptions options, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_free(IntPtr index, out IntPtr error);
     [DllImport(Library)] private static extern nuint usearch_size(IntPtr index, out IntPtr error);
+    [DllImport(Library)] private static extern nuint usearch_capacity(IntPtr index, out IntPtr error);
+    [DllImport(Library)] private static extern nuint usearch_dimensions(IntPtr index, out IntPtr error);
+    [DllImport(Library)] [return: MarshalAs(UnmanagedType.U1)] private static extern bool usearch_contains(IntPtr index, ulong key, out IntPtr error);
     [DllImport(Library)] private static extern nuint usearch_memory_usage(IntPtr index, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_reserve(IntPtr index, nuint capacity, out IntPtr error);
     [DllImport(Library)] private static extern void usearch_add(IntPtr index, ulong key, float[] vector, ScalarKind kind, out IntPtr error);

@@ -6,13 +6,13 @@ public enum IndexPrecision
     /// <summary>As given (4 bytes a value): scores are the exact similarity or distance of the vector found.</summary>
     Float32,
 
-    /// <summary>Half precision (2 bytes a value): about half the memory; scores within about 1e-3.</summary>
+    /// <summary>Half precision (2 bytes a value): about half the memory; scores within about 1e-2 (cosine).</summary>
     Float16,
 
     /// <summary>
     /// Bytes (1 a value), each vector normalised and scaled to [-127, 127]: a quarter of the memory and the fastest
     /// search; <see cref="IndexMetric.Cosine"/> only (it keeps a vector's direction, not its length); scores within
-    /// about 1e-2.
+    /// about 5e-2, and near neighbours may change order (measure recall on your data).
     /// </summary>
     Int8,
 }

@@ -72,7 +72,7 @@ internal static class IdxReader
 
     private static IdxArray ReadPlain(Stream stream, string name, int? expectedRank)
     {
-        var dimensions = ReadHeader(stream, name, expectedRank);
+        var dimensions = ReadHeader(stream, name, expectedRank, wholeFile: true);
         long total = 1;
         foreach (int size in dimensions)
             total *= size;
@@ -93,9 +93,16 @@ internal static class IdxReader
     /// Reads and checks an IDX header (magic number, unsigned-byte type, rank, sizes) from plain content, leaving the
     /// stream at the first value.
     /// </summary>
+    /// <param name="stream">Plain IDX content at its start.</param>
+    /// <param name="name">The file's name, for messages.</param>
+    /// <param name="expectedRank">The rank the file must have, if given.</param>
+    /// <param name="wholeFile">
+    /// True when all values will be read into one array (so they must fit in one); false when they are read a record
+    /// at a time (so only a record must).
+    /// </param>
     /// <returns>The size of each dimension, outermost first.</returns>
     /// <exception cref="IdxFormatException">The header is malformed, or the rank is not <paramref name="expectedRank"/>.</exception>
-    internal static int[] ReadHeader(Stream stream, string name, int? expectedRank)
+    internal static int[] ReadHeader(Stream stream, string name, int? expectedRank, bool wholeFile)
     {
         Span<byte> magic = stackalloc byte[4];
         int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -126,9 +133,12 @@ internal static class IdxReader
             if (size == 0 || size > int.MaxValue)
                 throw new IdxFormatException(name, $"dimension {d} has size {size}; sizes must be between 1 and {int.MaxValue}.");
             dimensions[d] = (int)size;
-            total *= size;
+            if (d > 0 || wholeFile)
+                total *= size;
             if (total > Array.MaxLength)
-                throw new IdxFormatException(name, $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more values than an array holds.");
+                throw new IdxFormatException(name, wholeFile
+                    ? $"the dimensions [{string.Join(", ", dimensions[..(d + 1)])}] describe more values than an array holds."
+                    : $"one record of [{string.Join(", ", dimensions[1..(d + 1)])}] holds more values than an array holds.");
         }
 
         return dimensions;

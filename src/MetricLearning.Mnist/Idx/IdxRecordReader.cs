@@ -66,12 +66,16 @@ public sealed class IdxRecordReader : IDisposable
             Stream content = IdxReader.IsGzip(start[..peeked]) ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
             try
             {
-                var dimensions = IdxReader.ReadHeader(content, path, expectedRank);
+                var dimensions = IdxReader.ReadHeader(content, path, expectedRank, wholeFile: false);
                 return new IdxRecordReader(path, file, content, dimensions);
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex)
             {
-                throw new IdxFormatException(path, $"it looks gzip-compressed but does not decompress: {ex.Message}");
+                if (!ReferenceEquals(content, file))
+                    content.Dispose();
+                if (ex is InvalidDataException)
+                    throw new IdxFormatException(path, $"it looks gzip-compressed but does not decompress: {ex.Message}");
+                throw;
             }
         }
         catch
@@ -106,7 +110,7 @@ public sealed class IdxRecordReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(records);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(records, Count - Position);
-        var chunk = new byte[Math.Max(RecordSize, Math.Min(1 << 20, RecordSize * records))];
+        var chunk = new byte[Math.Max(RecordSize, (int)Math.Min(1 << 20, (long)RecordSize * records))];
         int left = records;
         while (left > 0)
         {
@@ -115,6 +119,9 @@ public sealed class IdxRecordReader : IDisposable
             left -= now;
             Position += now;
         }
+
+        if (records > 0 && Position == Count)
+            CheckEnd();
     }
 
     /// <inheritdoc />

@@ -173,4 +173,30 @@ public sealed class ApproximateIndexTests
 
         act.Should().Throw<ArgumentException>().WithMessage("*Int8*Cosine*not Euclidean*");
     }
+
+    [Fact]
+    public void An_index_with_many_removals_loads_grows_and_searches_and_a_header_that_disagrees_with_its_graph_is_refused()
+    {
+        using var folder = new TempFolder();
+        var vectors = Random(1200, 8, 91);
+        using (var index = new ApproximateIndex(8, IndexMetric.Euclidean))
+        {
+            index.Add(Enumerable.Range(0, 1000).Select(i => (long)i).ToArray(), vectors[..1000], new int[1000]);
+            for (long key = 0; key < 800; key++)
+                index.Remove(key);
+            index.Save(folder.File("index.ann"));
+        }
+
+        using (var loaded = ApproximateIndex.Load(folder.File("index.ann"), IndexMetric.Euclidean, 8))
+        {
+            loaded.Count.Should().Be(200);
+            loaded.Add(Enumerable.Range(1000, 200).Select(i => (long)i).ToArray(), vectors[1000..], new int[200]);
+            loaded.Count.Should().Be(400);
+            loaded.Search(vectors[1100], 1)[0].Key.Should().Be(1100);
+            loaded.Search(vectors[900], 1)[0].Key.Should().Be(900);
+        }
+
+        var wrongThreads = () => ApproximateIndex.Load(folder.File("index.ann"), IndexMetric.Euclidean, 8, threads: 2000);
+        wrongThreads.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*threads*");
+    }
 }
