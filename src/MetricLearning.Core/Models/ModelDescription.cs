@@ -6,8 +6,8 @@ namespace MetricLearning.Models;
 /// <summary>The JSON description saved beside a <see cref="TrainedModel"/>'s weights (<c>model.json</c>).</summary>
 /// <param name="Format">The file format, <c>metriclearning-model/2</c>.</param>
 /// <param name="LibraryVersion">The MetricLearning version that wrote it.</param>
-/// <param name="NetworkType"><c>MlpEmbeddingNetwork</c>, or the full type name of a network of the user's own.</param>
-/// <param name="Network">The configuration of an <see cref="MlpEmbeddingNetwork"/>; null for a network of the user's own.</param>
+/// <param name="NetworkType"><c>MlpEmbeddingNetwork</c>, <c>ConvEmbeddingNetwork</c>, or the full type name of a network of the user's own.</param>
+/// <param name="Network">The configuration of an <see cref="MlpEmbeddingNetwork"/>; null for any other network.</param>
 /// <param name="Distance">A library distance's name (for example <c>EuclideanDistance</c>) or a user distance's full type name.</param>
 /// <param name="DistanceParameters">A library distance's settings, by name.</param>
 /// <param name="Preprocessing"><c>InputScaling</c>, or the full type name of a preprocessing of the user's own.</param>
@@ -16,6 +16,7 @@ namespace MetricLearning.Models;
 /// <param name="ClassNames">The name of each class number, when the model was trained on named classes.</param>
 /// <param name="Threshold">The verification threshold.</param>
 /// <param name="WeightsSha256">SHA-256 of the weights file, so that a description and weights from different saves are caught.</param>
+/// <param name="Convolutional">The configuration of a <see cref="ConvEmbeddingNetwork"/>; null for any other network.</param>
 internal sealed record ModelDescription(
     string Format,
     string LibraryVersion,
@@ -28,4 +29,5 @@ internal sealed record ModelDescription(
     long[]? InputShape,
     string[]? ClassNames,
     double Threshold,
-    string WeightsSha256);
+    string WeightsSha256,
+    ConvOptions? Convolutional = null);

@@ -45,6 +45,7 @@ public sealed class TrainedModel : IDisposable
     private const string WeightsFile = "weights.bin";
     private const string DescriptionFile = "model.json";
     private const string MlpType = nameof(MlpEmbeddingNetwork);
+    private const string ConvType = nameof(ConvEmbeddingNetwork);
     // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read. Every field
     // of the description must be present: a missing threshold must not load as 0.
     private static readonly JsonSerializerOptions Json = new()
@@ -300,11 +301,13 @@ public sealed class TrainedModel : IDisposable
                 hash = Sha256(temporary);
             });
             var mlp = Network as MlpEmbeddingNetwork;
+            var conv = Network as ConvEmbeddingNetwork;
+            string networkType = mlp is not null ? MlpType : conv is not null ? ConvType : ModelComponents.TypeName(Network.GetType());
             var (distance, distanceParameters) = SavedParts.Describe(Distance);
             var (preprocessing, preprocessingParameters) = SavedParts.Describe(Preprocessing);
             var description = new ModelDescription(
-                Format, LibraryVersion, mlp is null ? ModelComponents.TypeName(Network.GetType()) : MlpType, mlp?.Options,
-                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, hash);
+                Format, LibraryVersion, networkType, mlp?.Options,
+                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, hash, conv?.Options);
             AtomicFile.Write(Path.Combine(folder, DescriptionFile),
                 temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
         }
@@ -359,9 +362,12 @@ public sealed class TrainedModel : IDisposable
 
         var distance = SavedParts.CreateDistance(description.Distance, description.DistanceParameters, components, path);
         var preprocessing = SavedParts.CreatePreprocessing(description.Preprocessing, description.PreprocessingParameters, components, path);
-        var network = description.NetworkType == MlpType
-            ? CreateMlp(description, path, new FileInfo(weights).Length)
-            : (components ?? new ModelComponents()).Create<IEmbeddingNetwork>(description.NetworkType, "network", path);
+        IEmbeddingNetwork network = description.NetworkType switch
+        {
+            MlpType => CreateMlp(description, path, new FileInfo(weights).Length),
+            ConvType => CreateConv(description, path, new FileInfo(weights).Length),
+            _ => (components ?? new ModelComponents()).Create<IEmbeddingNetwork>(description.NetworkType, "network", path),
+        };
         try
         {
             try
@@ -418,6 +424,25 @@ public sealed class TrainedModel : IDisposable
                 throw new InvalidDataException(
                     $"'{path}' describes an MLP of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
             return new MlpEmbeddingNetwork(description.Network);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Builds the CNN the description names, after checking that the weights file can hold its parameters.</summary>
+    private static ConvEmbeddingNetwork CreateConv(ModelDescription description, string path, long weightsBytes)
+    {
+        if (description.Convolutional is null)
+            throw new InvalidDataException($"'{path}' has no convolutional network configuration.");
+        try
+        {
+            description.Convolutional.Validate();
+            long parameters = description.Convolutional.ParameterCount();
+            if (parameters > weightsBytes / sizeof(float))
+                throw new InvalidDataException($"'{path}' describes a CNN of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
+            return new ConvEmbeddingNetwork(description.Convolutional);
         }
         catch (ArgumentException ex)
         {

@@ -1,0 +1,103 @@
+using System;
+using System.IO;
+using System.Linq;
+using FluentAssertions;
+using MetricLearning.Data;
+using MetricLearning.Distances;
+using MetricLearning.Losses;
+using MetricLearning.Models;
+using MetricLearning.Networks;
+using MetricLearning.Tests.TestSupport;
+using MetricLearning.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Core.Networks;
+
+public sealed class ConvEmbeddingNetworkTests
+{
+    /// <summary>
+    /// 8x8 images of a bar, its direction the class (horizontal, vertical, diagonal, anti-diagonal) at a random
+    /// place, under noise as strong as the bar: what an untrained network cannot sort and convolutions can learn to.
+    /// </summary>
+    private static (InputSet Inputs, int[] Labels) Bars(int perClass, int seed)
+    {
+        var random = new Random(seed);
+        double Normal() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        var labels = Enumerable.Range(0, 4 * perClass).Select(i => i % 4).ToArray();
+        var values = new float[labels.Length * 64];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            int at = random.Next(8);
+            for (int y = 0; y < 8; y++)
+            {
+                for (int x = 0; x < 8; x++)
+                {
+                    bool bar = labels[i] switch { 0 => y == at, 1 => x == at, 2 => x == y, _ => x == 7 - y };
+                    values[i * 64 + y * 8 + x] = (float)((bar ? 1.0 : 0.0) + 0.6 * Normal());
+                }
+            }
+        }
+
+        return (new InputSet(tensor(values, new long[] { labels.Length, 1, 8, 8 })), labels);
+    }
+
+    [Fact]
+    public void The_default_network_is_the_yardstick_cnn_and_refuses_inputs_that_are_not_its_images()
+    {
+        using var network = new ConvEmbeddingNetwork();
+        using var images = zeros(5, 1, 28, 28);
+
+        using var output = network.forward(images);
+        long parameters = network.parameters().Sum(p => p.numel());
+
+        output.shape.Should().Equal(5, 128);
+        // By hand: 3x3 convolutions 1->32, 32->64, 64->128 with biases, batch-norm scales and shifts, linear 128->128.
+        parameters.Should().Be((9 * 32 + 32 + 64) + (32 * 9 * 64 + 64 + 128) + (64 * 9 * 128 + 128 + 256) + (128 * 128 + 128));
+        network.Options.ParameterCount().Should().Be(parameters);
+        var flat = () => network.forward(zeros(5, 784));
+        flat.Should().Throw<ArgumentException>().WithMessage("*[N, 1, H, W]*[5, 784]*");
+        var tiny = () => network.forward(zeros(2, 1, 3, 3));
+        tiny.Should().Throw<ArgumentException>().WithMessage("*3x3 are too small for 3 blocks*4x4*");
+    }
+
+    [Fact]
+    public void Trained_on_images_it_retrieves_far_better_than_untrained_and_saves_with_its_batch_statistics()
+    {
+        var (inputs, labels) = Bars(perClass: 48, seed: 21);
+        using var _ = inputs;
+        manual_seed(21);
+        using var network = new ConvEmbeddingNetwork(new ConvOptions { Channels = new[] { 16, 32 }, EmbeddingSize = 16 });
+        double untrained = Retrieval.PrecisionAt1(network, inputs, labels, new CosineSimilarity());
+        var options = new EmbeddingTrainerOptions { Epochs = 12, SamplesPerClass = 8, BatchSize = 32, Optimizer = { LearningRate = 3e-3 }, Seed = 21 };
+
+        new EmbeddingTrainer(new MultiSimilarityLoss(), options).Fit(network, inputs, labels);
+        double trained = Retrieval.PrecisionAt1(network, inputs, labels, new CosineSimilarity());
+
+        trained.Should().BeGreaterThan(untrained + 0.25, "training beats the same network untrained by a margin");
+        using var folder = new TempFolder();
+        using var batch = inputs.Data.narrow(0, 0, 10);
+        using var model = new TrainedModel(network, new CosineSimilarity(), 0.5, inputs.Preprocessing, new long[] { 1, 8, 8 });
+        using var before = model.Embed(batch);
+        model.Save(folder.Path);
+        using var loaded = TrainedModel.Load(folder.Path);
+        using var after = loaded.Embed(batch);
+        loaded.Network.Should().BeOfType<ConvEmbeddingNetwork>().Which.Options.Channels.Should().Equal(16, 32);
+        after.allclose(before, rtol: 1e-5, atol: 1e-6).Should().BeTrue("the loaded network, batch-norm running statistics included, embeds as the trained one");
+    }
+
+    [Fact]
+    public void A_description_claiming_more_parameters_than_the_weights_hold_is_refused()
+    {
+        using var folder = new TempFolder();
+        using (var network = new ConvEmbeddingNetwork(new ConvOptions { Channels = new[] { 4 }, EmbeddingSize = 4 }))
+        using (var model = new TrainedModel(network, new CosineSimilarity(), 0.5, inputShape: new long[] { 1, 4, 4 }))
+            model.Save(folder.Path);
+        string json = File.ReadAllText(Path.Combine(folder.Path, "model.json"));
+        File.WriteAllText(Path.Combine(folder.Path, "model.json"), json.Replace("\"EmbeddingSize\": 4", "\"EmbeddingSize\": 60000"));
+
+        var act = () => TrainedModel.Load(folder.Path);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*CNN of * parameters, more than its *-byte weights file holds*");
+    }
+}
