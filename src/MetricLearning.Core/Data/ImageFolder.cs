@@ -123,11 +123,11 @@ public sealed class ImageFolder
         });
 
         var skipped = new List<string>();
+        int others = problems.Count(p => p is not null) - 1;
         for (int i = 0; i < candidates.Length; i++)
         {
             if (problems[i] is not { } problem)
                 continue;
-            int others = problems.Count(p => p is not null) - 1;
             if (!settings.SkipUnreadable)
                 throw new InvalidDataException($"'{candidates[i].file}' is not a readable image: {problem}" + (others > 0 ? $" ({others} more unreadable files follow; ImageFolderOptions.SkipUnreadable leaves them out)" : "") + ".");
             skipped.Add($"{candidates[i].file}: {problem}");

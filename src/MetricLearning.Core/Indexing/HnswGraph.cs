@@ -134,7 +134,7 @@ internal sealed class HnswGraph : IDisposable
     /// <summary>Adds one vector; safe to call from as many threads at once as <see cref="Reserve"/> allowed.</summary>
     internal void Add(ulong key, float[] vector)
     {
-        usearch_add(Handle, key, vector, ScalarFloat32, out IntPtr error);
+        usearch_add(Handle, key, vector, ScalarKind.Float32, out IntPtr error);
         Check(error, $"add the vector of key {key}");
     }
 
@@ -148,7 +148,7 @@ internal sealed class HnswGraph : IDisposable
     /// <summary>The nearest vectors to a query: writes keys and USearch distances, returns how many were found.</summary>
     internal int Search(float[] query, ulong[] keys, float[] distances)
     {
-        nuint found = usearch_search(Handle, query, ScalarFloat32, (nuint)keys.Length, keys, distances, out IntPtr error);
+        nuint found = usearch_search(Handle, query, ScalarKind.Float32, (nuint)keys.Length, keys, distances, out IntPtr error);
         Check(error, "search");
         return (int)found;
     }
@@ -234,8 +234,6 @@ internal sealed class HnswGraph : IDisposable
     }
 
     private IntPtr Handle => _handle != IntPtr.Zero ? _handle : throw new ObjectDisposedException(nameof(HnswGraph));
-
-    private const ScalarKind ScalarFloat32 = ScalarKind.Float32;
 
     private static void Check(IntPtr error, string what)
     {
