@@ -145,14 +145,21 @@ public sealed class ImageFolder
             pixels, channels, settings.Height, settings.Width, skipped);
     }
 
-    /// <summary>The images as one resident tensor of bytes <c>[N, C, H, W]</c>, scaled to [0, 1] (divided by 255, as float32) as each batch is gathered.</summary>
+    /// <summary>
+    /// The images as one resident tensor of bytes <c>[N, C, H, W]</c>, preprocessed as each batch is gathered: scaled
+    /// to [0, 1] (divided by 255, as float32) unless another preprocessing is given.
+    /// </summary>
     /// <param name="device">Where the tensor lives; the CPU if null.</param>
+    /// <param name="preprocessing">
+    /// What turns the bytes into network inputs, saved with a model trained on them (for example a
+    /// <see cref="ChannelNormalization"/> from <see cref="ChannelNormalization.Measure"/>); null for a scale of 1/255.
+    /// </param>
     /// <returns>A new input set (the caller disposes it).</returns>
-    public InputSet ToInputSet(Device? device = null)
+    public InputSet ToInputSet(Device? device = null, IInputPreprocessing? preprocessing = null)
     {
         using var host = tensor(_pixels, new long[] { Count, Channels, Height, Width });
         var data = device is null || device.type == TorchSharp.DeviceType.CPU ? host.alias() : host.to(device);
-        return new InputSet(data, 1f / 255f);
+        return new InputSet(data, preprocessing ?? new InputScaling(1f / 255f));
     }
 
     /// <summary>One file, decoded, brought to the target size, as channel-first bytes.</summary>

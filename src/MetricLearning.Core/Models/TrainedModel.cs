@@ -46,6 +46,7 @@ public sealed class TrainedModel : IDisposable
     private const string DescriptionFile = "model.json";
     private const string MlpType = nameof(MlpEmbeddingNetwork);
     private const string ConvType = nameof(ConvEmbeddingNetwork);
+    private const string ResNetType = nameof(ResNetEmbeddingNetwork);
     // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read. Every field
     // of the description must be present: a missing threshold must not load as 0.
     private static readonly JsonSerializerOptions Json = new()
@@ -302,12 +303,13 @@ public sealed class TrainedModel : IDisposable
             });
             var mlp = Network as MlpEmbeddingNetwork;
             var conv = Network as ConvEmbeddingNetwork;
-            string networkType = mlp is not null ? MlpType : conv is not null ? ConvType : ModelComponents.TypeName(Network.GetType());
+            var resnet = Network as ResNetEmbeddingNetwork;
+            string networkType = mlp is not null ? MlpType : conv is not null ? ConvType : resnet is not null ? ResNetType : ModelComponents.TypeName(Network.GetType());
             var (distance, distanceParameters) = SavedParts.Describe(Distance);
             var (preprocessing, preprocessingParameters) = SavedParts.Describe(Preprocessing);
             var description = new ModelDescription(
                 Format, LibraryVersion, networkType, mlp?.Options,
-                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, hash, conv?.Options);
+                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, hash, conv?.Options, resnet?.Options);
             AtomicFile.Write(Path.Combine(folder, DescriptionFile),
                 temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
         }
@@ -366,6 +368,7 @@ public sealed class TrainedModel : IDisposable
         {
             MlpType => CreateMlp(description, path, new FileInfo(weights).Length),
             ConvType => CreateConv(description, path, new FileInfo(weights).Length),
+            ResNetType => CreateResNet(description, path, new FileInfo(weights).Length),
             _ => (components ?? new ModelComponents()).Create<IEmbeddingNetwork>(description.NetworkType, "network", path),
         };
         try
@@ -443,6 +446,27 @@ public sealed class TrainedModel : IDisposable
             if (parameters > weightsBytes / sizeof(float))
                 throw new InvalidDataException($"'{path}' describes a CNN of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
             return new ConvEmbeddingNetwork(description.Convolutional);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Builds the ResNet the description names, after checking that the weights file can hold its trunk.</summary>
+    private static ResNetEmbeddingNetwork CreateResNet(ModelDescription description, string path, long weightsBytes)
+    {
+        if (description.ResNet is null)
+            throw new InvalidDataException($"'{path}' has no ResNet configuration.");
+        try
+        {
+            description.ResNet.Validate();
+            // The smallest trunk, ResNet-18, has 11.2 million parameters: a weights file much smaller cannot be one.
+            const long smallestTrunk = 11_000_000;
+            long head = (long)description.ResNet.TrunkFeatures * description.ResNet.EmbeddingSize;
+            if (smallestTrunk + head > weightsBytes / sizeof(float))
+                throw new InvalidDataException($"'{path}' describes a ResNet-{description.ResNet.Depth} with a {description.ResNet.EmbeddingSize}-wide head, more than its {weightsBytes}-byte weights file holds.");
+            return new ResNetEmbeddingNetwork(description.ResNet);
         }
         catch (ArgumentException ex)
         {

@@ -78,6 +78,7 @@ internal static class TrainingLoop
             for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
             {
                 module.train();
+                (network as IEpochAware)?.BeginEpoch(epoch);
                 byte[]? epochStart = feeder.CaptureState();
                 int resumeStep = epoch == firstEpoch ? firstStep : 0;
                 if (resumeStep == 0)
