@@ -282,8 +282,9 @@ public static class PyTorchWeights
                 CheckSafetensorsEntry(path, property, dataBytes);
             }
         }
-        catch (JsonException exception)
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a name that is not valid UTF-8.
             throw new InvalidDataException($"'{path}' is not a safetensors file: its header is not valid JSON ({exception.Message}).", exception);
         }
     }

@@ -16,5 +16,15 @@ internal static class Tensors
 
     internal static Tensor Vector(params float[] values) => tensor(values);
 
+    /// <summary>True when both have the same shape and every element is equal (any dtype).</summary>
+    internal static bool Identical(Tensor a, Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape) || a.dtype != b.dtype)
+            return false;
+        using var equal = a.eq(b);
+        using var all = equal.all();
+        return all.item<bool>();
+    }
+
     internal static float[] Values(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
 }
