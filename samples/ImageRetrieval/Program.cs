@@ -23,7 +23,11 @@ using static TorchSharp.torch;
 // images (precision@1, R-precision, MAP@R); optionally saves the model and both indexes.
 var train = new Option<string>("--train") { Description = "Training images: a folder with one sub-folder per class.", Required = true };
 var test = new Option<string>("--test") { Description = "Test images, in sub-folders named as the training classes.", Required = true };
-var networkName = new Option<string>("--network") { Description = "cnn (three 3x3 conv blocks of 32, 64, 128 channels, batch norm, linear 128 -> 128) or mlp (hidden layers of 128).", DefaultValueFactory = _ => "cnn" };
+var networkName = new Option<string>("--network") { Description = "cnn (three 3x3 conv blocks of 32, 64, 128 channels, batch norm, linear 128 -> 128), mlp (hidden layers of 128), or resnet18, resnet34, resnet50 (TorchVision's trunk, linear head to 128, L2-normalised; RGB).", DefaultValueFactory = _ => "cnn" };
+var pretrained = new Option<string?>("--pretrained") { Description = "PyTorch weights to start from (torch.save(model.state_dict(), path) or .safetensors): a torchvision ResNet's for the resnet networks (its classifier left out), the whole network's for cnn." };
+var freezeTrunk = new Option<int>("--freeze-trunk-epochs") { Description = "ResNets: epochs at the start during which the trunk is frozen and only the head learns.", DefaultValueFactory = _ => 0 };
+var normalize = new Option<string>("--normalize") { Description = "How pixels become inputs: scale (x / 255), measure (each channel to mean 0, deviation 1 over the training images), imagenet (ImageNet's statistics, what pretrained ResNets expect), or auto (imagenet for the resnets, scale otherwise).", DefaultValueFactory = _ => "auto" };
+var export = new Option<string?>("--export") { Description = "Also write the trained network's weights for PyTorch to this file (.pt for torch.load, .safetensors)." };
 var side = new Option<int>("--size") { Description = "Height and width every image is brought to.", DefaultValueFactory = _ => 28 };
 var rgb = new Option<bool>("--rgb") { Description = "Three colour channels instead of grayscale." };
 var skip = new Option<bool>("--skip-unreadable") { Description = "Leave out files that are not readable images, reporting each, instead of stopping at the first." };
@@ -36,7 +40,7 @@ var threads = new Option<int>("--threads") { Description = "CPU threads for torc
 var save = new Option<string?>("--save") { Description = "Folder to save the model (model/), the exact index (index.bin) and the HNSW index (index.ann) of the training images in." };
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
 {
-    train, test, networkName, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save,
+    train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export,
 };
 root.SetAction((ParseResult result, System.Threading.CancellationToken cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(result, cancellationToken)));
 
@@ -45,8 +49,20 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
     var culture = CultureInfo.InvariantCulture;
     try
     {
-        if (result.GetValue(networkName) is not ("cnn" or "mlp"))
-            throw new ArgumentException($"--network is '{result.GetValue(networkName)}'; it must be cnn or mlp.");
+        string networkKind = result.GetValue(networkName)!;
+        if (networkKind is not ("cnn" or "mlp" or "resnet18" or "resnet34" or "resnet50"))
+            throw new ArgumentException($"--network is '{networkKind}'; it must be cnn, mlp, resnet18, resnet34 or resnet50.");
+        bool resnet = networkKind.StartsWith("resnet", StringComparison.Ordinal);
+        string? pretrainedPath = result.GetValue(pretrained);
+        if (pretrainedPath is not null && networkKind == "mlp")
+            throw new ArgumentException("--pretrained loads PyTorch weights into cnn or the resnets, not mlp.");
+        if (pretrainedPath is not null && !File.Exists(pretrainedPath))
+            throw new FileNotFoundException($"--pretrained: there is no file '{pretrainedPath}'.", pretrainedPath);
+        if (result.GetValue(freezeTrunk) != 0 && !resnet)
+            throw new ArgumentException("--freeze-trunk-epochs applies to the resnet networks only.");
+        string normalization = result.GetValue(normalize) is "auto" ? (resnet ? "imagenet" : "scale") : result.GetValue(normalize)!;
+        if (normalization is not ("scale" or "measure" or "imagenet"))
+            throw new ArgumentException($"--normalize is '{normalization}'; it must be auto, scale, measure or imagenet.");
         var options = new EmbeddingTrainerOptions
         {
             Epochs = result.GetValue(epochs),
@@ -61,7 +77,7 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         // Torch's activations are large: keep freed memory for reuse instead of faulting it in again each step.
         TorchRuntime.TuneNativeAllocator();
         var target = TorchRuntime.Resolve(result.GetValue(device));
-        var folderOptions = new ImageFolderOptions { Height = result.GetValue(side), Width = result.GetValue(side), Grayscale = !result.GetValue(rgb), SkipUnreadable = result.GetValue(skip) };
+        var folderOptions = new ImageFolderOptions { Height = result.GetValue(side), Width = result.GetValue(side), Grayscale = !(result.GetValue(rgb) || resnet), SkipUnreadable = result.GetValue(skip) };
 
         var clock = Stopwatch.StartNew();
         var trainImages = ImageFolder.Load(result.GetValue(train)!, folderOptions);
@@ -77,17 +93,42 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         Console.WriteLine(string.Create(culture,
             $"* Read {trainImages.Count:N0} training and {testImages.Count:N0} test images of {trainImages.Channels}x{trainImages.Height}x{trainImages.Width}, {trainImages.ClassNames.Count} classes, in {clock.Elapsed.TotalSeconds:F1} s"));
 
-        using var trainInputs = trainImages.ToInputSet(target);
-        using var testInputs = testImages.ToInputSet(target);
+        IInputPreprocessing preprocessing;
+        using (var pixels = trainImages.ToInputSet())
+        {
+            preprocessing = normalization switch
+            {
+                "imagenet" when trainImages.Channels != 3 => throw new ArgumentException("--normalize imagenet needs RGB images (--rgb)."),
+                "imagenet" => ChannelNormalization.ImageNet,
+                "measure" => ChannelNormalization.Measure(pixels.Data),
+                _ => new InputScaling(1f / 255f),
+            };
+        }
+
+        Console.WriteLine($"* Preprocessing: {preprocessing}");
+        using var trainInputs = trainImages.ToInputSet(target, preprocessing);
+        using var testInputs = testImages.ToInputSet(target, preprocessing);
         manual_seed(options.Seed);
-        IEmbeddingNetwork network = result.GetValue(networkName) == "cnn"
-            ? new ConvEmbeddingNetwork(new ConvOptions { InputChannels = trainImages.Channels })
-            : new MlpEmbeddingNetwork(new MlpOptions { InputSize = trainImages.InputSize, LayerSizes = new[] { 128, 128, 128 }, ActivateLastLayer = false });
+        IEmbeddingNetwork network = networkKind switch
+        {
+            "cnn" => new ConvEmbeddingNetwork(new ConvOptions { InputChannels = trainImages.Channels }),
+            "mlp" => new MlpEmbeddingNetwork(new MlpOptions { InputSize = trainImages.InputSize, LayerSizes = new[] { 128, 128, 128 }, ActivateLastLayer = false }),
+            _ => new ResNetEmbeddingNetwork(new ResNetOptions { Depth = int.Parse(networkKind["resnet".Length..], culture), FreezeTrunkEpochs = result.GetValue(freezeTrunk) }),
+        };
         using var ownsNetwork = (IDisposable)network;
+        if (pretrainedPath is not null)
+        {
+            if (network is ResNetEmbeddingNetwork residual)
+                residual.LoadPretrainedTrunk(pretrainedPath);
+            else
+                PyTorchWeights.Load(network.Module, pretrainedPath);
+            Console.WriteLine($"* Loaded PyTorch weights from {pretrainedPath}");
+        }
+
         network.Module.to(target);
         var comparison = new CosineSimilarity();
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning image retrieval: network={result.GetValue(networkName)}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity"));
+            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity"));
 
         var reports = new EmbeddingTrainer(new MultiSimilarityLoss(), options, new MultiSimilarityMiner(distance: comparison))
             .Fit(network, trainInputs, trainImages.Labels,
@@ -124,8 +165,14 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
             Console.WriteLine($"* Saved the model (threshold {threshold.ToString("F4", culture)}) to {modelFolder}, and the indexes of the {trainImages.Count} training images to {saveFolder}");
         }
 
+        if (result.GetValue(export) is { } exportPath)
+        {
+            PyTorchWeights.Save(network.Module, exportPath);
+            Console.WriteLine($"* Wrote the network's weights for PyTorch to {exportPath}");
+        }
+
         Console.WriteLine(string.Create(culture,
-            $"RESULT network={result.GetValue(networkName)} epochs={options.Epochs} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2} sec_per_epoch={reports.Average(r => r.TrainSeconds):F2}"));
+            $"RESULT network={networkKind} epochs={options.Epochs} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2} sec_per_epoch={reports.Average(r => r.TrainSeconds):F2}"));
         return 0;
     }
     catch (OperationCanceledException)
@@ -133,7 +180,7 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         Console.Error.WriteLine("error: cancelled.");
         return 130;
     }
-    catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or EmbeddingCollapseException)
+    catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or EmbeddingCollapseException or WeightsMismatchException)
     {
         Console.Error.WriteLine($"error: {ex.Message.ReplaceLineEndings(" ")}");
         return 1;
