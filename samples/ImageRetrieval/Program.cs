@@ -27,6 +27,11 @@ var networkName = new Option<string>("--network") { Description = "cnn (three 3x
 var pretrained = new Option<string?>("--pretrained") { Description = "PyTorch weights to start from (torch.save(model.state_dict(), path) or .safetensors): a torchvision ResNet's for the resnet networks (its classifier left out), the whole network's for cnn." };
 var freezeTrunk = new Option<int>("--freeze-trunk-epochs") { Description = "ResNets: epochs at the start during which the trunk is frozen and only the head learns.", DefaultValueFactory = _ => 0 };
 var normalize = new Option<string>("--normalize") { Description = "How pixels become inputs: scale (x / 255), measure (each channel to mean 0, deviation 1 over the training images), imagenet (ImageNet's statistics, what pretrained ResNets expect), or auto (imagenet for the resnets, scale otherwise).", DefaultValueFactory = _ => "auto" };
+var flip = new Option<bool>("--flip") { Description = "Augment: mirror half of the training images left to right (for classes a mirror keeps, such as clothes; not digits)." };
+var cropArea = new Option<double>("--crop-area") { Description = "Augment: random resized crops of at least this fraction of the image's area (1 for none).", DefaultValueFactory = _ => 1.0 };
+var rotate = new Option<double>("--rotate") { Description = "Augment: random rotations of up to this many degrees either way.", DefaultValueFactory = _ => 0.0 };
+var brightness = new Option<double>("--brightness") { Description = "Augment: brightness jitter, 0 to 1.", DefaultValueFactory = _ => 0.0 };
+var contrast = new Option<double>("--contrast") { Description = "Augment: contrast jitter, 0 to 1.", DefaultValueFactory = _ => 0.0 };
 var export = new Option<string?>("--export") { Description = "Also write the trained network's weights for PyTorch to this file (.pt for torch.load, .safetensors)." };
 var side = new Option<int>("--size") { Description = "Height and width every image is brought to.", DefaultValueFactory = _ => 28 };
 var rgb = new Option<bool>("--rgb") { Description = "Three colour channels instead of grayscale." };
@@ -41,6 +46,7 @@ var save = new Option<string?>("--save") { Description = "Folder to save the mod
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
 {
     train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export,
+    flip, cropArea, rotate, brightness, contrast,
 };
 root.SetAction((ParseResult result, System.Threading.CancellationToken cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(result, cancellationToken)));
 
@@ -72,6 +78,20 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
             Schedule = new LearningRateSchedule { Kind = ScheduleKind.Cosine },
             Seed = result.GetValue(seed),
         };
+        ImageAugmentation augmentation;
+        try
+        {
+            augmentation = new ImageAugmentation(result.GetValue(cropArea), result.GetValue(flip), result.GetValue(rotate), result.GetValue(brightness), result.GetValue(contrast));
+        }
+        catch (ArgumentOutOfRangeException ex)
+        {
+            string flag = ex.ParamName switch { "minCropArea" => "--crop-area", "rotationDegrees" => "--rotate", _ => "--" + ex.ParamName };
+            throw new ArgumentException($"{flag} is {ex.ActualValue}: {ex.Message.Split(" (Parameter")[0]}", ex);
+        }
+
+        bool augmenting = augmentation.MinCropArea < 1 || augmentation.HorizontalFlip || augmentation.RotationDegrees > 0 || augmentation.Brightness > 0 || augmentation.Contrast > 0;
+        if (augmenting)
+            options.Augmentation = augmentation;
         options.Validate();
         TorchRuntime.SetThreadCount(result.GetValue(threads));
         // Torch's activations are large: keep freed memory for reuse instead of faulting it in again each step.
@@ -128,7 +148,7 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         network.Module.to(target);
         var comparison = new CosineSimilarity();
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity"));
+            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity, augmentation={(augmenting ? string.Create(culture, $"crop>={augmentation.MinCropArea} flip={augmentation.HorizontalFlip} rotate={augmentation.RotationDegrees} brightness={augmentation.Brightness} contrast={augmentation.Contrast}") : "none")}"));
 
         var reports = new EmbeddingTrainer(new MultiSimilarityLoss(), options, new MultiSimilarityMiner(distance: comparison))
             .Fit(network, trainInputs, trainImages.Labels,

@@ -27,6 +27,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private Tensor? _order;
     private IMiner? _epochMiner;
     private int _batches;
+    private int _epoch;
 
     internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device)
     {
@@ -47,6 +48,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     {
         var batches = _sampler.Batches(_labels, epoch);
         _epochMiner = epoch > _options.MinerWarmupEpochs ? _miner : null;
+        _epoch = epoch;
         _batches = batches.Count;
         using var flat = tensor(batches.SelectMany(batch => batch.Select(index => (long)index)).ToArray(), device: _device);
         _order = flat.view(batches.Count, _options.BatchSize).DetachFromDisposeScope();
@@ -60,9 +62,37 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         weightValue = 1;
         samples = _options.BatchSize;
         var indices = order[step];
-        var embeddings = _network.Module.call(_inputs.Gather(indices));
+        var embeddings = _network.Module.call(Batch(indices, step));
         var batchLabels = _labelTensor.index_select(0, indices);
         return _loss.Compute(embeddings, batchLabels, _epochMiner?.Mine(embeddings, batchLabels));
+    }
+
+    /// <summary>The step's network inputs: gathered, augmented when the options say so, preprocessed.</summary>
+    private Tensor Batch(Tensor indices, int step)
+    {
+        if (_options.Augmentation is not { } augmentation)
+            return _inputs.Gather(indices);
+        // Seeded by run, epoch and step, so that a resumed run and another device draw the same changes.
+        var random = new Random(StepSeed(_options.Seed, _epoch, step));
+        using var raw = _inputs.GatherRaw(indices);
+        using var augmented = augmentation.Apply(raw, random);
+        if (!augmented.shape.SequenceEqual(raw.shape) || augmented.dtype != ScalarType.Float32)
+            throw new InvalidOperationException(
+                $"{augmentation.GetType().Name} returned {augmented.dtype} {TensorChecks.Shape(augmented)} for a float32 batch {TensorChecks.Shape(raw)}; an augmentation keeps shape and dtype.");
+        return InputSet.Prepare(_inputs.Preprocessing, augmented);
+    }
+
+    /// <summary>A seed from run, epoch and step that is the same in every process (HashCode's is not).</summary>
+    internal static int StepSeed(int seed, int epoch, int step)
+    {
+        unchecked
+        {
+            ulong mixed = (ulong)(uint)seed;
+            mixed = (mixed ^ (ulong)(uint)epoch << 32) * 0x9E3779B97F4A7C15UL;
+            mixed = (mixed ^ (uint)step) * 0xBF58476D1CE4E5B9UL;
+            mixed ^= mixed >> 31;
+            return (int)(mixed & int.MaxValue);
+        }
     }
 
     public EmbeddingEpochReport Report(int epoch, double meanLoss, double trainSeconds) =>

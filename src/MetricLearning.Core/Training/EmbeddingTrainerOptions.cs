@@ -44,6 +44,13 @@ public sealed class EmbeddingTrainerOptions
     /// <summary>Seed of the batches and of dropout. Default 1337.</summary>
     public int Seed { get; set; } = 1337;
 
+    /// <summary>
+    /// Random changes applied to each training batch's raw inputs before preprocessing (for images, an
+    /// <see cref="Data.ImageAugmentation"/>), drawn from a generator seeded with <see cref="Seed"/>, the epoch and the
+    /// step; null for none (the default). Never applied outside training.
+    /// </summary>
+    public IAugmentation? Augmentation { get; set; }
+
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or inconsistent.</exception>
     /// <exception cref="ArgumentNullException">The optimizer, schedule or checkpoint settings are null.</exception>

@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FluentAssertions;
+using MetricLearning.Data;
+using MetricLearning.Losses;
+using MetricLearning.Networks;
+using MetricLearning.Tests.TestSupport;
+using MetricLearning.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Core.Data;
+
+public sealed class ImageAugmentationTests
+{
+    private static Tensor Images(int count, int seed)
+    {
+        manual_seed(seed);
+        return randint(0, 256, new long[] { count, 2, 6, 8 }).to_type(ScalarType.Float32);
+    }
+
+    private static double MaxDifference(Tensor a, Tensor b)
+    {
+        using var difference = (a - b).abs().max();
+        return difference.item<float>();
+    }
+
+    [Fact]
+    public void With_every_setting_off_images_are_left_exactly_as_they_are()
+    {
+        using var images = Images(5, 1);
+        using var augmented = new ImageAugmentation().Apply(images, new Random(1));
+        Tensors.Identical(augmented, images).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_flip_mirrors_about_half_of_the_images_each_exactly_and_the_rest_not_at_all()
+    {
+        using var images = Images(64, 2);
+        using var mirrored = images.flip(3);
+        using var augmented = new ImageAugmentation(horizontalFlip: true).Apply(images, new Random(2));
+
+        int flipped = 0;
+        for (int i = 0; i < 64; i++)
+        {
+            double same = MaxDifference(augmented[i], images[i]);
+            double mirror = MaxDifference(augmented[i], mirrored[i]);
+            Math.Min(same, mirror).Should().BeLessThan(1e-3, $"image {i} is either itself or its mirror");
+            if (mirror < same)
+                flipped++;
+        }
+
+        flipped.Should().BeInRange(20, 44, "each image is flipped with probability one half");
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_batch_and_another_seed_another()
+    {
+        var augmentation = new ImageAugmentation(minCropArea: 0.5, horizontalFlip: true, rotationDegrees: 15, brightness: 0.3, contrast: 0.3);
+        using var images = Images(8, 3);
+
+        using var first = augmentation.Apply(images, new Random(7));
+        using var again = augmentation.Apply(images, new Random(7));
+        using var other = augmentation.Apply(images, new Random(8));
+
+        Tensors.Identical(first, again).Should().BeTrue();
+        MaxDifference(first, other).Should().BeGreaterThan(1);
+        first.shape.Should().Equal(images.shape);
+        using var low = first.min();
+        using var high = first.max();
+        low.item<float>().Should().BeGreaterThanOrEqualTo(0);
+        high.item<float>().Should().BeLessThanOrEqualTo(255);
+    }
+
+    [Fact]
+    public void A_crop_stays_inside_the_image_and_a_rotation_turns_it()
+    {
+        // A uniform image cropped anywhere inside itself stays uniform; turned, its corners come from outside (0).
+        using var uniform = full(new long[] { 16, 1, 9, 9 }, 100f);
+        using var cropped = new ImageAugmentation(minCropArea: 0.3).Apply(uniform, new Random(4));
+        MaxDifference(cropped, uniform).Should().BeLessThan(1e-3);
+
+        using var turned = new ImageAugmentation(rotationDegrees: 45).Apply(uniform, new Random(4));
+        using var corners = turned.index_select(2, tensor(new long[] { 0, 8 })).index_select(3, tensor(new long[] { 0, 8 }));
+        using var centres = turned.index_select(2, tensor(new long[] { 4 })).index_select(3, tensor(new long[] { 4 }));
+        using var darkest = corners.min();
+        darkest.item<float>().Should().BeLessThan(50, "a turned image's corners leave the source");
+        MaxDifference(centres, full(new long[] { 16, 1, 1, 1 }, 100f)).Should().BeLessThan(1e-3, "the centre stays where it was");
+    }
+
+    [Fact]
+    public void Brightness_scales_each_image_within_its_range_and_contrast_keeps_its_mean()
+    {
+        using var images = Images(32, 5).mul(0.5);  // values 0..127, so that a brightening is never clamped
+        using var brighter = new ImageAugmentation(brightness: 0.4).Apply(images, new Random(5));
+        using var ratio = brighter.sum(new long[] { 1, 2, 3 }) / images.sum(new long[] { 1, 2, 3 });
+        Tensors.Values(ratio).Should().AllSatisfy(r => r.Should().BeInRange(0.6f - 1e-4f, 1.4f + 1e-4f));
+        Tensors.Values(ratio).Distinct().Count().Should().BeGreaterThan(16, "each image draws its own factor");
+
+        // Values 64..191.5 around a mean near 128: contrast 1.4 moves none of them out of 0..255, so nothing is clamped.
+        using var middle = images.add(64);
+        using var contrasted = new ImageAugmentation(contrast: 0.4).Apply(middle, new Random(5));
+        MaxDifference(contrasted.mean(new long[] { 1, 2, 3 }), middle.mean(new long[] { 1, 2, 3 })).Should().BeLessThan(1e-2);
+        MaxDifference(contrasted, middle).Should().BeGreaterThan(1);
+    }
+
+    [Fact]
+    public void Out_of_range_settings_and_inputs_that_are_not_images_are_refused()
+    {
+        var crop = () => new ImageAugmentation(minCropArea: 0);
+        crop.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("minCropArea");
+        var turn = () => new ImageAugmentation(rotationDegrees: 200);
+        turn.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("rotationDegrees");
+        var flat = () => new ImageAugmentation(horizontalFlip: true).Apply(zeros(4, 784), new Random(1));
+        flat.Should().Throw<ArgumentException>().WithMessage("*[N, C, H, W]*[4, 784]*");
+    }
+
+    /// <summary>Records what the trainer hands it and leaves the batch unchanged.</summary>
+    private sealed class RecordingAugmentation : IAugmentation
+    {
+        public List<float> BatchMaxima { get; } = new();
+
+        public Tensor Apply(Tensor inputs, Random random)
+        {
+            using var max = inputs.max();
+            BatchMaxima.Add(max.item<float>());
+            return inputs.flip(3);
+        }
+    }
+
+    [Fact]
+    public void The_trainer_augments_every_training_batch_in_raw_units_and_reproducibly()
+    {
+        var labels = Enumerable.Range(0, 32).Select(i => i % 4).ToArray();
+        manual_seed(6);
+        using var pixels = randint(0, 256, new long[] { 32, 1, 8, 8 }).to_type(ScalarType.Byte);
+        var recording = new RecordingAugmentation();
+        var options = new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6, Augmentation = recording };
+
+        float[] Train(EmbeddingTrainerOptions trainerOptions)
+        {
+            using var inputs = new InputSet(pixels.clone(), 1f / 255f);
+            manual_seed(6);
+            using var network = new ConvEmbeddingNetwork(new ConvOptions { Channels = new[] { 4 }, EmbeddingSize = 4 });
+            new EmbeddingTrainer(new MultiSimilarityLoss(), trainerOptions).Fit(network, inputs, labels);
+            return network.parameters().SelectMany(p => Tensors.Values(p)).ToArray();
+        }
+
+        var augmented = Train(options);
+        recording.BatchMaxima.Should().HaveCount(4, "two epochs of two batches");
+        recording.BatchMaxima.Should().OnlyContain(max => max > 1.5f, "the augmentation sees pixels in their stored units, before scaling");
+
+        var seeded = new ImageAugmentation(horizontalFlip: true, rotationDegrees: 10);
+        Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6, Augmentation = seeded })
+            .Should().Equal(Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6, Augmentation = seeded }), "the same seed trains the same");
+        Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6 })
+            .Should().NotEqual(augmented, "the augmentation changed what was learned");
+    }
+}
