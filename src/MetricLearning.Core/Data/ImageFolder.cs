@@ -85,8 +85,21 @@ public sealed class ImageFolder
     /// <exception cref="InvalidDataException">The folder has no class folders or no images, or a file is not a readable image (named) and skipping is off.</exception>
     public static ImageFolder Load(string folder, ImageFolderOptions? options = null, ILogger? logger = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         var settings = (options ?? new ImageFolderOptions()).Clone();
+        var scan = Scan(folder, settings, logger, keepPixels: true);
+        return new ImageFolder(folder, scan.ClassNames, scan.Files, scan.Labels, scan.Pixels!, settings.Grayscale ? 1 : 3, settings.Height, settings.Width, scan.Skipped);
+    }
+
+    /// <summary>What <see cref="Scan"/> found: the readable files and their labels, their pixels if kept, what was skipped.</summary>
+    internal sealed record ScanResult(string[] ClassNames, string[] Files, int[] Labels, byte[]? Pixels, IReadOnlyList<string> Skipped);
+
+    /// <summary>
+    /// Lists the class folders and decodes every file once on several threads, refusing or skipping unreadable ones
+    /// as the options say; keeps the pixels only when asked (a streaming source checks the files and drops them).
+    /// </summary>
+    internal static ScanResult Scan(string folder, ImageFolderOptions settings, ILogger? logger, bool keepPixels)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         settings.Validate();
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"No image folder at '{folder}'.");
@@ -104,22 +117,9 @@ public sealed class ImageFolder
         var problems = new string?[candidates.Length];
         Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads }, i =>
         {
-            try
-            {
-                decoded[i] = Decode(candidates[i].file, settings);
-            }
-            catch (InvalidDataException ex)
-            {
-                problems[i] = ex.Message;
-            }
-            catch (IOException ex)
-            {
-                problems[i] = $"it could not be read: {ex.Message}";
-            }
-            catch (UnauthorizedAccessException ex)
-            {
-                problems[i] = $"it could not be read: {ex.Message}";
-            }
+            problems[i] = TryDecode(candidates[i].file, settings, out var pixels);
+            if (keepPixels)
+                decoded[i] = pixels!;
         });
 
         var skipped = new List<string>();
@@ -137,12 +137,39 @@ public sealed class ImageFolder
         var kept = Enumerable.Range(0, candidates.Length).Where(i => problems[i] is null).ToArray();
         if (kept.Length == 0)
             throw new InvalidDataException($"None of the {candidates.Length} files in the class folders of '{folder}' is a readable image.");
-        var pixels = new byte[(long)kept.Length * size];
-        for (int j = 0; j < kept.Length; j++)
-            decoded[kept[j]].CopyTo(pixels, (long)j * size);
-        return new ImageFolder(folder, classFolders.Select(path => Path.GetFileName(path)).ToArray(),
-            kept.Select(i => candidates[i].file).ToArray(), kept.Select(i => candidates[i].label).ToArray(),
-            pixels, channels, settings.Height, settings.Width, skipped);
+        byte[]? all = null;
+        if (keepPixels)
+        {
+            all = new byte[(long)kept.Length * size];
+            for (int j = 0; j < kept.Length; j++)
+                decoded[kept[j]].CopyTo(all, (long)j * size);
+        }
+
+        return new ScanResult(classFolders.Select(path => Path.GetFileName(path)).ToArray(),
+            kept.Select(i => candidates[i].file).ToArray(), kept.Select(i => candidates[i].label).ToArray(), all, skipped);
+    }
+
+    /// <summary>Decodes one file; null on success, else why it is not a readable image.</summary>
+    internal static string? TryDecode(string path, ImageFolderOptions settings, out byte[]? pixels)
+    {
+        pixels = null;
+        try
+        {
+            pixels = Decode(path, settings);
+            return null;
+        }
+        catch (InvalidDataException ex)
+        {
+            return ex.Message;
+        }
+        catch (IOException ex)
+        {
+            return $"it could not be read: {ex.Message}";
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return $"it could not be read: {ex.Message}";
+        }
     }
 
     /// <summary>

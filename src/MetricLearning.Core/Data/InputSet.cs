@@ -140,13 +140,6 @@ public sealed class InputSet : IDisposable
         return Prepare(Preprocessing, rows);
     }
 
-    /// <summary>Gathers the rows named by <paramref name="indices"/> as float32 in their stored units, not yet preprocessed.</summary>
-    internal Tensor GatherRaw(Tensor indices)
-    {
-        using var rows = Data.index_select(0, indices);
-        return rows.to_type(ScalarType.Float32);
-    }
-
     /// <summary>
     /// What training and a trained model both do to raw rows of any real dtype: convert to float32 and apply the
     /// preprocessing. The result is always a new tensor, never <paramref name="rows"/> itself, so callers may dispose both.

@@ -18,7 +18,8 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private readonly IBatchLoss _loss;
     private readonly IMiner? _miner;
     private readonly EmbeddingTrainerOptions _options;
-    private readonly InputSet _inputs;
+    private readonly InputSet? _inputs;
+    private readonly ILabelledSource? _source;
     private readonly IReadOnlyList<int> _labels;
     private readonly Device _device;
     private readonly MPerClassSampler _sampler;
@@ -28,14 +29,28 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private IMiner? _epochMiner;
     private int _batches;
     private int _epoch;
+    private IReadOnlyList<int[]>? _epochBatches;
+    private BatchPrefetcher? _prefetcher;
 
     internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device)
+        : this(network, loss, miner, options, labels, device)
+    {
+        _inputs = inputs;
+    }
+
+    /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead, on worker threads.</summary>
+    internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, ILabelledSource source, Device device)
+        : this(network, loss, miner, options, source.Labels, device)
+    {
+        _source = source;
+    }
+
+    private BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, IReadOnlyList<int> labels, Device device)
     {
         _network = network;
         _loss = loss;
         _miner = miner;
         _options = options;
-        _inputs = inputs;
         _labels = labels;
         _device = device;
         _sampler = new MPerClassSampler(options.SamplesPerClass, options.BatchSize, options.Seed);
@@ -49,6 +64,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         var batches = _sampler.Batches(_labels, epoch);
         _epochMiner = epoch > _options.MinerWarmupEpochs ? _miner : null;
         _epoch = epoch;
+        _epochBatches = batches;
         _batches = batches.Count;
         using var flat = tensor(batches.SelectMany(batch => batch.Select(index => (long)index)).ToArray(), device: _device);
         _order = flat.view(batches.Count, _options.BatchSize).DetachFromDisposeScope();
@@ -67,19 +83,37 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         return _loss.Compute(embeddings, batchLabels, _epochMiner?.Mine(embeddings, batchLabels));
     }
 
-    /// <summary>The step's network inputs: gathered, augmented when the options say so, preprocessed.</summary>
+    /// <summary>The step's network inputs: gathered (or read ahead from the source), augmented when the options say so, preprocessed.</summary>
     private Tensor Batch(Tensor indices, int step)
     {
+        if (_source is not null)
+        {
+            // Started at the first step asked for, which is not 0 when a run resumes mid-epoch.
+            _prefetcher ??= new BatchPrefetcher(_source, _epochBatches!, _options.PrefetchBatches, firstBatch: step);
+            using var read = _prefetcher.Take(step);
+            using var onDevice = read.to(_device);
+            return Prepare(onDevice, _source.Preprocessing, step);
+        }
+
+        if (_options.Augmentation is null)
+            return _inputs!.Gather(indices);
+        using var rows = _inputs!.Data.index_select(0, indices);
+        return Prepare(rows, _inputs.Preprocessing, step);
+    }
+
+    /// <summary>Raw rows to network inputs: float32, augmented when the options say so, preprocessed.</summary>
+    private Tensor Prepare(Tensor rows, IInputPreprocessing preprocessing, int step)
+    {
         if (_options.Augmentation is not { } augmentation)
-            return _inputs.Gather(indices);
+            return InputSet.Prepare(preprocessing, rows);
         // Seeded by run, epoch and step, so that a resumed run and another device draw the same changes.
         var random = new Random(StepSeed(_options.Seed, _epoch, step));
-        using var raw = _inputs.GatherRaw(indices);
+        using var raw = rows.to_type(ScalarType.Float32);
         using var augmented = augmentation.Apply(raw, random);
         if (!augmented.shape.SequenceEqual(raw.shape) || augmented.dtype != ScalarType.Float32)
             throw new InvalidOperationException(
                 $"{augmentation.GetType().Name} returned {augmented.dtype} {TensorChecks.Shape(augmented)} for a float32 batch {TensorChecks.Shape(raw)}; an augmentation keeps shape and dtype.");
-        return InputSet.Prepare(_inputs.Preprocessing, augmented);
+        return InputSet.Prepare(preprocessing, augmented);
     }
 
     /// <summary>A seed from run, epoch and step that is the same in every process (HashCode's is not).</summary>
@@ -102,6 +136,8 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     {
         _order?.Dispose();
         _order = null;
+        _prefetcher?.Dispose();
+        _prefetcher = null;
     }
 
     // Each epoch's batches come from a generator seeded with the seed and the epoch number: nothing to save.
@@ -133,7 +169,18 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         using var noGrad = no_grad();
         var module = _network.Module;
         module.eval();
-        var directions = nn.functional.normalize(module.call(_inputs.Gather(_order![0])), p: 2, dim: 1);
+        Tensor first;
+        if (_source is not null)
+        {
+            using var read = _source.Read(_epochBatches![0]);
+            first = InputSet.Prepare(_source.Preprocessing, read.to(_device));
+        }
+        else
+        {
+            first = _inputs!.Gather(_order![0]);
+        }
+
+        var directions = nn.functional.normalize(module.call(first), p: 2, dim: 1);
         return (directions - directions.mean(new long[] { 0 }, keepdim: true)).norm(1).mean().item<float>();
     }
 }

@@ -127,4 +127,52 @@ public sealed class EmbeddingTrainer
         var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);
         return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
     }
+
+    /// <summary>
+    /// Trains <paramref name="network"/> in place on data read a batch at a time from <paramref name="source"/> (an
+    /// image folder decoded as it goes, an IDX file, ...), <see cref="EmbeddingTrainerOptions.PrefetchBatches"/> steps
+    /// ahead on worker threads; otherwise as the overload that takes inputs and labels.
+    /// </summary>
+    /// <param name="network">The network; the source's batches are moved to its device.</param>
+    /// <param name="source">The training data.</param>
+    /// <param name="progress">Receives one report per epoch, or null.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <returns>The report of every epoch, in order.</returns>
+    /// <exception cref="EmbeddingCollapseException">The embeddings collapsed to one direction; the message says what to try.</exception>
+    /// <exception cref="TrainingDivergedException">An epoch's mean loss was NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancellation was requested (after a checkpoint is saved, if checkpoints are on).</exception>
+    /// <exception cref="CheckpointException">Resuming, the checkpoint is missing, damaged or from a different run; or, not resuming, the checkpoint folder already holds one.</exception>
+    /// <exception cref="System.IO.InvalidDataException">The source could not read an input (the message names it).</exception>
+    public IReadOnlyList<EmbeddingEpochReport> Fit(
+        IEmbeddingNetwork network,
+        ILabelledSource source,
+        IProgress<EmbeddingEpochReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Labels is null || source.Labels.Count != source.Count)
+            throw new ArgumentException($"The source has {source.Labels?.Count ?? 0} labels for {source.Count} inputs.", nameof(source));
+        var device = network.Module.parameters().FirstOrDefault()?.device ?? CPU;
+
+        var groups = TrainingParameters.Collect(network, Loss);
+        // A streamed source is identified by its type, size, input shape and labels; its inputs are not hashed (that
+        // would read them all).
+        var identity = Options.Checkpoint.Folder is null
+            ? new TrainingIdentity()
+            : new TrainingIdentity()
+                .Add("trainer", nameof(EmbeddingTrainer))
+                .AddOptions(Options)
+                .AddNetwork(network)
+                .AddComponent("network.settings", network)
+                .AddGroups(groups)
+                .AddComponent("loss", Loss)
+                .AddComponent("miner", Miner)
+                .Add("training.source", $"{source.GetType().FullName} {source.Count} [{string.Join(", ", source.InputShape)}]")
+                .AddHash("training.labels", source.Labels);
+        manual_seed(Options.Seed);
+        using var feeder = new BatchFeeder(network, Loss, Miner, Options, source, device);
+        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);
+        return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
+    }
 }

@@ -51,6 +51,12 @@ public sealed class EmbeddingTrainerOptions
     /// </summary>
     public IAugmentation? Augmentation { get; set; }
 
+    /// <summary>
+    /// When training from an <see cref="ILabelledSource"/>: how many batches are read ahead of the step, each on a
+    /// worker thread (memory: this many batches of raw inputs); 1 to 64. Default 4. Not used for in-memory inputs.
+    /// </summary>
+    public int PrefetchBatches { get; set; } = 4;
+
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or inconsistent.</exception>
     /// <exception cref="ArgumentNullException">The optimizer, schedule or checkpoint settings are null.</exception>
@@ -67,6 +73,8 @@ public sealed class EmbeddingTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(MinerWarmupEpochs), MinerWarmupEpochs, "EmbeddingTrainerOptions.MinerWarmupEpochs must be at least 0.");
         if (!double.IsFinite(CollapseSpread) || CollapseSpread < 0 || CollapseSpread >= 1)
             throw new ArgumentOutOfRangeException(nameof(CollapseSpread), CollapseSpread, "EmbeddingTrainerOptions.CollapseSpread must be in [0, 1).");
+        if (PrefetchBatches is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(PrefetchBatches), PrefetchBatches, "EmbeddingTrainerOptions.PrefetchBatches must be between 1 and 64.");
         if (Optimizer is null)
             throw new ArgumentNullException(nameof(Optimizer), "EmbeddingTrainerOptions.Optimizer must not be null.");
         if (Schedule is null)
