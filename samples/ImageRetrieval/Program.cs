@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -32,6 +33,7 @@ var cropArea = new Option<double>("--crop-area") { Description = "Augment: rando
 var rotate = new Option<double>("--rotate") { Description = "Augment: random rotations of up to this many degrees either way.", DefaultValueFactory = _ => 0.0 };
 var brightness = new Option<double>("--brightness") { Description = "Augment: brightness jitter, 0 to 1.", DefaultValueFactory = _ => 0.0 };
 var contrast = new Option<double>("--contrast") { Description = "Augment: contrast jitter, 0 to 1.", DefaultValueFactory = _ => 0.0 };
+var stream = new Option<bool>("--stream") { Description = "Decode each batch's image files as it is needed, a few batches ahead on worker threads, instead of holding every image in memory (for image sets larger than memory)." };
 var export = new Option<string?>("--export") { Description = "Also write the trained network's weights for PyTorch to this file (.pt for torch.load, .safetensors)." };
 var side = new Option<int>("--size") { Description = "Height and width every image is brought to.", DefaultValueFactory = _ => 28 };
 var rgb = new Option<bool>("--rgb") { Description = "Three colour channels instead of grayscale." };
@@ -46,7 +48,7 @@ var save = new Option<string?>("--save") { Description = "Folder to save the mod
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
 {
     train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export,
-    flip, cropArea, rotate, brightness, contrast,
+    flip, cropArea, rotate, brightness, contrast, stream,
 };
 root.SetAction((ParseResult result, System.Threading.CancellationToken cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(result, cancellationToken)));
 
@@ -100,39 +102,37 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         var folderOptions = new ImageFolderOptions { Height = result.GetValue(side), Width = result.GetValue(side), Grayscale = !(result.GetValue(rgb) || resnet), SkipUnreadable = result.GetValue(skip) };
 
         var clock = Stopwatch.StartNew();
-        var trainImages = ImageFolder.Load(result.GetValue(train)!, folderOptions);
-        var testImages = ImageFolder.Load(result.GetValue(test)!, folderOptions);
-        foreach (string skipped in trainImages.Skipped.Concat(testImages.Skipped))
+        bool streaming = result.GetValue(stream);
+        // Streaming: the files are checked now and decoded again batch by batch; otherwise decoded once into memory.
+        var trainSource = ImageFolderSource.Open(result.GetValue(train)!, folderOptions, keepInMemory: !streaming);
+        var testSource = ImageFolderSource.Open(result.GetValue(test)!, folderOptions, keepInMemory: !streaming);
+        foreach (string skipped in trainSource.Skipped.Concat(testSource.Skipped))
             Console.WriteLine($"skipped {skipped}");
         // Test labels by class name, so that the two folders need not hold the same classes in the same order.
-        var classOf = trainImages.ClassNames.Select((name, label) => (name, label)).ToDictionary(pair => pair.name, pair => pair.label, StringComparer.Ordinal);
-        var unknown = testImages.ClassNames.Where(name => !classOf.ContainsKey(name)).ToArray();
+        var classOf = trainSource.ClassNames.Select((name, label) => (name, label)).ToDictionary(pair => pair.name, pair => pair.label, StringComparer.Ordinal);
+        var unknown = testSource.ClassNames.Where(name => !classOf.ContainsKey(name)).ToArray();
         if (unknown.Length > 0)
             throw new ArgumentException($"The test folder has classes the training folder does not: {string.Join(", ", unknown)}.");
-        var testLabels = testImages.Labels.Select(label => classOf[testImages.ClassNames[label]]).ToArray();
+        var testLabels = testSource.Labels.Select(label => classOf[testSource.ClassNames[label]]).ToArray();
+        int channels = (int)trainSource.InputShape[0];
         Console.WriteLine(string.Create(culture,
-            $"* Read {trainImages.Count:N0} training and {testImages.Count:N0} test images of {trainImages.Channels}x{trainImages.Height}x{trainImages.Width}, {trainImages.ClassNames.Count} classes, in {clock.Elapsed.TotalSeconds:F1} s"));
+            $"* {(streaming ? "Checked" : "Read")} {trainSource.Count:N0} training and {testSource.Count:N0} test images of {string.Join("x", trainSource.InputShape)}, {trainSource.ClassNames.Count} classes, in {clock.Elapsed.TotalSeconds:F1} s{(streaming ? "; decoding them batch by batch" : "")}"));
 
-        IInputPreprocessing preprocessing;
-        using (var pixels = trainImages.ToInputSet())
+        IInputPreprocessing preprocessing = normalization switch
         {
-            preprocessing = normalization switch
-            {
-                "imagenet" when trainImages.Channels != 3 => throw new ArgumentException("--normalize imagenet needs RGB images (--rgb)."),
-                "imagenet" => ChannelNormalization.ImageNet,
-                "measure" => ChannelNormalization.Measure(pixels.Data),
-                _ => new InputScaling(1f / 255f),
-            };
-        }
-
+            "imagenet" when channels != 3 => throw new ArgumentException("--normalize imagenet needs RGB images (--rgb)."),
+            "imagenet" => ChannelNormalization.ImageNet,
+            "measure" => ChannelNormalization.Measure(trainSource),
+            _ => new InputScaling(1f / 255f),
+        };
         Console.WriteLine($"* Preprocessing: {preprocessing}");
-        using var trainInputs = trainImages.ToInputSet(target, preprocessing);
-        using var testInputs = testImages.ToInputSet(target, preprocessing);
+        trainSource = trainSource.WithPreprocessing(preprocessing);
+        testSource = testSource.WithPreprocessing(preprocessing);
         manual_seed(options.Seed);
         IEmbeddingNetwork network = networkKind switch
         {
-            "cnn" => new ConvEmbeddingNetwork(new ConvOptions { InputChannels = trainImages.Channels }),
-            "mlp" => new MlpEmbeddingNetwork(new MlpOptions { InputSize = trainImages.InputSize, LayerSizes = new[] { 128, 128, 128 }, ActivateLastLayer = false }),
+            "cnn" => new ConvEmbeddingNetwork(new ConvOptions { InputChannels = channels }),
+            "mlp" => new MlpEmbeddingNetwork(new MlpOptions { InputSize = (int)trainSource.InputShape.Aggregate(1L, (a, b) => a * b), LayerSizes = new[] { 128, 128, 128 }, ActivateLastLayer = false }),
             _ => new ResNetEmbeddingNetwork(new ResNetOptions { Depth = int.Parse(networkKind["resnet".Length..], culture), FreezeTrunkEpochs = result.GetValue(freezeTrunk) }),
         };
         using var ownsNetwork = (IDisposable)network;
@@ -148,41 +148,59 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         network.Module.to(target);
         var comparison = new CosineSimilarity();
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity, augmentation={(augmenting ? string.Create(culture, $"crop>={augmentation.MinCropArea} flip={augmentation.HorizontalFlip} rotate={augmentation.RotationDegrees} brightness={augmentation.Brightness} contrast={augmentation.Contrast}") : "none")}"));
+            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity, data={(streaming ? $"streamed (prefetch {options.PrefetchBatches})" : "in memory")}, augmentation={(augmenting ? string.Create(culture, $"crop>={augmentation.MinCropArea} flip={augmentation.HorizontalFlip} rotate={augmentation.RotationDegrees} brightness={augmentation.Brightness} contrast={augmentation.Contrast}") : "none")}"));
 
-        var reports = new EmbeddingTrainer(new MultiSimilarityLoss(), options, new MultiSimilarityMiner(distance: comparison))
-            .Fit(network, trainInputs, trainImages.Labels,
-                new SynchronousProgress<EmbeddingEpochReport>(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}"))),
-                cancellationToken);
+        var trainer = new EmbeddingTrainer(new MultiSimilarityLoss(), options, new MultiSimilarityMiner(distance: comparison));
+        var report = new SynchronousProgress<EmbeddingEpochReport>(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}")));
+        IReadOnlyList<EmbeddingEpochReport> reports;
+        Tensor references, queries;
+        if (streaming)
+        {
+            reports = trainer.Fit(network, trainSource, report, cancellationToken);
+            clock.Restart();
+            references = Embedder.EmbedAll(network, trainSource, batchSize: 512);
+            queries = Embedder.EmbedAll(network, testSource, batchSize: 512);
+        }
+        else
+        {
+            // The decoded pixels as one resident tensor on the device: batches are gathered, not read.
+            using var trainInputs = ToInputSet(trainSource, target, preprocessing);
+            using var testInputs = ToInputSet(testSource, target, preprocessing);
+            reports = trainer.Fit(network, trainInputs, trainSource.Labels, report, cancellationToken);
+            clock.Restart();
+            // Batches of 512: a CNN's activations for thousands of images at once no longer fit in the caches.
+            references = Embedder.EmbedAll(network, trainInputs, batchSize: 512);
+            queries = Embedder.EmbedAll(network, testInputs, batchSize: 512);
+        }
 
-        clock.Restart();
-        // Batches of 512: a CNN's activations for thousands of images at once no longer fit in the caches.
-        using var references = Embedder.EmbedAll(network, trainInputs, batchSize: 512);
-        using var queries = Embedder.EmbedAll(network, testInputs, batchSize: 512);
-        var retrieval = RetrievalEvaluator.Evaluate(queries, testLabels, references, trainImages.Labels, comparison);
+        using var ownsReferences = references;
+        using var ownsQueries = queries;
+        var retrieval = RetrievalEvaluator.Evaluate(queries, testLabels, references, trainSource.Labels, comparison);
         Console.WriteLine(string.Create(culture,
-            $"* Retrieval, {retrieval.QueryCount} test queries against {trainImages.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%"));
+            $"* Retrieval, {retrieval.QueryCount} test queries against {trainSource.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%"));
 
         if (result.GetValue(save) is { } saveFolder)
         {
-            // A verification threshold calibrated on random pairs of training images, then the model and its indexes.
-            var model = new SiameseNetwork(network, comparison);
-            var pairs = new PairDataset(trainInputs, new RandomPairSampler(10_000, options.Seed + 1).Sample(trainImages.Labels));
-            using var distances = PairEvaluator.Distances(model, pairs);
-            double threshold = VerificationEvaluator.Evaluate(distances.cpu().data<float>().ToArray(), pairs.Pairs.IsSame, comparison.IsSimilarity).BestAccuracyThreshold;
+            // A verification threshold calibrated on random pairs of training images (their embeddings compared),
+            // then the model and its indexes.
+            var pairs = new RandomPairSampler(10_000, options.Seed + 1).Sample(trainSource.Labels);
+            using var first = tensor(pairs.First.Select(i => (long)i).ToArray(), device: references.device);
+            using var second = tensor(pairs.Second.Select(i => (long)i).ToArray(), device: references.device);
+            using var distances = comparison.Compute(references.index_select(0, first), references.index_select(0, second));
+            double threshold = VerificationEvaluator.Evaluate(distances.cpu().data<float>().ToArray(), pairs.IsSame, comparison.IsSimilarity).BestAccuracyThreshold;
             string modelFolder = Path.Combine(saveFolder, "model");
-            new TrainedModel(network, comparison, threshold, trainInputs.Preprocessing, trainInputs.InputShape, trainImages.ClassNames).Save(modelFolder);
+            new TrainedModel(network, comparison, threshold, preprocessing, trainSource.InputShape.ToArray(), [.. trainSource.ClassNames]).Save(modelFolder);
             using var exact = new EmbeddingIndex(comparison);
-            exact.Add(references, trainImages.Labels);
+            exact.Add(references, trainSource.Labels);
             exact.Save(Path.Combine(saveFolder, "index.bin"));
             using var host = references.cpu().contiguous();
             var flat = host.data<float>().ToArray();
             int width = (int)host.shape[1];
             using var approximate = new ApproximateIndex(width, IndexMetric.Cosine);
-            approximate.Add(Enumerable.Range(0, trainImages.Count).Select(i => (long)i).ToArray(),
-                Enumerable.Range(0, trainImages.Count).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray(), trainImages.Labels);
+            approximate.Add(Enumerable.Range(0, trainSource.Count).Select(i => (long)i).ToArray(),
+                Enumerable.Range(0, trainSource.Count).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray(), trainSource.Labels);
             approximate.Save(Path.Combine(saveFolder, "index.ann"));
-            Console.WriteLine($"* Saved the model (threshold {threshold.ToString("F4", culture)}) to {modelFolder}, and the indexes of the {trainImages.Count} training images to {saveFolder}");
+            Console.WriteLine($"* Saved the model (threshold {threshold.ToString("F4", culture)}) to {modelFolder}, and the indexes of the {trainSource.Count} training images to {saveFolder}");
         }
 
         if (result.GetValue(export) is { } exportPath)
@@ -208,6 +226,13 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
 }
 
 return root.Parse(args).Invoke();
+
+/// <summary>A kept-in-memory folder's pixels as one resident tensor on the device.</summary>
+static InputSet ToInputSet(ImageFolderSource source, Device device, IInputPreprocessing preprocessing)
+{
+    using var all = source.Read(Enumerable.Range(0, source.Count).ToArray());
+    return new InputSet(all.to(device), preprocessing);
+}
 
 /// <summary>Reports on the training thread.</summary>
 internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>

@@ -13,7 +13,7 @@ namespace MetricLearning.Data;
 /// </summary>
 /// <remarks>
 /// Saved with a model by its numbers, so that a loaded model normalises raw pixels as training did. Immutable and
-/// thread-safe. <see cref="ImageNet"/> is what PyTorch's pretrained ResNets expect; <see cref="Measure"/> computes the
+/// thread-safe. <see cref="ImageNet"/> is what PyTorch's pretrained ResNets expect; <see cref="Measure(Tensor, float)"/> computes the
 /// statistics of your own training images.
 /// </remarks>
 public sealed class ChannelNormalization : IInputPreprocessing
@@ -81,10 +81,16 @@ public sealed class ChannelNormalization : IInputPreprocessing
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() < 2 || images.shape[0] == 0)
             throw new ArgumentException($"Measuring needs at least one image of shape [C, ...]; got {TensorChecks.Shape(images)}.", nameof(images));
+        var sum = new double[images.shape[1]];
+        var squares = new double[images.shape[1]];
+        Accumulate(images, scale, sum, squares);
+        return Finish(sum, squares, images.numel() / images.shape[1], scale, nameof(images));
+    }
+
+    /// <summary>Adds each channel's sum and sum of squares of <c>images · scale</c>, in float64, 1,024 images at a time.</summary>
+    private static void Accumulate(Tensor images, float scale, double[] sum, double[] squares)
+    {
         long channels = images.shape[1];
-        var sum = new double[channels];
-        var squares = new double[channels];
-        long perChannel = images.numel() / channels;
         const long slice = 1024;
         for (long start = 0; start < images.shape[0]; start += slice)
         {
@@ -99,20 +105,47 @@ public sealed class ChannelNormalization : IInputPreprocessing
                 squares[c] += sumSquares[c];
             }
         }
+    }
 
-        var mean = new float[channels];
-        var deviation = new float[channels];
-        for (int c = 0; c < channels; c++)
+    private static ChannelNormalization Finish(double[] sum, double[] squares, long perChannel, float scale, string parameter)
+    {
+        var mean = new float[sum.Length];
+        var deviation = new float[sum.Length];
+        for (int c = 0; c < sum.Length; c++)
         {
             double m = sum[c] / perChannel;
             double variance = Math.Max(squares[c] / perChannel - m * m, 0);
             if (variance <= 1e-12)
-                throw new ArgumentException($"Channel {c} of the images is constant; it cannot be normalised.", nameof(images));
+                throw new ArgumentException($"Channel {c} of the images is constant; it cannot be normalised.", parameter);
             mean[c] = (float)m;
             deviation[c] = (float)Math.Sqrt(variance);
         }
 
         return new ChannelNormalization(scale, mean, deviation);
+    }
+
+    /// <summary>Measures each channel's statistics over every input of a source, reading 1,024 at a time.</summary>
+    /// <param name="source">Raw images <c>[C, ...]</c> each, at least one.</param>
+    /// <param name="scale">The factor raw values are read with (1/255 for bytes).</param>
+    /// <returns>The normalisation that brings each channel of these images to mean 0 and standard deviation 1.</returns>
+    /// <exception cref="ArgumentException">The source is empty, its inputs have no channel dimension, or a channel is constant.</exception>
+    public static ChannelNormalization Measure(ILabelledSource source, float scale = 1f / 255f)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Count == 0 || source.InputShape.Count < 1)
+            throw new ArgumentException("Measuring needs a source of at least one image of shape [C, ...].", nameof(source));
+        long channels = source.InputShape[0];
+        var sum = new double[channels];
+        var squares = new double[channels];
+        long perChannel = 0;
+        for (int start = 0; start < source.Count; start += 1024)
+        {
+            using var part = source.Read(Enumerable.Range(start, Math.Min(1024, source.Count - start)).ToArray());
+            Accumulate(part, scale, sum, squares);
+            perChannel += part.numel() / channels;
+        }
+
+        return Finish(sum, squares, perChannel, scale, nameof(source));
     }
 
     /// <inheritdoc />

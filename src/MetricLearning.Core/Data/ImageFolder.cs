@@ -179,7 +179,7 @@ public sealed class ImageFolder
     /// <param name="device">Where the tensor lives; the CPU if null.</param>
     /// <param name="preprocessing">
     /// What turns the bytes into network inputs, saved with a model trained on them (for example a
-    /// <see cref="ChannelNormalization"/> from <see cref="ChannelNormalization.Measure"/>); null for a scale of 1/255.
+    /// <see cref="ChannelNormalization"/> from <see cref="ChannelNormalization.Measure(TorchSharp.torch.Tensor, float)"/>); null for a scale of 1/255.
     /// </param>
     /// <returns>A new input set (the caller disposes it).</returns>
     public InputSet ToInputSet(Device? device = null, IInputPreprocessing? preprocessing = null)

@@ -87,6 +87,15 @@ public sealed class ImageFolderSource : ILabelledSource
         return new ImageFolderSource(folder, settings, scan.ClassNames, scan.Files, scan.Labels, scan.Skipped, null, preprocessing);
     }
 
+    /// <summary>The same files with another preprocessing (no file is read again), for example one measured on this source.</summary>
+    /// <param name="preprocessing">What turns the bytes into network inputs.</param>
+    /// <returns>A new source over the same files (and the same decoded pixels, if kept).</returns>
+    public ImageFolderSource WithPreprocessing(IInputPreprocessing preprocessing)
+    {
+        ArgumentNullException.ThrowIfNull(preprocessing);
+        return new ImageFolderSource(Folder, _settings, [.. ClassNames], _files, _labels, Skipped, _resident, preprocessing);
+    }
+
     /// <inheritdoc />
     public Tensor Read(IReadOnlyList<int> positions)
     {
