@@ -116,15 +116,18 @@ public sealed class ImageAugmentationTests
         flat.Should().Throw<ArgumentException>().WithMessage("*[N, C, H, W]*[4, 784]*");
     }
 
-    /// <summary>Records what the trainer hands it and leaves the batch unchanged.</summary>
+    /// <summary>Records the largest value of each batch the trainer hands it and the first number its generator gives, and mirrors the batch.</summary>
     private sealed class RecordingAugmentation : IAugmentation
     {
         public List<float> BatchMaxima { get; } = new();
+
+        public List<double> FirstDraws { get; } = new();
 
         public Tensor Apply(Tensor inputs, Random random)
         {
             using var max = inputs.max();
             BatchMaxima.Add(max.item<float>());
+            FirstDraws.Add(random.NextDouble());
             return inputs.flip(3);
         }
     }
@@ -151,9 +154,13 @@ public sealed class ImageAugmentationTests
         recording.BatchMaxima.Should().HaveCount(4, "two epochs of two batches");
         recording.BatchMaxima.Should().OnlyContain(max => max > 1.5f, "the augmentation sees pixels in their stored units, before scaling");
 
-        var seeded = new ImageAugmentation(horizontalFlip: true, rotationDegrees: 10);
-        Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6, Augmentation = seeded })
-            .Should().Equal(Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6, Augmentation = seeded }), "the same seed trains the same");
+        // The same seed draws the same numbers for every step (and different ones from step to step); another seed, others.
+        var again = new RecordingAugmentation();
+        var otherSeed = new RecordingAugmentation();
+        Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6, Augmentation = again });
+        Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 7, Augmentation = otherSeed });
+        again.FirstDraws.Should().Equal(recording.FirstDraws).And.OnlyHaveUniqueItems();
+        otherSeed.FirstDraws.Should().NotIntersectWith(recording.FirstDraws);
         Train(new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 6 })
             .Should().NotEqual(augmented, "the augmentation changed what was learned");
     }
