@@ -68,6 +68,8 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
             throw new FileNotFoundException($"--pretrained: there is no file '{pretrainedPath}'.", pretrainedPath);
         if (result.GetValue(freezeTrunk) != 0 && !resnet)
             throw new ArgumentException("--freeze-trunk-epochs applies to the resnet networks only.");
+        if (result.GetValue(freezeTrunk) < 0)
+            throw new ArgumentException($"--freeze-trunk-epochs is {result.GetValue(freezeTrunk)}; it must be 0 or more.");
         string normalization = result.GetValue(normalize) is "auto" ? (resnet ? "imagenet" : "scale") : result.GetValue(normalize)!;
         if (normalization is not ("scale" or "measure" or "imagenet"))
             throw new ArgumentException($"--normalize is '{normalization}'; it must be auto, scale, measure or imagenet.");

@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace MetricLearning.Data;
 
 /// <summary>
-/// Reads a fixed sequence of batches from an <see cref="ILabelledSource"/> ahead of their use: at most
-/// <c>depth</c> batches are being read or waiting at any time, each on a thread-pool thread, and they are handed out
-/// in order. The memory held is at most <c>depth</c> batches of raw inputs.
+/// Reads a fixed sequence of batches from an <see cref="ILabelledSource"/> ahead of their use: <c>depth</c> batches
+/// are being read or waiting besides the one in use, each read on a thread-pool thread, and they are handed out in
+/// order. The memory held is at most <c>depth + 1</c> batches of raw inputs.
 /// </summary>
 /// <remarks>Used from one thread (the training or embedding loop). Dispose it to wait for reads in flight and free their batches.</remarks>
 internal sealed class BatchPrefetcher : IDisposable

@@ -79,8 +79,8 @@ public sealed class ChannelNormalization : IInputPreprocessing
     public static ChannelNormalization Measure(Tensor images, float scale = 1f / 255f)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (images.dim() < 2 || images.shape[0] == 0)
-            throw new ArgumentException($"Measuring needs at least one image of shape [C, ...]; got {TensorChecks.Shape(images)}.", nameof(images));
+        if (images.dim() < 2 || images.shape[0] == 0 || images.shape[1] is < 1 or > 4096 || images.numel() == 0)
+            throw new ArgumentException($"Measuring needs at least one image of shape [C, ...] with 1 to 4,096 channels; got {TensorChecks.Shape(images)}.", nameof(images));
         var sum = new double[images.shape[1]];
         var squares = new double[images.shape[1]];
         Accumulate(images, scale, sum, squares);
@@ -132,8 +132,8 @@ public sealed class ChannelNormalization : IInputPreprocessing
     public static ChannelNormalization Measure(ILabelledSource source, float scale = 1f / 255f)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (source.Count == 0 || source.InputShape.Count < 1)
-            throw new ArgumentException("Measuring needs a source of at least one image of shape [C, ...].", nameof(source));
+        if (source.Count == 0 || source.InputShape.Count < 1 || source.InputShape[0] is < 1 or > 4096 || source.InputShape.Any(size => size < 1))
+            throw new ArgumentException($"Measuring needs a source of at least one image of shape [C, ...] with 1 to 4,096 channels; got {source.Count} of [{string.Join(", ", source.InputShape)}].", nameof(source));
         long channels = source.InputShape[0];
         var sum = new double[channels];
         var squares = new double[channels];

@@ -10,7 +10,10 @@ namespace MetricLearning.Data;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The geometry (crop, flip, rotation) is one affine map per image, applied to the whole batch by a single bilinear
+/// The crop's area and aspect ratio are drawn as torchvision's <c>RandomResizedCrop</c> draws them, but as fractions
+/// of the image's sides (so on a non-square image the aspect ratio in pixels is the drawn one times width / height),
+/// and a side that would exceed the image is cut to it instead of drawing again. The geometry (crop, flip, rotation)
+/// is one affine map per image, applied to the whole batch by a single bilinear
 /// resampling (<c>affine_grid</c> and <c>grid_sample</c>); places that fall outside the source image are 0 (black).
 /// Brightness multiplies an image by a factor in <c>[1 − Brightness, 1 + Brightness]</c>; contrast moves it towards or
 /// away from its own mean by a factor in <c>[1 − Contrast, 1 + Contrast]</c>; values are then clamped to
@@ -25,7 +28,8 @@ public sealed class ImageAugmentation : IAugmentation
     /// <summary>Creates the augmentation; every setting's default leaves images as they are.</summary>
     /// <param name="minCropArea">
     /// Smallest crop, as a fraction of the image's area, in (0, 1]; a crop of a random area in [minCropArea, 1] and a
-    /// random aspect ratio in [3/4, 4/3] is taken and resized to the image's size. 1 for no crop.
+    /// random aspect ratio in [3/4, 4/3] (of the image's side fractions) is taken and resized to the image's size. 1
+    /// for no crop.
     /// </param>
     /// <param name="horizontalFlip">Mirror half of the images, left to right.</param>
     /// <param name="rotationDegrees">Largest rotation either way, 0 to 180 degrees.</param>

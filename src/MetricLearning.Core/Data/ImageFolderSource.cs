@@ -118,6 +118,6 @@ public sealed class ImageFolderSource : ILabelledSource
             decoded!.CopyTo(pixels, (long)i * size);
         }
 
-        return tensor(pixels, new long[] { positions.Count, InputShape[0], InputShape[1], InputShape[2] });
+        return tensor(pixels, new long[] { positions.Count, InputShape[0], InputShape[1], InputShape[2] }).DetachFromDisposeScope();
     }
 }

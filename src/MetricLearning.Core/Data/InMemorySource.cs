@@ -56,6 +56,6 @@ public sealed class InMemorySource : ILabelledSource
         }
 
         using var index = tensor(rows);
-        return _inputs.Data.index_select(0, index);
+        return _inputs.Data.index_select(0, index).DetachFromDisposeScope();
     }
 }

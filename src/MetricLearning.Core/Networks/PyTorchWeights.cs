@@ -18,7 +18,9 @@ namespace MetricLearning.Networks;
 /// <para>
 /// Names are mapped explicitly (see <see cref="PyTorchWeightsOptions"/>) and checked: a tensor the module has and the
 /// file lacks, one the file has and the module lacks, or one whose shape differs is a
-/// <see cref="WeightsMismatchException"/> naming every such tensor, and then nothing is loaded. Floating-point tensors
+/// <see cref="WeightsMismatchException"/> naming every such tensor, and then nothing is loaded. The one tolerated
+/// absence is a batch-norm <c>num_batches_tracked</c> counter, which files saved before PyTorch 0.4.1 (torchvision's
+/// original ResNet weights among them) lack: the module keeps its own, as PyTorch's loader does. Floating-point tensors
 /// are converted to the module's dtype (a float16 file loads into a float32 network) and copied to the module's device.
 /// </para>
 /// <para>
@@ -80,17 +82,32 @@ public static class PyTorchWeights
 
             foreach (string key in targets.Keys)
             {
-                if (!matched.Contains(key) && !IsIgnored(prefix + key, options))
+                // Batch-norm counters are missing from state_dicts saved before PyTorch 0.4.1, torchvision's original
+                // ResNet files among them; PyTorch's own loader keeps the module's counter then, and so does this one.
+                if (!matched.Contains(key) && !IsIgnored(prefix + key, options) && !key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
                     missing.Add(prefix + key);
             }
 
             if (missing.Count > 0 || unexpected.Count > 0 || mismatched.Count > 0)
                 throw new WeightsMismatchException(path, missing, unexpected, mismatched);
 
-            using (no_grad())
+            // Converted to each target's dtype and device first, where running out of memory or a device error can
+            // happen; only then copied in, so that a failure leaves the module as it was.
+            var converted = new List<(Tensor Target, Tensor Value)>(copies.Count);
+            try
             {
                 foreach (var (target, source) in copies)
-                    target.copy_(source);
+                    converted.Add((target, source.to(target.dtype, target.device)));
+                using (no_grad())
+                {
+                    foreach (var (target, value) in converted)
+                        target.copy_(value);
+                }
+            }
+            finally
+            {
+                foreach (var (_, value) in converted)
+                    value.Dispose();
             }
         }
         finally
@@ -121,7 +138,7 @@ public static class PyTorchWeights
             {
                 string fileKey = prefix + key;
                 if (!IsIgnored(fileKey, options))
-                    tensors.Add(fileKey, tensor.detach().cpu().contiguous());
+                    tensors.Add(fileKey, HostCopy(tensor));
             }
 
             Write(path, format, tensors);
@@ -169,7 +186,7 @@ public static class PyTorchWeights
                     throw new ArgumentException("A tensor's name is empty.", nameof(tensors));
                 if (tensor is null)
                     throw new ArgumentException($"The tensor '{name}' is null.", nameof(tensors));
-                copies.Add(name, tensor.detach().cpu().contiguous());
+                copies.Add(name, HostCopy(tensor));
             }
 
             Write(path, Resolve(path, format), copies);
@@ -179,6 +196,13 @@ public static class PyTorchWeights
             foreach (var copy in copies.Values)
                 copy.Dispose();
         }
+    }
+
+    /// <summary>A contiguous CPU tensor with the values of <paramref name="tensor"/>, owned by the caller; intermediates freed at once.</summary>
+    private static Tensor HostCopy(Tensor tensor)
+    {
+        using var scope = NewDisposeScope();
+        return tensor.detach().cpu().contiguous().MoveToOuterDisposeScope();
     }
 
     private static void Write(string path, PyTorchWeightFormat format, Dictionary<string, Tensor> tensors)

@@ -88,7 +88,9 @@ public sealed class ResNetEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddi
     public nn.Module<Tensor, Tensor> Trunk => trunk;
 
     /// <summary>True while the trunk is frozen (see <see cref="ResNetOptions.FreezeTrunkEpochs"/>).</summary>
-    public bool TrunkFrozen => trunkFrozen;
+    /// <returns>Whether the trunk is frozen now.</returns>
+    /// <remarks>A method, not a property: it is state, not a setting, and a run's identity records settings only.</remarks>
+    public bool IsTrunkFrozen() => trunkFrozen;
 
     /// <summary>The head at the trainer's learning rate and, unless frozen, the trunk at its scaled rate.</summary>
     /// <remarks>
@@ -113,15 +115,25 @@ public sealed class ResNetEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddi
     public void BeginEpoch(int epoch)
     {
         bool freeze = epoch <= Options.FreezeTrunkEpochs;
-        if (freeze != trunkFrozen)
+        foreach (var parameter in trunk.parameters())
         {
-            foreach (var parameter in trunk.parameters())
-                parameter.requires_grad = !freeze;
-            trunkFrozen = freeze;
+            parameter.requires_grad = !freeze;
+            // Gradients left from earlier training would still be applied by the optimizer (zeroing keeps them as
+            // zeros, and weight decay acts on zeros): a frozen parameter has none.
+            if (freeze)
+                parameter.grad = null;
         }
 
-        // A frozen trunk also keeps its batch-norm statistics: evaluation mode, while the head trains.
-        if (trunkFrozen && training)
+        trunkFrozen = freeze;
+        train(training);
+    }
+
+    /// <summary>Sets training or evaluation mode; a frozen trunk stays in evaluation mode, keeping its batch-norm statistics.</summary>
+    /// <param name="train">True for training mode.</param>
+    public override void train(bool train = true)
+    {
+        base.train(train);
+        if (trunkFrozen && train)
             trunk.eval();
     }
 
@@ -130,12 +142,21 @@ public sealed class ResNetEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddi
     /// <c>fc.bias</c>) is left out, and every other trunk tensor must be there with its shape.
     /// </summary>
     /// <param name="path">A file from <c>torch.save(model.state_dict(), path)</c>, or a <c>.safetensors</c> file.</param>
+    /// <param name="options">
+    /// How the file names the trunk's tensors (a <see cref="PyTorchWeightsOptions.KeyPrefix"/> such as <c>backbone.</c>,
+    /// more <see cref="PyTorchWeightsOptions.IgnoredKeys"/>); null for a plain torchvision state_dict. The classifier,
+    /// <c>fc.</c> after the prefix, is always left out.
+    /// </param>
     /// <exception cref="System.IO.FileNotFoundException">There is no such file.</exception>
     /// <exception cref="WeightsMismatchException">A trunk tensor is missing, the file has one the trunk lacks, or a shape differs; nothing is loaded.</exception>
     /// <exception cref="System.IO.InvalidDataException">The file is not a state_dict this library can read.</exception>
-    public void LoadPretrainedTrunk(string path)
+    public void LoadPretrainedTrunk(string path, PyTorchWeightsOptions? options = null)
     {
-        PyTorchWeights.Load(trunk, path, new PyTorchWeightsOptions { IgnoredKeys = { "fc." } });
+        var settings = new PyTorchWeightsOptions { Format = options?.Format ?? PyTorchWeightFormat.Auto, KeyPrefix = options?.KeyPrefix ?? "" };
+        foreach (string ignored in options?.IgnoredKeys ?? [])
+            settings.IgnoredKeys.Add(ignored);
+        settings.IgnoredKeys.Add(settings.KeyPrefix + "fc.");
+        PyTorchWeights.Load(trunk, path, settings);
     }
 
     /// <summary>Embeds a batch of images <c>[N, 3, H, W]</c> to <c>[N, EmbeddingSize]</c>.</summary>

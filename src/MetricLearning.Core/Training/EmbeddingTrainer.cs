@@ -120,7 +120,9 @@ public sealed class EmbeddingTrainer
                 .AddGroups(groups)
                 .AddComponent("loss", Loss)
                 .AddComponent("miner", Miner)
+                .AddComponent("augmentation", Options.Augmentation)
                 .AddInputs("training", inputs)
+                .AddPreprocessing("training.preprocessing", inputs.Preprocessing)
                 .AddHash("training.labels", labels);
         manual_seed(Options.Seed);
         using var feeder = new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device);
@@ -168,7 +170,9 @@ public sealed class EmbeddingTrainer
                 .AddGroups(groups)
                 .AddComponent("loss", Loss)
                 .AddComponent("miner", Miner)
+                .AddComponent("augmentation", Options.Augmentation)
                 .Add("training.source", $"{source.GetType().FullName} {source.Count} [{string.Join(", ", source.InputShape)}]")
+                .AddPreprocessing("training.preprocessing", source.Preprocessing)
                 .AddHash("training.labels", source.Labels);
         manual_seed(Options.Seed);
         using var feeder = new BatchFeeder(network, Loss, Miner, Options, source, device);

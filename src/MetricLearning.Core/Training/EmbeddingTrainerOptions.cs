@@ -53,7 +53,7 @@ public sealed class EmbeddingTrainerOptions
 
     /// <summary>
     /// When training from an <see cref="ILabelledSource"/>: how many batches are read ahead of the step, each on a
-    /// worker thread (memory: this many batches of raw inputs); 1 to 64. Default 4. Not used for in-memory inputs.
+    /// worker thread (memory: this many batches of raw inputs, and the one in use); 1 to 64. Default 4. Not used for in-memory inputs.
     /// </summary>
     public int PrefetchBatches { get; set; } = 4;
 

@@ -25,8 +25,19 @@ internal sealed class TrainingIdentity
         return this;
     }
 
-    /// <summary>Every setting of an options object, by its path (for example <c>Optimizer.LearningRate</c>), except the checkpoint settings.</summary>
-    internal TrainingIdentity AddOptions(object options) => AddSettings("options", options, skip: "Checkpoint");
+    /// <summary>
+    /// Every setting of an options object, by its path (for example <c>Optimizer.LearningRate</c>), except the
+    /// checkpoint settings and those that cannot change the result (how far ahead batches are read). An augmentation
+    /// is recorded by its type and settings (<see cref="AddComponent"/>), since as an interface it serialises empty.
+    /// </summary>
+    internal TrainingIdentity AddOptions(object options) => AddSettings("options", options, "Checkpoint", "PrefetchBatches", "Augmentation");
+
+    /// <summary>The preprocessing of the training inputs: its type and what it says of itself.</summary>
+    internal TrainingIdentity AddPreprocessing(string key, IInputPreprocessing preprocessing)
+    {
+        Add(key, $"{preprocessing.GetType().FullName}: {preprocessing}");
+        return this;
+    }
 
     /// <summary>The network's type and the name, dtype and shape of every tensor in its state.</summary>
     internal TrainingIdentity AddNetwork(IEmbeddingNetwork network)
@@ -77,8 +88,8 @@ internal sealed class TrainingIdentity
         return this;
     }
 
-    /// <summary>Every value of a settings object as serialised to JSON, by its path under <paramref name="prefix"/>; a top-level property named <paramref name="skip"/> is left out.</summary>
-    private TrainingIdentity AddSettings(string prefix, object settings, string? skip = null)
+    /// <summary>Every value of a settings object as serialised to JSON, by its path under <paramref name="prefix"/>; top-level properties named in <paramref name="skip"/> are left out.</summary>
+    private TrainingIdentity AddSettings(string prefix, object settings, params string[] skip)
     {
         void Walk(JsonNode? node, string path, bool top)
         {
@@ -86,7 +97,7 @@ internal sealed class TrainingIdentity
             {
                 foreach (var (name, child) in obj)
                 {
-                    if (!(top && name == skip))
+                    if (!(top && Array.IndexOf(skip, name) >= 0))
                         Walk(child, $"{path}.{name}", top: false);
                 }
             }

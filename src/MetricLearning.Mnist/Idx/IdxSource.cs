@@ -62,12 +62,18 @@ public sealed class IdxSource : ILabelledSource, IDisposable
     /// <exception cref="IdxFormatException">A file is malformed, the images file is compressed or of the wrong length, or the counts differ.</exception>
     public static IdxSource Open(string imagesPath, string labelsPath, bool asImages = true, IInputPreprocessing? preprocessing = null)
     {
-        int[] labels;
+        // Read in chunks, so that a header promising more labels than the file holds costs no more memory than the
+        // file (the reader stops at the early end, naming the file).
+        var labels = new List<int>();
         using (var labelReader = IdxRecordReader.Open(labelsPath, expectedRank: 1))
         {
-            var bytes = new byte[labelReader.Count];
-            int read = labelReader.Count == 0 ? 0 : labelReader.Read(bytes);
-            labels = bytes.AsSpan(0, read).ToArray().Select(b => (int)b).ToArray();
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = labelReader.Read(chunk)) > 0)
+            {
+                for (int i = 0; i < read; i++)
+                    labels.Add(chunk[i]);
+            }
         }
 
         int rows, columns, count;
@@ -78,8 +84,8 @@ public sealed class IdxSource : ILabelledSource, IDisposable
             columns = imageReader.RecordShape[1];
         }
 
-        if (count != labels.Length)
-            throw new IdxFormatException(imagesPath, $"it holds {count} images but '{labelsPath}' holds {labels.Length} labels");
+        if (count != labels.Count)
+            throw new IdxFormatException(imagesPath, $"it holds {count} images but '{labelsPath}' holds {labels.Count} labels");
         var handle = File.OpenHandle(imagesPath, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
         {
@@ -94,7 +100,7 @@ public sealed class IdxSource : ILabelledSource, IDisposable
             if (actual != expected)
                 throw new IdxFormatException(imagesPath, $"its header promises {count} images of {rows}x{columns} ({expected} bytes in all) but the file has {actual} bytes");
             long[] shape = asImages ? new long[] { 1, rows, columns } : new long[] { recordSize };
-            return new IdxSource(imagesPath, handle, header, recordSize, labels, shape, preprocessing ?? new InputScaling(1f / 255f));
+            return new IdxSource(imagesPath, handle, header, recordSize, labels.ToArray(), shape, preprocessing ?? new InputScaling(1f / 255f));
         }
         catch
         {
@@ -114,16 +120,22 @@ public sealed class IdxSource : ILabelledSource, IDisposable
             if ((uint)position >= (uint)Count)
                 throw new ArgumentOutOfRangeException(nameof(positions), position, $"Position {position} is outside the {Count} images.");
             var record = pixels.AsSpan(i * _recordSize, _recordSize);
-            int read = RandomAccess.Read(_images, record, _headerBytes + (long)position * _recordSize);
-            if (read != _recordSize)
-                throw new InvalidDataException($"'{ImagesPath}' ended before image {position}; was it changed while open?");
+            long offset = _headerBytes + (long)position * _recordSize;
+            // A positional read may return less than asked (network and FUSE file systems): read until the record is full.
+            for (int filled = 0; filled < _recordSize;)
+            {
+                int read = RandomAccess.Read(_images, record[filled..], offset + filled);
+                if (read == 0)
+                    throw new InvalidDataException($"'{ImagesPath}' ended before image {position}; was it changed while open?");
+                filled += read;
+            }
         }
 
         var shape = new long[InputShape.Count + 1];
         shape[0] = positions.Count;
         for (int d = 0; d < InputShape.Count; d++)
             shape[d + 1] = InputShape[d];
-        return tensor(pixels, shape);
+        return tensor(pixels, shape).DetachFromDisposeScope();
     }
 
     /// <inheritdoc />

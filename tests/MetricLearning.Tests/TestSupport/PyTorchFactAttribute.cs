@@ -17,15 +17,17 @@ public sealed class PyTorchFactAttribute : FactAttribute
     {
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(Python, "-c \"import torch, torchvision\"")
-            {
-                RedirectStandardError = true,
-                RedirectStandardOutput = true,
-            });
+            // Output is not redirected, so that nothing can fill a pipe and block it; a hung import is killed.
+            using var process = Process.Start(new ProcessStartInfo(Python, "-c \"import torch, torchvision\""));
             if (process is null)
                 return false;
-            process.WaitForExit(60_000);
-            return process.HasExited && process.ExitCode == 0;
+            if (!process.WaitForExit(120_000))
+            {
+                process.Kill(entireProcessTree: true);
+                return false;
+            }
+
+            return process.ExitCode == 0;
         }
         catch (System.ComponentModel.Win32Exception)
         {

@@ -40,6 +40,10 @@ public sealed class ChannelNormalizationTests
         normalization.Mean[1].Should().BeApproximately(177.5f / 255f, 0.005f);
         Tensors.Values(perChannel.mean(new long[] { 1 })).Should().AllSatisfy(m => m.Should().BeApproximately(0f, 1e-4f));
         Tensors.Values(perChannel.std(1)).Should().AllSatisfy(s => s.Should().BeApproximately(1f, 1e-3f));
+        using var asInputs = new InputSet(images.clone());
+        var streamed = ChannelNormalization.Measure(new InMemorySource(asInputs, new int[2000]));
+        streamed.Mean.Should().Equal(normalization.Mean, (a, b) => Math.Abs(a - b) < 1e-6, "a source is measured in chunks to the same statistics");
+        streamed.StandardDeviation.Should().Equal(normalization.StandardDeviation, (a, b) => Math.Abs(a - b) < 1e-6);
         var constant = () => ChannelNormalization.Measure(ones(3, 1, 2, 2));
         constant.Should().Throw<ArgumentException>().WithMessage("*Channel 0 of the images is constant*");
     }

@@ -89,6 +89,35 @@ public sealed class ImageAugmentationTests
         MaxDifference(centres, full(new long[] { 16, 1, 1, 1 }, 100f)).Should().BeLessThan(1e-3, "the centre stays where it was");
     }
 
+    /// <summary>A generator that always draws the same number, to force a known transform.</summary>
+    private sealed class FixedRandom(double value) : Random
+    {
+        public override double NextDouble() => value;
+    }
+
+    [Fact]
+    public void A_full_turn_of_ninety_degrees_and_a_known_crop_of_a_wide_image_move_pixels_where_they_belong()
+    {
+        // Drawing 1 turns by +90 degrees (angle = (2 * 1 - 1) * 90): every pixel must land where torch's rot90 puts
+        // it, one way or the other, computed independently of the affine map.
+        using var square = Images(2, 7).narrow(3, 0, 6);
+        using var turned = new ImageAugmentation(rotationDegrees: 90).Apply(square, new FixedRandom(1));
+        using var left = square.rot90(1, (2, 3));
+        using var right = square.rot90(-1, (2, 3));
+        Math.Min(MaxDifference(turned, left), MaxDifference(turned, right)).Should().BeLessThan(1e-3);
+
+        // On a 4x8 image, drawing 0 for everything: area = minCropArea = 0.25, aspect ratio 3/4 of the side
+        // fractions, so the crop is sqrt(0.25 * 0.75) = 0.433 of the width and sqrt(0.25 / 0.75) = 0.577 of the
+        // height, centred at (-(1 - 0.433), -(1 - 0.577)): the top-left corner. Its first pixel is the image's first.
+        using var wide = arange(32, dtype: ScalarType.Float32).reshape(1, 1, 4, 8);
+        using var cropped = new ImageAugmentation(minCropArea: 0.25).Apply(wide, new FixedRandom(0));
+        cropped[0, 0, 0, 0].item<float>().Should().BeApproximately(0f, 1e-4f, "the crop starts at the top-left corner");
+        // The last output column samples x = -1 + 2 * 0.433 in corner-aligned coordinates, that is pixel 0.433 * 7.
+        cropped[0, 0, 0, 7].item<float>().Should().BeApproximately((float)(Math.Sqrt(0.25 * 0.75) * 7), 1e-3f);
+        // The last output row samples y = pixel 0.577 * 3, so it reads 8 * 1.732 more than the first row.
+        cropped[0, 0, 3, 0].item<float>().Should().BeApproximately((float)(8 * Math.Sqrt(0.25 / 0.75) * 3), 1e-3f);
+    }
+
     [Fact]
     public void Brightness_scales_each_image_within_its_range_and_contrast_keeps_its_mean()
     {

@@ -199,8 +199,15 @@ public sealed class PyTorchInteropTests : IClassFixture<PyTorchInteropTests.PyTo
             start.ArgumentList.Add(folder);
             using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
             var errors = process.StandardError.ReadToEndAsync();
-            string output = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
+            var reading = process.StandardOutput.ReadToEndAsync();
+            // Far beyond the few seconds it takes, so that a hang fails the test instead of the run.
+            if (!process.WaitForExit(300_000))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new InvalidOperationException($"interop.py {command} did not finish in 5 minutes.");
+            }
+
+            string output = reading.Result;
             if (process.ExitCode != 0)
                 throw new InvalidOperationException($"interop.py {command} failed ({process.ExitCode}):\n{output}\n{errors.Result}");
             return output;

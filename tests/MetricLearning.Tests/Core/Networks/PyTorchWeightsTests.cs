@@ -106,6 +106,27 @@ public sealed class PyTorchWeightsTests
     }
 
     [Fact]
+    public void Files_without_batch_norm_counters_load_as_PyTorch_loads_them_keeping_the_networks_own()
+    {
+        // Files saved before PyTorch 0.4.1 (torchvision's original ResNet weights) have no num_batches_tracked.
+        using var folder = new TempFolder();
+        using var source = Cnn(1);
+        PyTorchWeights.Save(source, folder.File("full.pt"));
+        using (var all = new DisposingDictionary(PyTorchWeights.ReadTensors(folder.File("full.pt"))))
+        {
+            var kept = all.Keys.Where(key => !key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).ToDictionary(key => key, key => all[key]);
+            kept.Count.Should().BeLessThan(all.Keys.Count());
+            PyTorchWeights.WriteTensors(folder.File("old.pt"), kept);
+        }
+
+        using var target = Cnn(2);
+        PyTorchWeights.Load(target, folder.File("old.pt"));
+
+        Tensors.Identical(target.state_dict()["layers.conv1.weight"], source.state_dict()["layers.conv1.weight"]).Should().BeTrue();
+        target.state_dict()["layers.norm1.num_batches_tracked"].item<long>().Should().Be(0, "the network keeps its own counter");
+    }
+
+    [Fact]
     public void Files_that_are_not_weights_are_refused_naming_them()
     {
         using var folder = new TempFolder();

@@ -74,11 +74,20 @@ public sealed class ResNetEmbeddingNetworkTests
         foreach (var key in before.Keys.Where(key => key.StartsWith("trunk.", StringComparison.Ordinal)))
             Tensors.Identical(after[key], before[key]).Should().BeTrue($"{key} is in the frozen trunk");
         Tensors.Identical(after["embed.weight"], before["embed.weight"]).Should().BeFalse("the head learns while the trunk is frozen");
-        network.TrunkFrozen.Should().BeTrue();
+        network.IsTrunkFrozen().Should().BeTrue();
 
+        // Gradients from earlier training must not move a frozen trunk, and switching modes keeps it in evaluation.
         network.train();
+        foreach (var parameter in network.Trunk.parameters())
+            parameter.grad = ones_like(parameter);
+        network.BeginEpoch(1);
+        network.Trunk.parameters().Should().OnlyContain(p => ReferenceEquals(p.grad, null) && !p.requires_grad);
+        network.eval();
+        network.train();
+        network.Trunk.training.Should().BeFalse("a frozen trunk keeps its batch-norm statistics in every mode");
+
         network.BeginEpoch(2);
-        network.TrunkFrozen.Should().BeFalse();
+        network.IsTrunkFrozen().Should().BeFalse();
         network.Trunk.parameters().Should().OnlyContain(p => p.requires_grad);
         network.Trunk.training.Should().BeTrue("an unfrozen trunk updates its batch statistics again");
         foreach (var tensor in before.Values.Concat(after.Values))
