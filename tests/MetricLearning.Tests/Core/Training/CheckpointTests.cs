@@ -150,6 +150,58 @@ public sealed class CheckpointTests
         reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
     }
 
+    /// <summary>Adds seeded noise of a set size: an augmentation whose draws show in the weights.</summary>
+    private sealed class Jitter(double amount) : IAugmentation
+    {
+        public double Amount => amount;
+
+        public Tensor Apply(Tensor inputs, Random random)
+        {
+            var noise = new float[inputs.numel()];
+            for (int i = 0; i < noise.Length; i++)
+                noise[i] = (float)((2 * random.NextDouble() - 1) * amount);
+            using var added = tensor(noise).reshape(inputs.shape);
+            return inputs + added;
+        }
+    }
+
+    [Fact]
+    public void A_streamed_augmented_run_cancelled_mid_epoch_resumes_to_the_uninterrupted_weights_and_refuses_other_augmentation()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 16, classes: 4, dimensions: 6, seed: 47);
+        using var _ = inputs;
+        var source = new InMemorySource(inputs, labels);
+        EmbeddingTrainerOptions Options(string? folder, bool resume = false, double jitter = 0.3) => new()
+        {
+            Epochs = 4, SamplesPerClass = 4, BatchSize = 16, Seed = 47, CollapseSpread = 0, PrefetchBatches = 2,
+            Augmentation = new Jitter(jitter), Checkpoint = { Folder = folder, Resume = resume },
+        };
+
+        using var reference = Network(47);
+        using var referenceLoss = new CancellingProxyAnchor(seed: 48);
+        new EmbeddingTrainer(referenceLoss, Options(null)).Fit(reference, source);
+
+        using var folder = new TempFolder();
+        using var cancel = new CancellationTokenSource();
+        using (var first = Network(47))
+        using (var firstLoss = new CancellingProxyAnchor(seed: 48, calls: 6, cancel))   // 4 steps an epoch: stops in epoch 2, step 3
+        {
+            var interrupted = () => new EmbeddingTrainer(firstLoss, Options(folder.Path)).Fit(first, source, cancellationToken: cancel.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+        }
+
+        using var other = Network(47);
+        using var otherLoss = new CancellingProxyAnchor(seed: 48);
+        var otherAugmentation = () => new EmbeddingTrainer(otherLoss, Options(folder.Path, resume: true, jitter: 0.5)).Fit(other, source);
+        otherAugmentation.Should().Throw<CheckpointException>().WithMessage("*augmentation.Amount was '0.3'*is '0.5'*");
+
+        using var resumed = Network(seed: 996);
+        using var resumedLoss = new CancellingProxyAnchor(seed: 995);
+        new EmbeddingTrainer(resumedLoss, Options(folder.Path, resume: true)).Fit(resumed, source);
+
+        Weights(resumed).Should().Equal(Weights(reference), "the prefetcher starts at the resumed step and the augmentation draws as before");
+    }
+
     [Fact]
     public void A_checkpoint_from_other_settings_is_refused_naming_the_setting()
     {
