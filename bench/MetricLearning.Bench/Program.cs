@@ -132,8 +132,9 @@ images.SetAction(result =>
 var convBatch = new Option<int>("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => 320 };
 var convSteps = new Option<int>("--steps") { Description = "Training steps timed (after as many for warm-up).", DefaultValueFactory = _ => 20 };
 var convTune = new Option<bool>("--tune-allocator") { Description = "Call TorchRuntime.TuneNativeAllocator() first." };
-var conv = new Command("conv", "The small CNN alone: a training step and the evaluation forward pass per image.") { threads, convBatch, convSteps, convTune };
-conv.SetAction(result => ConvBenchmark.Run(result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(convBatch), result.GetValue(convSteps), result.GetValue(convTune)));
+var convFirst = new Option<bool>("--channels-first") { Description = "Keep the CNN's activations channel-first (ConvOptions.ChannelsLast = false)." };
+var conv = new Command("conv", "The small CNN alone: a training step and the evaluation forward pass per image.") { threads, convBatch, convSteps, convTune, convFirst };
+conv.SetAction(result => ConvBenchmark.Run(result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(convBatch), result.GetValue(convSteps), result.GetValue(convTune), result.GetValue(convFirst)));
 
 var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann, annMnist, images, conv };
 return root.Parse(args).Invoke();

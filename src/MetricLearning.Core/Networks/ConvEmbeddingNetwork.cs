@@ -15,7 +15,8 @@ namespace MetricLearning.Networks;
 /// <remarks>
 /// Takes <c>[N, C, H, W]</c> images of any size of at least 2^(blocks - 1) pixels a side. Weights are PyTorch's
 /// default initialisation, drawn from torch's global generator: call <c>torch.manual_seed</c> first for reproducible
-/// weights. Saved-weights keys follow the layer names (<c>layers.conv1.weight</c>, <c>layers.norm1.running_mean</c>,
+/// weights. With <see cref="ConvOptions.ChannelsLast"/> (the default) the activations after the first convolution are
+/// kept in channels-last memory order, which changes no value beyond rounding. Saved-weights keys follow the layer names (<c>layers.conv1.weight</c>, <c>layers.norm1.running_mean</c>,
 /// ..., <c>layers.embed.weight</c>). Batch normalisation behaves differently in training and evaluation: the trainers
 /// and <see cref="Models.TrainedModel"/> switch the mode. Not thread-safe; dispose it to free its parameters.
 /// </remarks>
@@ -39,6 +40,8 @@ public sealed class ConvEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbedding
         {
             int width = Options.Channels[i];
             modules.Add(($"conv{i + 1}", nn.Conv2d(inputs, width, 3, padding: 1)));
+            if (i == 0 && Options.ChannelsLast)
+                modules.Add(("layout", new ChannelsLastLayout()));
             if (Options.BatchNorm)
                 modules.Add(($"norm{i + 1}", nn.BatchNorm2d(width)));
             modules.Add(($"relu{i + 1}", nn.ReLU()));

@@ -19,6 +19,13 @@ public sealed class ConvOptions
     /// <summary>Batch normalisation after each convolution. Default true.</summary>
     public bool BatchNorm { get; set; } = true;
 
+    /// <summary>
+    /// Keep the activations in channels-last memory order from the first convolution on (the same mathematics; the
+    /// order libtorch's CPU pooling and oneDNN's convolutions run fastest in: the default CNN's training step on 320
+    /// images took 102-104 ms instead of 119-137 ms, 2 AMD EPYC cores, <c>bench conv</c>). Default true.
+    /// </summary>
+    public bool ChannelsLast { get; set; } = true;
+
     /// <summary>Width of the embedding (the linear layer after global average pooling); 1 to 65,536. Default 128.</summary>
     public int EmbeddingSize { get; set; } = 128;
 
@@ -43,6 +50,7 @@ public sealed class ConvOptions
         InputChannels = InputChannels,
         Channels = Channels.ToList(),
         BatchNorm = BatchNorm,
+        ChannelsLast = ChannelsLast,
         EmbeddingSize = EmbeddingSize,
     };
 

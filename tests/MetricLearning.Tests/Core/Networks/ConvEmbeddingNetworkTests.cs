@@ -87,6 +87,28 @@ public sealed class ConvEmbeddingNetworkTests
     }
 
     [Fact]
+    public void Channels_last_activations_give_the_values_and_gradients_of_channels_first_ones()
+    {
+        manual_seed(31);
+        using var first = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = 3, ChannelsLast = false });
+        using var last = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = 3, ChannelsLast = true });
+        StateCopy.CopyState(first, last);
+        using var images = randn(6, 3, 12, 12);
+
+        using var expected = first.forward(images);
+        using var actual = last.forward(images);
+        expected.sum().backward();
+        actual.sum().backward();
+
+        actual.allclose(expected, rtol: 1e-4, atol: 1e-5).Should().BeTrue("the layout changes memory order, not values");
+        var firstGradients = first.parameters().Select(p => p.grad!).ToArray();
+        var lastGradients = last.parameters().Select(p => p.grad!).ToArray();
+        for (int i = 0; i < firstGradients.Length; i++)
+            lastGradients[i].allclose(firstGradients[i], rtol: 1e-3, atol: 1e-4).Should().BeTrue($"gradient {i} agrees");
+        last.state_dict().Keys.Should().Equal(first.state_dict().Keys, "the layout step holds no weights");
+    }
+
+    [Fact]
     public void A_description_claiming_more_parameters_than_the_weights_hold_is_refused()
     {
         using var folder = new TempFolder();
@@ -99,5 +121,17 @@ public sealed class ConvEmbeddingNetworkTests
         var act = () => TrainedModel.Load(folder.Path);
 
         act.Should().Throw<InvalidDataException>().WithMessage("*CNN of * parameters, more than its *-byte weights file holds*");
+    }
+
+    /// <summary>Copies one network's parameters and buffers into another of the same shape.</summary>
+    private static class StateCopy
+    {
+        internal static void CopyState(nn.Module from, nn.Module to)
+        {
+            using var _ = no_grad();
+            var source = from.state_dict();
+            foreach (var (key, tensor) in to.state_dict())
+                tensor.copy_(source[key]);
+        }
     }
 }

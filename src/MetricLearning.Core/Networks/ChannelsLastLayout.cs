@@ -1,0 +1,24 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Networks;
+
+/// <summary>
+/// Copies a batch of feature maps <c>[N, C, H, W]</c> into channels-last memory order (the same shape and values,
+/// strides of NHWC). TorchSharp has no <c>memory_format</c> argument, but libtorch reads a tensor's layout from its
+/// strides, and its convolutions, batch normalisation, ReLU and pooling then keep that order: pooling in particular
+/// runs several times faster on it than on channel-first maps.
+/// </summary>
+internal sealed class ChannelsLastLayout : nn.Module<Tensor, Tensor>
+{
+    internal ChannelsLastLayout()
+        : base(nameof(ChannelsLastLayout))
+    {
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        return input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2).MoveToOuterDisposeScope();
+    }
+}
