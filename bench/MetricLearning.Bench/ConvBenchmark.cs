@@ -73,7 +73,8 @@ internal static class ConvBenchmark
         Console.WriteLine(string.Create(culture,
             $"breakdown per step: forward {forward / steps:F1} ms, backward {(backward - forward) / steps:F1} ms, optimizer {(whole - backward) / steps:F1} ms; convolutions {stepFlops / 1e9:F1} GFLOP per step, {stepFlops / 1e6 / (whole / steps):F0} GFLOP/s over the whole step"));
 
-        // Each layer's forward pass alone, in training mode, on the activations it sees in the network.
+        // Each layer alone, in training mode, forward and backward, on the activations it sees in the network (in the
+        // network's layout: channels-last after the first convolution unless --channels-first).
         using (var layerScope = NewDisposeScope())
         {
             Tensor x = images;
@@ -94,15 +95,24 @@ internal static class ConvBenchmark
                     if (block == network.Options.Channels.Count && name.StartsWith("pool", StringComparison.Ordinal))
                         continue;
                     module.train();
-                    var output = module.forward(x);
-                    var clock = Stopwatch.StartNew();
+                    var input = x.detach().requires_grad_(block > 1 || !name.StartsWith("conv", StringComparison.Ordinal));
+                    Tensor output;
+                    using (no_grad())
+                        output = module.forward(x);
+                    double forwardMs = 0, totalMs = 0;
                     for (int i = 0; i < steps; i++)
                     {
                         using var scope = NewDisposeScope();
-                        module.forward(x);
+                        var clock = Stopwatch.StartNew();
+                        var y = module.forward(input);
+                        forwardMs += clock.Elapsed.TotalMilliseconds;
+                        y.backward(new[] { output });   // any gradient of the right shape and layout
+                        totalMs += clock.Elapsed.TotalMilliseconds;
                     }
 
-                    Console.WriteLine(string.Create(culture, $"  forward {name}: {clock.Elapsed.TotalMilliseconds / steps:F1} ms"));
+                    Console.WriteLine(string.Create(culture, $"  {name}: forward {forwardMs / steps:F1} ms, backward {(totalMs - forwardMs) / steps:F1} ms"));
+                    if (block == 1 && name.StartsWith("conv", StringComparison.Ordinal) && !channelsFirst)
+                        output = output.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
                     x = output;
                 }
 
