@@ -109,25 +109,13 @@ public sealed class EmbeddingTrainer
         var device = network.Module.parameters().FirstOrDefault()?.device ?? CPU;
         inputs.CheckDevice(device);
 
-        var groups = TrainingParameters.Collect(network, Loss);
-        var identity = Options.Checkpoint.Folder is null
-            ? new TrainingIdentity()
-            : new TrainingIdentity()
-                .Add("trainer", nameof(EmbeddingTrainer))
-                .AddOptions(Options)
-                .AddNetwork(network)
-                .AddComponent("network.settings", network)
-                .AddGroups(groups)
-                .AddComponent("loss", Loss)
-                .AddComponent("miner", Miner)
-                .AddComponent("augmentation", Options.Augmentation)
+        return Run(network, device,
+            identity => identity
                 .AddInputs("training", inputs)
                 .AddPreprocessing("training.preprocessing", inputs.Preprocessing)
-                .AddHash("training.labels", labels);
-        manual_seed(Options.Seed);
-        using var feeder = new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device);
-        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);
-        return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
+                .AddHash("training.labels", labels),
+            () => new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device),
+            progress, cancellationToken);
     }
 
     /// <summary>
@@ -157,12 +145,30 @@ public sealed class EmbeddingTrainer
             throw new ArgumentException($"The source has {source.Labels?.Count ?? 0} labels for {source.Count} inputs.", nameof(source));
         var device = network.Module.parameters().FirstOrDefault()?.device ?? CPU;
 
-        var groups = TrainingParameters.Collect(network, Loss);
         // A streamed source is identified by its type, size, input shape and labels; its inputs are not hashed (that
         // would read them all).
+        return Run(network, device,
+            identity => identity
+                .Add("training.source", $"{source.GetType().FullName} {source.Count} [{string.Join(", ", source.InputShape)}]")
+                .AddPreprocessing("training.preprocessing", source.Preprocessing)
+                .AddHash("training.labels", source.Labels),
+            () => new BatchFeeder(network, Loss, Miner, Options, source, device),
+            progress, cancellationToken);
+    }
+
+    /// <summary>The part both ways in share: the run's identity (settings, then the data's), the seed, the loop.</summary>
+    private IReadOnlyList<EmbeddingEpochReport> Run(
+        IEmbeddingNetwork network,
+        Device device,
+        Func<TrainingIdentity, TrainingIdentity> describeData,
+        Func<BatchFeeder> createFeeder,
+        IProgress<EmbeddingEpochReport>? progress,
+        CancellationToken cancellationToken)
+    {
+        var groups = TrainingParameters.Collect(network, Loss);
         var identity = Options.Checkpoint.Folder is null
             ? new TrainingIdentity()
-            : new TrainingIdentity()
+            : describeData(new TrainingIdentity()
                 .Add("trainer", nameof(EmbeddingTrainer))
                 .AddOptions(Options)
                 .AddNetwork(network)
@@ -170,12 +176,9 @@ public sealed class EmbeddingTrainer
                 .AddGroups(groups)
                 .AddComponent("loss", Loss)
                 .AddComponent("miner", Miner)
-                .AddComponent("augmentation", Options.Augmentation)
-                .Add("training.source", $"{source.GetType().FullName} {source.Count} [{string.Join(", ", source.InputShape)}]")
-                .AddPreprocessing("training.preprocessing", source.Preprocessing)
-                .AddHash("training.labels", source.Labels);
+                .AddComponent("augmentation", Options.Augmentation));
         manual_seed(Options.Seed);
-        using var feeder = new BatchFeeder(network, Loss, Miner, Options, source, device);
+        using var feeder = createFeeder();
         var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);
         return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
     }
