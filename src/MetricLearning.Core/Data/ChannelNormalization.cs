@@ -13,13 +13,15 @@ namespace MetricLearning.Data;
 /// </summary>
 /// <remarks>
 /// Saved with a model by its numbers, so that a loaded model normalises raw pixels as training did. Immutable and
-/// thread-safe. <see cref="ImageNet"/> is what PyTorch's pretrained ResNets expect; <see cref="Measure(Tensor, float)"/> computes the
+/// thread-safe; it keeps its per-channel constants on each device it has been applied on (a few floats each). <see cref="ImageNet"/> is what PyTorch's pretrained ResNets expect; <see cref="Measure(Tensor, float)"/> computes the
 /// statistics of your own training images.
 /// </remarks>
 public sealed class ChannelNormalization : IInputPreprocessing
 {
     private readonly float[] _mean;
     private readonly float[] _standardDeviation;
+    // (x · s − m) / d folded into x · factor − shift, per channel; made once per device, not on every batch.
+    private readonly Dictionary<string, (Tensor Factor, Tensor Shift)> _onDevice = new();
 
     /// <summary>Creates the preprocessing.</summary>
     /// <param name="scale">Factor applied first; finite and non-zero (1/255 for bytes).</param>
@@ -160,11 +162,27 @@ public sealed class ChannelNormalization : IInputPreprocessing
         var broadcast = new long[inputs.dim()];
         Array.Fill(broadcast, 1L);
         broadcast[1] = Channels;
-        // Folded into one multiply-add: (x · s − m) / d = x · (s / d) − m / d.
-        var factor = tensor(_standardDeviation.Select(d => Scale / d).ToArray(), device: inputs.device).reshape(broadcast);
-        var shift = tensor(_mean.Select((m, c) => m / _standardDeviation[c]).ToArray(), device: inputs.device).reshape(broadcast);
+        var (factor, shift) = Constants(inputs.device);
         var floats = inputs.dtype == ScalarType.Float32 ? inputs : inputs.to_type(ScalarType.Float32);
-        return floats.mul(factor).sub_(shift).MoveToOuterDisposeScope();
+        return floats.mul(factor.view(broadcast)).sub_(shift.view(broadcast)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The per-channel factor and shift on <paramref name="device"/>, made on first use there and kept.</summary>
+    private (Tensor Factor, Tensor Shift) Constants(Device device)
+    {
+        lock (_onDevice)
+        {
+            string key = device.ToString();
+            if (!_onDevice.TryGetValue(key, out var constants))
+            {
+                constants = (
+                    tensor(_standardDeviation.Select(d => Scale / d).ToArray(), device: device).DetachFromDisposeScope(),
+                    tensor(_mean.Select((m, c) => m / _standardDeviation[c]).ToArray(), device: device).DetachFromDisposeScope());
+                _onDevice[key] = constants;
+            }
+
+            return constants;
+        }
     }
 
     /// <inheritdoc />
