@@ -17,7 +17,8 @@ var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or
 var data = new Option<string>("--data") { Description = "MNIST cache folder.", DefaultValueFactory = _ => MnistAcquisitionOptions.DefaultCacheFolder() };
 var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1337, Description = "Seed of pairs, weights and shuffles." };
 
-var train = new Command("train", "Time the reference experiment's training pass and relate it to the machine's peak.") { epochs, threads, device, data, seed };
+var generic = new Option<bool>("--generic") { Description = "Train with autograd (TrainerOptions.FusedStep = false) instead of the fused step." };
+var train = new Command("train", "Time the reference experiment's training pass and relate it to the machine's peak.") { epochs, threads, device, data, seed, generic };
 train.SetAction(result =>
 {
     if (result.GetValue(epochs) < 1 || result.GetValue(threads) is < 1)
@@ -26,8 +27,15 @@ train.SetAction(result =>
         return 2;
     }
 
-    return TrainingBenchmark.Run(result.GetValue(epochs), result.GetValue(threads), result.GetValue(device), result.GetValue(data)!, result.GetValue(seed));
+    return TrainingBenchmark.Run(result.GetValue(epochs), result.GetValue(threads), result.GetValue(device), result.GetValue(data)!, result.GetValue(seed), result.GetValue(generic));
 });
+
+var profileSteps = new Option<int>("--steps") { Description = "Steps timed (after as many for warm-up).", DefaultValueFactory = _ => 500 };
+var profileThreads = new Option<int>("--threads") { Description = "CPU threads for torch.", DefaultValueFactory = _ => 2 };
+var stepProfile = new Command("step", "Where one step of the reference experiment's training pass spends its time, beside its bare matrix products.") { profileThreads, profileSteps };
+stepProfile.SetAction(result => result.GetValue(profileThreads) < 1 || result.GetValue(profileSteps) < 1
+    ? Usage("--threads and --steps must be at least 1.")
+    : StepProfileBenchmark.Run(result.GetValue(profileThreads), result.GetValue(profileSteps)));
 
 var rest = new Argument<string[]>("benchmarkdotnet-arguments") { Description = "Passed to BenchmarkDotNet (e.g. --filter '*Gather*').", Arity = ArgumentArity.ZeroOrMore };
 var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks of the hot pieces (in-process, one CPU thread for torch).") { data, rest };
@@ -136,5 +144,11 @@ var convFirst = new Option<bool>("--channels-first") { Description = "Keep the C
 var conv = new Command("conv", "The small CNN alone: a training step and the evaluation forward pass per image.") { threads, convBatch, convSteps, convTune, convFirst };
 conv.SetAction(result => ConvBenchmark.Run(result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(convBatch), result.GetValue(convSteps), result.GetValue(convTune), result.GetValue(convFirst)));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, micro, matrix, serve, ann, annMnist, images, conv };
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, conv };
 return root.Parse(args).Invoke();
+
+static int Usage(string message)
+{
+    Console.Error.WriteLine($"error: {message}");
+    return 2;
+}

@@ -18,7 +18,7 @@ namespace MetricLearning.Bench;
 /// </summary>
 internal static class TrainingBenchmark
 {
-    internal static int Run(int epochs, int? threads, ComputeDevice requested, string dataFolder, int seed)
+    internal static int Run(int epochs, int? threads, ComputeDevice requested, string dataFolder, int seed, bool generic = false)
     {
         var culture = CultureInfo.InvariantCulture;
         TorchRuntime.EnsureLoaded();
@@ -36,6 +36,7 @@ internal static class TrainingBenchmark
         var options = SiameseMnistPreset.TrainerOptions(seed);
         options.Epochs = epochs;
         options.EvaluateTrainingPairs = false;
+        options.FusedStep = !generic;
 
         var reports = new SiameseTrainer(SiameseMnistPreset.CreateLoss(), options).Fit(model, trainPairs, testPairs);
         // Epoch 1 includes warm-up (first-touch allocations, MKL's buffers, JIT): the median of the rest is the figure.
@@ -50,7 +51,7 @@ internal static class TrainingBenchmark
         Console.WriteLine(string.Create(culture,
             $"epochs: {string.Join(" ", reports.Select(r => r.TrainSeconds.ToString("F2", culture)))} s; test_acc after {epochs}: {100 * reports[^1].ValidationAccuracy:F2}%"));
         Console.WriteLine(string.Create(culture,
-            $"BENCH device={device.type.ToString().ToLowerInvariant()} threads={TorchRuntime.ThreadCount} sec_per_epoch={median:F3} steps_per_sec={steps / median:F0} " +
+            $"BENCH device={device.type.ToString().ToLowerInvariant()} threads={TorchRuntime.ThreadCount} step={(generic ? "autograd" : "fused")} sec_per_epoch={median:F3} steps_per_sec={steps / median:F0} " +
             $"gflop_per_epoch={flops / 1e9:F1} gflops={achieved:F1} peak_gflops={peak:F1} peak_share={100 * achieved / peak:F0}% " +
             $"eval_pairs_per_sec={evalPairsPerSecond:F0} peak_rss_mb={ProcessMemory.PeakRssMegabytes():F0}"));
         return 0;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -61,6 +62,9 @@ public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingN
 
     /// <inheritdoc />
     public long EmbeddingSize { get; }
+
+    /// <summary>The dense layers in order, for code that computes the network's pass without autograd.</summary>
+    internal IReadOnlyList<Linear> DenseLayers() => layers.children().OfType<Linear>().ToList();
 
     /// <inheritdoc />
     public nn.Module<Tensor, Tensor> Module => this;

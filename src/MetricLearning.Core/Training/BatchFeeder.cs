@@ -59,6 +59,8 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
 
     public double EpochLossDivisor => _batches;
 
+    public bool WritesGradients => false;
+
     public int BeginEpoch(int epoch)
     {
         var batches = _sampler.Batches(_labels, epoch);

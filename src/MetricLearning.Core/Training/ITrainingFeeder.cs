@@ -22,6 +22,12 @@ internal interface ITrainingFeeder<TReport> : ITrainingFeederState, IDisposable
     /// </summary>
     Tensor StepLoss(int step, out Scalar weight, out double weightValue, out int samples);
 
+    /// <summary>
+    /// Whether <see cref="StepLoss"/> has already written the step's gradients into the parameters (a fused step), so
+    /// that the loop must neither zero them nor run the backward pass; fixed for the feeder's lifetime.
+    /// </summary>
+    bool WritesGradients { get; }
+
     /// <summary>What the epoch's weighted loss total is divided by (pairs for the pair path, batches for the batch path).</summary>
     double EpochLossDivisor { get; }
 

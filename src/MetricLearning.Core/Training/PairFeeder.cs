@@ -27,6 +27,7 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
     // Weights of a batch's mean loss in the epoch's total; made once (TorchSharp frees a Scalar only when disposed).
     private readonly Scalar _fullBatchWeight;
     private readonly Scalar _lastBatchWeight;
+    private readonly FusedMlpPairStep? _fused;
     private PairTensors? _shuffled;
 
     internal PairFeeder(SiameseNetwork model, ILoss loss, TrainerOptions options, PairDataset training, PairDataset? validation)
@@ -42,9 +43,12 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
         _validationPairs = validation is null ? null : new PairTensors(validation.Pairs, device);
         _fullBatchWeight = ((double)options.BatchSize).ToScalar();
         _lastBatchWeight = ((double)(training.Pairs.Count % options.BatchSize)).ToScalar();
+        _fused = options.FusedStep ? FusedMlpPairStep.TryCreate(model, loss, training.Inputs, options.BatchSize, out _) : null;
     }
 
     public double EpochLossDivisor => _training.Pairs.Count;
+
+    public bool WritesGradients => _fused is not null;
 
     public int BeginEpoch(int epoch)
     {
@@ -63,8 +67,12 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
         weight = length == _options.BatchSize ? _fullBatchWeight : _lastBatchWeight;
         weightValue = length;
         samples = length;
-        var distances = _model.ComputeStackedDistances(_training.Inputs.Gather(shuffled.StackedIndices(start, length)));
-        return _loss.Compute(distances, shuffled.Same.narrow(0, start, length));
+        var indices = shuffled.StackedIndices(start, length);
+        var same = shuffled.Same.narrow(0, start, length);
+        if (_fused is not null)
+            return _fused.Step(_training.Inputs, indices, same);
+        var distances = _model.ComputeStackedDistances(_training.Inputs.Gather(indices));
+        return _loss.Compute(distances, same);
     }
 
     public EpochReport Report(int epoch, double meanLoss, double trainSeconds)
@@ -106,6 +114,7 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
     public void Dispose()
     {
         EndEpoch();
+        _fused?.Dispose();
         _generator.Dispose();
         _pairs.Dispose();
         _validationPairs?.Dispose();

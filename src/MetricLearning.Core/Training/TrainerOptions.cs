@@ -35,6 +35,17 @@ public sealed class TrainerOptions
     /// <summary>Whether to measure accuracy on the training pairs (dropout off) after every epoch. Default true.</summary>
     public bool EvaluateTrainingPairs { get; set; } = true;
 
+    /// <summary>
+    /// Whether a step may be computed by the fused path when the run is one it computes: an
+    /// <see cref="Networks.MlpEmbeddingNetwork"/> (ReLU, tanh or identity activation) with the
+    /// <see cref="Distances.EuclideanDistance"/> and the <see cref="Losses.ContrastiveLoss"/>, float32 on the CPU, every
+    /// parameter trained. The fused path computes the same loss and gradients as autograd (the same dropout masks for a
+    /// seed; sums rounded in another order) with its matrix products written into buffers made once and the rest in a
+    /// few passes, which made the reference experiment's epoch much faster (see README's performance section). Other
+    /// runs use autograd whatever this says. Default true; false forces autograd, for comparison.
+    /// </summary>
+    public bool FusedStep { get; set; } = true;
+
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or inconsistent.</exception>
     /// <exception cref="ArgumentNullException">The optimizer, schedule or checkpoint settings are null.</exception>

@@ -30,7 +30,7 @@ internal sealed class TrainingIdentity
     /// checkpoint settings and those that cannot change the result (how far ahead batches are read). An augmentation
     /// is recorded by its type and settings (<see cref="AddComponent"/>), since as an interface it serialises empty.
     /// </summary>
-    internal TrainingIdentity AddOptions(object options) => AddSettings("options", options, "Checkpoint", "PrefetchBatches", "Augmentation");
+    internal TrainingIdentity AddOptions(object options) => AddSettings("options", options, "Checkpoint", "PrefetchBatches", "Augmentation", "FusedStep");
 
     /// <summary>The preprocessing of the training inputs: its type and what it says of itself.</summary>
     internal TrainingIdentity AddPreprocessing(string key, IInputPreprocessing preprocessing)

@@ -100,8 +100,12 @@ internal static class TrainingLoop
 
                         using var scope = NewDisposeScope();
                         var loss = feeder.StepLoss(step, out var weight, out double weightValue, out int samples);
-                        optimizer.ZeroGrad();
-                        loss.backward();
+                        if (!feeder.WritesGradients)
+                        {
+                            optimizer.ZeroGrad();
+                            loss.backward();
+                        }
+
                         optimizer.Step();
                         // The running total stays on the device: reading it each step would synchronise.
                         lossSum.add_(loss.detach(), alpha: weight);

@@ -1,0 +1,180 @@
+using System;
+using System.Linq;
+using System.Diagnostics;
+using System.Globalization;
+using MetricLearning.Data;
+using MetricLearning.Distances;
+using MetricLearning.Losses;
+using MetricLearning.Networks;
+using MetricLearning.Runtime;
+using MetricLearning.Training;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Bench;
+
+/// <summary>
+/// Where one step of the reference experiment's training pass spends its time: the step is taken apart into its
+/// phases (gather the pairs' inputs, forward, distance and loss, zero the gradients, backward, optimizer), each timed
+/// over many steps, beside the bare matrix products the step needs (written into preallocated results), which are
+/// the floor any implementation of the step pays.
+/// </summary>
+internal static class StepProfileBenchmark
+{
+    internal static int Run(int threads, int steps)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        TorchRuntime.EnsureLoaded();
+        TorchRuntime.SetThreadCount(threads);
+        const int Pairs = 128, Rows = 2 * Pairs, Images = 60_000;
+        manual_seed(1);
+        // MNIST-like inputs: bytes, scaled by 1/255 when gathered; the contents do not change the work.
+        using var inputs = new InputSet(randint(0, 256, new long[] { Images, 784 }, dtype: ScalarType.Byte), 1f / 255);
+        using var network = new MlpEmbeddingNetwork();
+        var model = new MetricLearning.Models.SiameseNetwork(network, new EuclideanDistance());
+        var loss = new ContrastiveLoss();
+        using var optimizer = new RmsPropOptimizer(network.parameters());
+        using var same = randint(0, 2, new long[] { Pairs }, dtype: ScalarType.Float32);
+        network.train();
+
+        double gather = 0, forward = 0, lossTime = 0, zero = 0, backward = 0, step = 0, whole = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            gather = forward = lossTime = zero = backward = step = whole = 0;
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                using var indices = randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64);
+                var clock = Stopwatch.StartNew();
+                var batch = inputs.Gather(indices);
+                double t0 = clock.Elapsed.TotalMilliseconds;
+                var embeddings = network.forward(batch);
+                double t1 = clock.Elapsed.TotalMilliseconds;
+                var halves = embeddings.chunk(2, 0);
+                var value = loss.Compute(model.Distance.Compute(halves[0], halves[1]), same);
+                double t2 = clock.Elapsed.TotalMilliseconds;
+                optimizer.ZeroGrad();
+                double t3 = clock.Elapsed.TotalMilliseconds;
+                value.backward();
+                double t4 = clock.Elapsed.TotalMilliseconds;
+                optimizer.Step();
+                double t5 = clock.Elapsed.TotalMilliseconds;
+                gather += t0;
+                forward += t1 - t0;
+                lossTime += t2 - t1;
+                zero += t3 - t2;
+                backward += t4 - t3;
+                step += t5 - t4;
+                whole += t5;
+            }
+        }
+
+        Console.WriteLine(string.Create(culture, $"threads={threads} steps={steps}, ms per step of {Pairs} pairs ({Rows} rows):"));
+        void Line(string name, double total) =>
+            Console.WriteLine(string.Create(culture, $"  {name,-26} {total / steps,7:F3} ms  {100 * total / whole,5:F1}%"));
+        Line("gather inputs", gather);
+        Line("forward (3 layers)", forward);
+        Line("distance + loss", lossTime);
+        Line("zero gradients", zero);
+        Line("backward", backward);
+        Line("optimizer (RMSprop)", step);
+        Line("whole step", whole);
+
+        // The fused step (TrainerOptions.FusedStep): the same step without autograd.
+        using var fused = FusedMlpPairStep.TryCreate(model, loss, inputs, Pairs, out string? reason)
+                          ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
+        double fusedGather = 0, fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            fusedGather = fusedStep = fusedOptimizer = fusedWhole = 0;
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                using var indices = randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64);
+                var clock = Stopwatch.StartNew();
+                double t0 = 0;
+                fused.Step(inputs, indices, same);
+                double t1 = clock.Elapsed.TotalMilliseconds;
+                optimizer.Step();
+                double t2 = clock.Elapsed.TotalMilliseconds;
+                fusedGather += t0;
+                fusedStep += t1 - t0;
+                fusedOptimizer += t2 - t1;
+                fusedWhole += t2;
+            }
+        }
+
+        Console.WriteLine("fused step:");
+        using (var buffer = empty(Rows, 784))
+        using (var idx = randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64))
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                var c = Stopwatch.StartNew();
+                for (int i = 0; i < steps; i++)
+                    inputs.GatherInto(idx, buffer);
+                Console.WriteLine($"  GatherInto {c.Elapsed.TotalMilliseconds / steps:F3} ms");
+                var idxs = Enumerable.Range(0, steps).Select(_ => randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64)).ToArray();
+                c = Stopwatch.StartNew();
+                for (int i = 0; i < steps; i++)
+                    inputs.GatherInto(idxs[i], buffer);
+                Console.WriteLine($"  GatherInto random {c.Elapsed.TotalMilliseconds / steps:F3} ms");
+                c = Stopwatch.StartNew();
+                for (int i = 0; i < steps; i++)
+                    inputs.Gather(idxs[i]).Dispose();
+                Console.WriteLine($"  Gather random {c.Elapsed.TotalMilliseconds / steps:F3} ms");
+            }
+        }
+
+        void FusedLine(string name, double total) =>
+            Console.WriteLine(string.Create(culture, $"  {name,-26} {total / steps,7:F3} ms  {100 * total / fusedWhole,5:F1}%"));
+        FusedLine("gather inputs", fusedGather);
+        FusedLine("forward + loss + backward", fusedStep);
+        FusedLine("optimizer (RMSprop)", fusedOptimizer);
+        FusedLine("whole step", fusedWhole);
+
+        // The floor: the step's eight matrix products (three forward, three weight gradients, two input gradients)
+        // into results allocated once.
+        using var x = rand(Rows, 784);
+        using var w1 = rand(128, 784);
+        using var w2 = rand(128, 128);
+        using var h = rand(Rows, 128);
+        using var g = rand(Rows, 128);
+        using var z1 = empty(Rows, 128);
+        using var z2 = empty(Rows, 128);
+        using var z3 = empty(Rows, 128);
+        using var gw1 = empty(128, 784);
+        using var gw2 = empty(128, 128);
+        using var gw3 = empty(128, 128);
+        using var gx2 = empty(Rows, 128);
+        using var gx3 = empty(Rows, 128);
+        double products = 0, first = 0, firstGradient = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            products = first = firstGradient = 0;
+            for (int i = 0; i < steps; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                z1.addmm_(x, w1.t(), beta: 0);
+                double a = clock.Elapsed.TotalMilliseconds;
+                z2.addmm_(h, w2.t(), beta: 0);
+                z3.addmm_(h, w2.t(), beta: 0);
+                double b = clock.Elapsed.TotalMilliseconds;
+                gw1.addmm_(g.t(), x, beta: 0);
+                double c = clock.Elapsed.TotalMilliseconds;
+                gw2.addmm_(g.t(), h, beta: 0);
+                gw3.addmm_(g.t(), h, beta: 0);
+                gx2.addmm_(g, w2, beta: 0);
+                gx3.addmm_(g, w2, beta: 0);
+                products += clock.Elapsed.TotalMilliseconds;
+                first += a;
+                firstGradient += c - b;
+            }
+        }
+
+        double flops = 2.0 * Rows * (784 * 128 * 2 + 128 * 128 * 6);
+        Console.WriteLine(string.Create(culture,
+            $"  matrix products alone      {products / steps,7:F3} ms  ({flops / 1e6:F0} MFLOP, {flops / (products / steps * 1e-3) / 1e9:F0} GFLOP/s; " +
+            $"first layer forward {first / steps:F3} ms, its weight gradient {firstGradient / steps:F3} ms)"));
+        return 0;
+    }
+}
