@@ -1,5 +1,4 @@
 using System;
-using System.Linq;
 using System.Diagnostics;
 using System.Globalization;
 using MetricLearning.Data;
@@ -70,7 +69,7 @@ internal static class StepProfileBenchmark
 
         Console.WriteLine(string.Create(culture, $"threads={threads} steps={steps}, ms per step of {Pairs} pairs ({Rows} rows):"));
         void Line(string name, double total) =>
-            Console.WriteLine(string.Create(culture, $"  {name,-26} {total / steps,7:F3} ms  {100 * total / whole,5:F1}%"));
+            Console.WriteLine(string.Create(culture, $"  {name,-34} {total / steps,7:F3} ms  {100 * total / whole,5:F1}%"));
         Line("gather inputs", gather);
         Line("forward (3 layers)", forward);
         Line("distance + loss", lossTime);
@@ -82,53 +81,29 @@ internal static class StepProfileBenchmark
         // The fused step (TrainerOptions.FusedStep): the same step without autograd.
         using var fused = FusedMlpPairStep.TryCreate(model, loss, inputs, Pairs, out string? reason)
                           ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
-        double fusedGather = 0, fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
+        double fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
         for (int round = 0; round < 2; round++)
         {
-            fusedGather = fusedStep = fusedOptimizer = fusedWhole = 0;
+            fusedStep = fusedOptimizer = fusedWhole = 0;
             for (int i = 0; i < steps; i++)
             {
                 using var scope = NewDisposeScope();
                 using var indices = randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64);
                 var clock = Stopwatch.StartNew();
-                double t0 = 0;
                 fused.Step(inputs, indices, same);
                 double t1 = clock.Elapsed.TotalMilliseconds;
                 optimizer.Step();
                 double t2 = clock.Elapsed.TotalMilliseconds;
-                fusedGather += t0;
-                fusedStep += t1 - t0;
+                fusedStep += t1;
                 fusedOptimizer += t2 - t1;
                 fusedWhole += t2;
             }
         }
 
         Console.WriteLine("fused step:");
-        using (var buffer = empty(Rows, 784))
-        using (var idx = randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64))
-        {
-            for (int round = 0; round < 3; round++)
-            {
-                var c = Stopwatch.StartNew();
-                for (int i = 0; i < steps; i++)
-                    inputs.GatherInto(idx, buffer);
-                Console.WriteLine($"  GatherInto {c.Elapsed.TotalMilliseconds / steps:F3} ms");
-                var idxs = Enumerable.Range(0, steps).Select(_ => randint(0, Images, new long[] { Rows }, dtype: ScalarType.Int64)).ToArray();
-                c = Stopwatch.StartNew();
-                for (int i = 0; i < steps; i++)
-                    inputs.GatherInto(idxs[i], buffer);
-                Console.WriteLine($"  GatherInto random {c.Elapsed.TotalMilliseconds / steps:F3} ms");
-                c = Stopwatch.StartNew();
-                for (int i = 0; i < steps; i++)
-                    inputs.Gather(idxs[i]).Dispose();
-                Console.WriteLine($"  Gather random {c.Elapsed.TotalMilliseconds / steps:F3} ms");
-            }
-        }
-
         void FusedLine(string name, double total) =>
-            Console.WriteLine(string.Create(culture, $"  {name,-26} {total / steps,7:F3} ms  {100 * total / fusedWhole,5:F1}%"));
-        FusedLine("gather inputs", fusedGather);
-        FusedLine("forward + loss + backward", fusedStep);
+            Console.WriteLine(string.Create(culture, $"  {name,-34} {total / steps,7:F3} ms  {100 * total / fusedWhole,5:F1}%"));
+        FusedLine("gather + forward + loss + backward", fusedStep);
         FusedLine("optimizer (RMSprop)", fusedOptimizer);
         FusedLine("whole step", fusedWhole);
 
