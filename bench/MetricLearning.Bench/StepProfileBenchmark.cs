@@ -1,9 +1,11 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Losses;
+using MetricLearning.Mining;
 using MetricLearning.Networks;
 using MetricLearning.Runtime;
 using MetricLearning.Training;
@@ -67,7 +69,7 @@ internal static class StepProfileBenchmark
             }
         }
 
-        Console.WriteLine(string.Create(culture, $"threads={threads} steps={steps}, ms per step of {Pairs} pairs ({Rows} rows):"));
+        Console.WriteLine(string.Create(culture, $"Reference experiment (pair path), threads={threads} steps={steps}, ms per step of {Pairs} pairs ({Rows} rows), autograd:"));
         void Line(string name, double total) =>
             Console.WriteLine(string.Create(culture, $"  {name,-34} {total / steps,7:F3} ms  {100 * total / whole,5:F1}%"));
         Line("gather inputs", gather);
@@ -148,8 +150,97 @@ internal static class StepProfileBenchmark
 
         double flops = 2.0 * Rows * (784 * 128 * 2 + 128 * 128 * 6);
         Console.WriteLine(string.Create(culture,
-            $"  matrix products alone      {products / steps,7:F3} ms  ({flops / 1e6:F0} MFLOP, {flops / (products / steps * 1e-3) / 1e9:F0} GFLOP/s; " +
+            $"  {"matrix products alone",-34} {products / steps,7:F3} ms  ({flops / 1e6:F0} MFLOP, {flops / (products / steps * 1e-3) / 1e9:F0} GFLOP/s; " +
             $"first layer forward {first / steps:F3} ms, its weight gradient {firstGradient / steps:F3} ms)"));
+        RetrievalStep(inputs, steps);
         return 0;
+    }
+
+    /// <summary>
+    /// The retrieval sample's step: 10 classes of 32 images, the MLP, the multi-similarity loss with its miner and
+    /// Adam, through autograd (phase by phase) and through the fused step.
+    /// </summary>
+    private static void RetrievalStep(InputSet inputs, int steps)
+    {
+        var culture = CultureInfo.InvariantCulture;
+        const int Batch = 320;
+        steps = Math.Max(1, steps / 5);
+        manual_seed(2);
+        var labels = Enumerable.Range(0, (int)inputs.Count).Select(i => i % 10).ToArray();
+        using var labelTensor = tensor(labels.Select(label => (long)label).ToArray());
+        using var network = new MlpEmbeddingNetwork();
+        var loss = new MultiSimilarityLoss();
+        var miner = new MultiSimilarityMiner();
+        using var optimizer = OptimizerFactory.Create(OptimizerSettings.Adam(), TrainingParameters.Collect(network, loss));
+        network.train();
+        var random = new Random(3);
+        // As MPerClassSampler draws them: 32 images of each of the 10 classes (input i is of class i mod 10).
+        Tensor Indices() => tensor(Enumerable.Range(0, Batch).Select(j => 10L * random.Next((int)inputs.Count / 10) + j / 32).ToArray());
+
+        double forward = 0, mining = 0, lossTime = 0, backward = 0, step = 0, whole = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            forward = mining = lossTime = backward = step = whole = 0;
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                var indices = Indices();
+                var clock = Stopwatch.StartNew();
+                var embeddings = network.forward(inputs.Gather(indices));
+                var batchLabels = labelTensor.index_select(0, indices);
+                double t0 = clock.Elapsed.TotalMilliseconds;
+                using var mined = miner.Mine(embeddings, batchLabels);
+                double t1 = clock.Elapsed.TotalMilliseconds;
+                var value = loss.Compute(embeddings, batchLabels, mined);
+                double t2 = clock.Elapsed.TotalMilliseconds;
+                optimizer.ZeroGrad();
+                value.backward();
+                double t3 = clock.Elapsed.TotalMilliseconds;
+                optimizer.Step();
+                double t4 = clock.Elapsed.TotalMilliseconds;
+                forward += t0;
+                mining += t1 - t0;
+                lossTime += t2 - t1;
+                backward += t3 - t2;
+                step += t4 - t3;
+                whole += t4;
+            }
+        }
+
+        Console.WriteLine(string.Create(culture, $"Retrieval sample (batch path), steps={steps}, ms per step of {Batch} images, autograd:"));
+        void Line(string name, double total, double of) =>
+            Console.WriteLine(string.Create(culture, $"  {name,-34} {total / steps,7:F3} ms  {100 * total / of,5:F1}%"));
+        Line("gather + forward", forward, whole);
+        Line("mine (multi-similarity)", mining, whole);
+        Line("loss (multi-similarity)", lossTime, whole);
+        Line("zero gradients + backward", backward, whole);
+        Line("optimizer (Adam)", step, whole);
+        Line("whole step", whole, whole);
+
+        using var fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, Batch, out string? reason)
+                          ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
+        double fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
+        for (int round = 0; round < 2; round++)
+        {
+            fusedStep = fusedOptimizer = fusedWhole = 0;
+            for (int i = 0; i < steps; i++)
+            {
+                using var scope = NewDisposeScope();
+                var indices = Indices();
+                var clock = Stopwatch.StartNew();
+                fused.Step(inputs, indices, mine: true);
+                double t0 = clock.Elapsed.TotalMilliseconds;
+                optimizer.Step();
+                double t1 = clock.Elapsed.TotalMilliseconds;
+                fusedStep += t0;
+                fusedOptimizer += t1 - t0;
+                fusedWhole += t1;
+            }
+        }
+
+        Console.WriteLine("fused step:");
+        Line("gather + forward + mine + loss + backward", fusedStep, fusedWhole);
+        Line("optimizer (Adam)", fusedOptimizer, fusedWhole);
+        Line("whole step", fusedWhole, fusedWhole);
     }
 }

@@ -31,11 +31,14 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private int _epoch;
     private IReadOnlyList<int[]>? _epochBatches;
     private BatchPrefetcher? _prefetcher;
+    private readonly FusedMultiSimilarityStep? _fused;
 
     internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device)
         : this(network, loss, miner, options, labels, device)
     {
         _inputs = inputs;
+        if (options.FusedStep && options.Augmentation is null)
+            _fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, options.BatchSize, out _);
     }
 
     /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead, on worker threads.</summary>
@@ -59,7 +62,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
 
     public double EpochLossDivisor => _batches;
 
-    public bool WritesGradients => false;
+    public bool WritesGradients => _fused is not null;
 
     public int BeginEpoch(int epoch)
     {
@@ -80,6 +83,8 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         weightValue = 1;
         samples = _options.BatchSize;
         var indices = order[step];
+        if (_fused is not null)
+            return _fused.Step(_inputs!, indices, _epochMiner is not null);
         var embeddings = _network.Module.call(Batch(indices, step));
         var batchLabels = _labelTensor.index_select(0, indices);
         return _loss.Compute(embeddings, batchLabels, _epochMiner?.Mine(embeddings, batchLabels));
@@ -157,6 +162,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     public void Dispose()
     {
         EndEpoch();
+        _fused?.Dispose();
         _labelTensor.Dispose();
         _weight.Dispose();
     }

@@ -57,6 +57,18 @@ public sealed class EmbeddingTrainerOptions
     /// </summary>
     public int PrefetchBatches { get; set; } = 4;
 
+    /// <summary>
+    /// Whether a step may be computed by the fused path when the run is one it computes: an
+    /// <see cref="Networks.MlpEmbeddingNetwork"/> (ReLU, tanh or identity activation) trained on an in-memory
+    /// <see cref="Data.InputSet"/> without augmentation, with the <see cref="Losses.MultiSimilarityLoss"/> on
+    /// <see cref="Distances.CosineSimilarity"/> and the <see cref="Mining.MultiSimilarityMiner"/> (cosine) or no miner,
+    /// float32 on the CPU, every parameter trained. The fused path computes the same loss and gradients as autograd
+    /// (the same pairs mined, the same dropout masks for a seed; sums rounded in another order) in a few matrix
+    /// products and managed passes, which made the retrieval sample's epoch much faster (see README's performance
+    /// section). Other runs use autograd whatever this says. Default true; false forces autograd, for comparison.
+    /// </summary>
+    public bool FusedStep { get; set; } = true;
+
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range or inconsistent.</exception>
     /// <exception cref="ArgumentNullException">The optimizer, schedule or checkpoint settings are null.</exception>

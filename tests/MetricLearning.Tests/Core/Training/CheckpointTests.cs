@@ -92,7 +92,8 @@ public sealed class CheckpointTests
         using var _ = inputs;
         var data = Pairs(inputs, labels);
         using var reference = Network(41);
-        var expected = new SiameseTrainer(options: PairOptions(null)).Fit(new SiameseNetwork(reference), data);
+        // The same loss type as the interrupted run's, so that both take the same (autograd) path.
+        var expected = new SiameseTrainer(new CancelAfterCalls(-1, new CancellationTokenSource()), PairOptions(null)).Fit(new SiameseNetwork(reference), data);
 
         using var folder = new TempFolder();
         using var source = new CancellationTokenSource();
@@ -115,6 +116,40 @@ public sealed class CheckpointTests
         Weights(resumed).Should().Equal(Weights(reference), "a resumed run continues bit for bit");
         reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
         Weights(resumed).Should().NotEqual(Weights(Network(41)), "the weights were trained");
+    }
+
+    [Fact]
+    public void A_fused_pair_run_cancelled_between_epochs_resumes_to_the_uninterrupted_weights()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 30, classes: 3, dimensions: 6, seed: 44);
+        using var _ = inputs;
+        var data = Pairs(inputs, labels);
+        using var reference = Network(44);
+        using (var fused = FusedMlpPairStep.TryCreate(new SiameseNetwork(reference), new ContrastiveLoss(), inputs, 16, out string? reason))
+            fused.Should().NotBeNull(reason ?? "the run must take the fused path for this test to mean anything");
+        var expected = new SiameseTrainer(options: PairOptions(null)).Fit(new SiameseNetwork(reference), data);
+
+        using var folder = new TempFolder();
+        using var source = new CancellationTokenSource();
+        using (var first = Network(44))
+        {
+            var cancelAfterEpoch2 = new SynchronousProgress<EpochReport>(report =>
+            {
+                if (report.Epoch == 2)
+                    source.Cancel();
+            });
+            var interrupted = () => new SiameseTrainer(options: PairOptions(folder.Path))
+                .Fit(new SiameseNetwork(first), data, null, cancelAfterEpoch2, source.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+        }
+
+        var saved = CheckpointFile.Read(Path.Combine(folder.Path, CheckpointOptions.FileName));
+        saved.Description["epoch"]!.GetValue<int>().Should().Be(3);
+        using var resumed = Network(seed: 999);
+        var reports = new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
+
+        Weights(resumed).Should().Equal(Weights(reference), "a resumed run continues bit for bit");
+        reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
     }
 
     [Fact]

@@ -1,0 +1,280 @@
+using System;
+using System.Collections.Generic;
+using MetricLearning.Data;
+using MetricLearning.Distances;
+using MetricLearning.Losses;
+using MetricLearning.Mining;
+using MetricLearning.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Training;
+
+/// <summary>
+/// One step of the batch path for an <see cref="MlpEmbeddingNetwork"/> trained with the
+/// <see cref="MultiSimilarityLoss"/> on cosine similarity, with the <see cref="MultiSimilarityMiner"/> (cosine) or no
+/// miner, float32 on the CPU, computed without autograd: the network's pass is <see cref="FusedMlp"/>'s; the
+/// similarity matrix is one matrix product; mining, the loss and its gradient with respect to the similarities are
+/// one managed pass over each anchor's row; the gradient goes back to the embeddings through one more product and the
+/// normalisation's closed-form derivative.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why: the autograd step built the similarity matrix twice (miner and loss), masks, <c>masked_fill</c>s, two
+/// <c>logsumexp</c>s and their backward passes, each a kernel over the whole batch-by-batch matrix; at the retrieval
+/// sample's size (320 images) they took several times as long as the network's own products (<c>bench step</c>).
+/// </para>
+/// <para>
+/// The same mining rule (strict inequalities on the similarities, as the miner's), the same loss and gradients as
+/// autograd's (checked in the tests), and the network's dropout masks for a seed. Not thread-safe.
+/// </para>
+/// </remarks>
+internal sealed class FusedMultiSimilarityStep : IDisposable
+{
+    private readonly FusedMlp _mlp;
+    private readonly IReadOnlyList<int> _labels;
+    private readonly float _alpha;
+    private readonly float _beta;
+    private readonly float _lambda;
+    private readonly float _epsilon;
+    private readonly bool _hasMiner;
+    // Flat buffers, so that a [rows, ...] view is contiguous for any batch size up to the largest.
+    private readonly Tensor _normalized;
+    private readonly Tensor _similarity;
+    private readonly Tensor _normalizedGradient;
+    private readonly float[] _norms;
+    private readonly int[] _batchLabels;
+
+    private FusedMultiSimilarityStep(MlpEmbeddingNetwork network, MultiSimilarityLoss loss, MultiSimilarityMiner? miner, IReadOnlyList<int> labels, int batchSize)
+    {
+        _mlp = new FusedMlp(network, batchSize);
+        _labels = labels;
+        _alpha = (float)loss.Alpha;
+        _beta = (float)loss.Beta;
+        _lambda = (float)loss.Lambda;
+        _hasMiner = miner is not null;
+        _epsilon = (float)(miner?.Epsilon ?? 0);
+        int width = _mlp.EmbeddingWidth;
+        _normalized = empty((long)batchSize * width).DetachFromDisposeScope();
+        _similarity = empty((long)batchSize * batchSize).DetachFromDisposeScope();
+        _normalizedGradient = empty((long)batchSize * width).DetachFromDisposeScope();
+        _norms = new float[batchSize];
+        _batchLabels = new int[batchSize];
+    }
+
+    /// <summary>
+    /// The fused step for these components, or null (with the reason) when they are not the combination it computes.
+    /// </summary>
+    /// <param name="network">The network being trained.</param>
+    /// <param name="loss">The batch loss.</param>
+    /// <param name="miner">The miner, or null for none.</param>
+    /// <param name="inputs">The inputs the steps will gather from.</param>
+    /// <param name="labels">Every input's class label.</param>
+    /// <param name="batchSize">The rows of a step.</param>
+    /// <param name="reason">Why the fused step does not apply; null when it does.</param>
+    internal static FusedMultiSimilarityStep? TryCreate(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, InputSet inputs,
+        IReadOnlyList<int> labels, int batchSize, out string? reason)
+    {
+        reason = FusedMlp.WhyNot(network, inputs)
+                 ?? (loss is not MultiSimilarityLoss multiSimilarity ? $"the loss is a {loss.GetType().Name}, not a {nameof(MultiSimilarityLoss)}"
+                     : multiSimilarity.Similarity is not CosineSimilarity ? $"the loss compares with {multiSimilarity.Similarity.GetType().Name}, not {nameof(CosineSimilarity)}"
+                     : null)
+                 ?? (miner switch
+                 {
+                     null => null,
+                     MultiSimilarityMiner { Distance: CosineSimilarity } => null,
+                     MultiSimilarityMiner other => $"the miner compares with {other.Distance.GetType().Name}, not {nameof(CosineSimilarity)}",
+                     _ => $"the miner is a {miner.GetType().Name}, not a {nameof(MultiSimilarityMiner)}",
+                 });
+        return reason is null
+            ? new FusedMultiSimilarityStep((MlpEmbeddingNetwork)network, (MultiSimilarityLoss)loss, (MultiSimilarityMiner?)miner, labels, batchSize)
+            : null;
+    }
+
+    /// <summary>
+    /// Computes the loss of one batch and writes its gradient into every parameter's gradient (replacing what was
+    /// there, so no zeroing is needed first).
+    /// </summary>
+    /// <param name="inputs">The set the batch is gathered from.</param>
+    /// <param name="indices">Int64 <c>[B]</c> on the CPU: the batch's rows.</param>
+    /// <param name="mine">Whether the miner (given at creation) picks the pairs; otherwise every valid pair counts.</param>
+    /// <returns>The loss, a float32 0-d tensor in the caller's dispose scope (no autograd history).</returns>
+    internal Tensor Step(InputSet inputs, Tensor indices, bool mine)
+    {
+        int rows = checked((int)indices.shape[0]);
+        if (rows < 2 || rows > _mlp.MaxRows)
+            throw new ArgumentException($"A fused batch step takes 2 to {_mlp.MaxRows} rows; got {rows}.", nameof(indices));
+        if (mine && !_hasMiner)
+            throw new InvalidOperationException("This step was made without a miner.");
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var rowIndices = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(indices.bytes);
+        for (int i = 0; i < rows; i++)
+            _batchLabels[i] = _labels[checked((int)rowIndices[i])];
+
+        var embeddings = _mlp.Forward(inputs, indices, rows);
+        int width = _mlp.EmbeddingWidth;
+        var normalized = _normalized.narrow(0, 0, (long)rows * width).view(rows, width);
+        Normalize(FusedMlp.Floats(embeddings), FusedMlp.Floats(normalized), rows, width);
+        var similarity = _similarity.narrow(0, 0, (long)rows * rows).view(rows, rows);
+        similarity.addmm_(normalized, normalized.t(), beta: 0);
+
+        // The similarities' gradient replaces them in place, then is made symmetric: S = N·Nᵀ, so dL/dN = (G + Gᵀ)·N.
+        var values = FusedMlp.Floats(similarity);
+        double loss = LossAndGradient(values, rows, mine);
+        Symmetrize(values, rows);
+        var normalizedGradient = _normalizedGradient.narrow(0, 0, (long)rows * width).view(rows, width);
+        normalizedGradient.addmm_(similarity, normalized, beta: 0);
+        NormalizeBackward(FusedMlp.Floats(normalizedGradient), FusedMlp.Floats(normalized), FusedMlp.Floats(_mlp.EmbeddingGradient(rows)), rows, width);
+        _mlp.Backward(rows);
+        return tensor((float)loss).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Rows divided by their norms (at least 1e-12, as <c>normalize</c>'s), keeping the norms for the backward pass.</summary>
+    private void Normalize(ReadOnlySpan<float> embeddings, Span<float> normalized, int rows, int width)
+    {
+        const float Floor = (float)EmbeddingNormalization.Epsilon;
+        for (int i = 0; i < rows; i++)
+        {
+            var row = embeddings.Slice(i * width, width);
+            float squares = 0;
+            foreach (float value in row)
+                squares += value * value;
+            float norm = MathF.Sqrt(squares);
+            _norms[i] = norm;
+            float divisor = norm < Floor ? Floor : norm;
+            var target = normalized.Slice(i * width, width);
+            for (int k = 0; k < width; k++)
+                target[k] = row[k] / divisor;
+        }
+    }
+
+    /// <summary>
+    /// The mean over anchors of the multi-similarity loss on the similarities in <paramref name="matrix"/> (mined or
+    /// every valid pair), replacing each similarity by the loss's derivative with respect to it (zero for pairs
+    /// that do not count).
+    /// </summary>
+    private double LossAndGradient(Span<float> matrix, int rows, bool mine)
+    {
+        double total = 0;
+        float scale = 1f / rows;
+        for (int i = 0; i < rows; i++)
+        {
+            var row = matrix.Slice(i * rows, rows);
+            int label = _batchLabels[i];
+            // The miner's rule, on farness F = −S as the miner computes it: keep a positive if F + ε > the closest
+            // negative's F, a negative if F − ε < the farthest positive's F (none of either without the other).
+            float closestNegative = float.PositiveInfinity, farthestPositive = float.NegativeInfinity;
+            if (mine)
+            {
+                for (int j = 0; j < rows; j++)
+                {
+                    float farness = -row[j];
+                    if (_batchLabels[j] != label)
+                        closestNegative = Math.Min(closestNegative, farness);
+                    else if (j != i)
+                        farthestPositive = Math.Max(farthestPositive, farness);
+                }
+            }
+
+            // Pass 1: each kept pair's exponent, and each term's largest (0 stands for the "1 +" inside the log).
+            float pullMax = 0, pushMax = 0;
+            for (int j = 0; j < rows; j++)
+            {
+                float s = row[j];
+                if (_batchLabels[j] == label)
+                {
+                    if (j != i && (!mine || -s + _epsilon > closestNegative))
+                        pullMax = Math.Max(pullMax, (s - _lambda) * -_alpha);
+                }
+                else if (!mine || -s - _epsilon < farthestPositive)
+                {
+                    pushMax = Math.Max(pushMax, (s - _lambda) * _beta);
+                }
+            }
+
+            // Pass 2: the sums of exponentials (shifted by the largest, as logsumexp does), the loss and the weights.
+            double pullSum = Math.Exp(-pullMax), pushSum = Math.Exp(-pushMax);
+            for (int j = 0; j < rows; j++)
+            {
+                float s = row[j];
+                float weight = 0;
+                if (_batchLabels[j] == label)
+                {
+                    if (j != i && (!mine || -s + _epsilon > closestNegative))
+                    {
+                        weight = -MathF.Exp((s - _lambda) * -_alpha - pullMax);
+                        pullSum -= weight;
+                    }
+                }
+                else if (!mine || -s - _epsilon < farthestPositive)
+                {
+                    weight = MathF.Exp((s - _lambda) * _beta - pushMax);
+                    pushSum += weight;
+                }
+
+                row[j] = weight;
+            }
+
+            total += (Math.Log(pullSum) + pullMax) / _alpha + (Math.Log(pushSum) + pushMax) / _beta;
+            // d/dS of (1/α)·log(1 + Σ exp(−α(S − λ))) is −softmax weight; of (1/β)·log(1 + Σ exp(β(S − λ))), +softmax weight.
+            float pullScale = (float)(scale / pullSum), pushScale = (float)(scale / pushSum);
+            for (int j = 0; j < rows; j++)
+                row[j] *= row[j] < 0 ? pullScale : pushScale;
+        }
+
+        return total / rows;
+    }
+
+    /// <summary><c>G ← G + Gᵀ</c> in place.</summary>
+    private static void Symmetrize(Span<float> matrix, int rows)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            matrix[i * rows + i] *= 2;
+            for (int j = i + 1; j < rows; j++)
+            {
+                float sum = matrix[i * rows + j] + matrix[j * rows + i];
+                matrix[i * rows + j] = sum;
+                matrix[j * rows + i] = sum;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The gradient with respect to the embeddings from that with respect to the normalised embeddings:
+    /// <c>(dN − N·(N·dN)) / ‖e‖</c>, or <c>dN / floor</c> where the norm was below the floor.
+    /// </summary>
+    private void NormalizeBackward(ReadOnlySpan<float> normalizedGradient, ReadOnlySpan<float> normalized, Span<float> gradient, int rows, int width)
+    {
+        const float Floor = (float)EmbeddingNormalization.Epsilon;
+        for (int i = 0; i < rows; i++)
+        {
+            var dn = normalizedGradient.Slice(i * width, width);
+            var n = normalized.Slice(i * width, width);
+            var target = gradient.Slice(i * width, width);
+            float norm = _norms[i];
+            if (!(norm >= Floor))
+            {
+                for (int k = 0; k < width; k++)
+                    target[k] = dn[k] / Floor;
+                continue;
+            }
+
+            float projection = 0;
+            for (int k = 0; k < width; k++)
+                projection += n[k] * dn[k];
+            for (int k = 0; k < width; k++)
+                target[k] = (dn[k] - n[k] * projection) / norm;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _mlp.Dispose();
+        _normalized.Dispose();
+        _similarity.Dispose();
+        _normalizedGradient.Dispose();
+    }
+}
