@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.Intrinsics;
 using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Losses;
@@ -154,60 +155,138 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
     /// every valid pair), replacing each similarity by the loss's derivative with respect to it (zero for pairs
     /// that do not count).
     /// </summary>
+    /// <remarks>
+    /// Each anchor's row is four passes of 8-wide vectors: the miner's thresholds, the largest exponent of each term,
+    /// the exponentials (shifted by those, as logsumexp does) and their sums, and the scaling into derivatives. The
+    /// rows are a multiple of 8 long in practice; the rest of a row, if any, takes the same rules one element at a time.
+    /// </remarks>
     private double LossAndGradient(Span<float> matrix, int rows, bool mine)
     {
         double total = 0;
         float scale = 1f / rows;
+        int vectorEnd = Vector256.IsHardwareAccelerated ? rows - rows % Vector256<float>.Count : 0;
+        var lambda = Vector256.Create(_lambda);
+        var minusAlpha = Vector256.Create(-_alpha);
+        var beta = Vector256.Create(_beta);
+        var epsilon = Vector256.Create(_epsilon);
+        var steps = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
         for (int i = 0; i < rows; i++)
         {
             var row = matrix.Slice(i * rows, rows);
             int label = _batchLabels[i];
+            var labelVector = Vector256.Create(label);
+            var anchor = Vector256.Create(i);
+
+            // The same-class and other-class masks of the 8 pairs at column j (a pair of the anchor with itself is neither).
+            (Vector256<float> Positive, Vector256<float> Negative) Masks(int j)
+            {
+                var same = Vector256.Equals(Vector256.Create(_batchLabels.AsSpan(j, Vector256<int>.Count)), labelVector).AsSingle();
+                var self = Vector256.Equals(steps + Vector256.Create(j), anchor).AsSingle();
+                return (Vector256.AndNot(same, self), ~same);
+            }
+
             // The miner's rule, on farness F = −S as the miner computes it: keep a positive if F + ε > the closest
             // negative's F, a negative if F − ε < the farthest positive's F (none of either without the other).
             float closestNegative = float.PositiveInfinity, farthestPositive = float.NegativeInfinity;
             if (mine)
             {
-                for (int j = 0; j < rows; j++)
+                var closest = Vector256.Create(float.PositiveInfinity);
+                var farthest = Vector256.Create(float.NegativeInfinity);
+                for (int j = 0; j < vectorEnd; j += Vector256<float>.Count)
                 {
-                    float farness = -row[j];
+                    var farness = -Vector256.Create((ReadOnlySpan<float>)row.Slice(j, Vector256<float>.Count));
+                    var (positive, negative) = Masks(j);
+                    closest = Vector256.Min(closest, Vector256.ConditionalSelect(negative, farness, Vector256.Create(float.PositiveInfinity)));
+                    farthest = Vector256.Max(farthest, Vector256.ConditionalSelect(positive, farness, Vector256.Create(float.NegativeInfinity)));
+                }
+
+                for (int k = 0; k < Vector256<float>.Count && vectorEnd > 0; k++)
+                {
+                    closestNegative = Math.Min(closestNegative, closest[k]);
+                    farthestPositive = Math.Max(farthestPositive, farthest[k]);
+                }
+
+                for (int j = vectorEnd; j < rows; j++)
+                {
                     if (_batchLabels[j] != label)
-                        closestNegative = Math.Min(closestNegative, farness);
+                        closestNegative = Math.Min(closestNegative, -row[j]);
                     else if (j != i)
-                        farthestPositive = Math.Max(farthestPositive, farness);
+                        farthestPositive = Math.Max(farthestPositive, -row[j]);
                 }
             }
 
-            // Pass 1: each kept pair's exponent, and each term's largest (0 stands for the "1 +" inside the log).
+            var closestVector = Vector256.Create(closestNegative);
+            var farthestVector = Vector256.Create(farthestPositive);
+
+            // The pairs that count among the 8 at column j, and their exponents.
+            (Vector256<float> Pull, Vector256<float> Push, Vector256<float> PullExponent, Vector256<float> PushExponent) Kept(Span<float> values, int j)
+            {
+                var s = Vector256.Create((ReadOnlySpan<float>)values.Slice(j, Vector256<float>.Count));
+                var (positive, negative) = Masks(j);
+                if (mine)
+                {
+                    positive &= Vector256.GreaterThan(-s + epsilon, closestVector);
+                    negative &= Vector256.LessThan(-s - epsilon, farthestVector);
+                }
+
+                var shifted = s - lambda;
+                return (positive, negative, shifted * minusAlpha, shifted * beta);
+            }
+
+            bool KeptPull(float s, int j) => _batchLabels[j] == label && j != i && (!mine || -s + _epsilon > closestNegative);
+            bool KeptPush(float s, int j) => _batchLabels[j] != label && (!mine || -s - _epsilon < farthestPositive);
+
+            // Pass 1: each term's largest exponent (0 stands for the "1 +" inside the log).
+            var pullMaxVector = Vector256<float>.Zero;
+            var pushMaxVector = Vector256<float>.Zero;
+            for (int j = 0; j < vectorEnd; j += Vector256<float>.Count)
+            {
+                var (pull, push, pullExponent, pushExponent) = Kept(row, j);
+                pullMaxVector = Vector256.Max(pullMaxVector, Vector256.ConditionalSelect(pull, pullExponent, Vector256<float>.Zero));
+                pushMaxVector = Vector256.Max(pushMaxVector, Vector256.ConditionalSelect(push, pushExponent, Vector256<float>.Zero));
+            }
+
             float pullMax = 0, pushMax = 0;
-            for (int j = 0; j < rows; j++)
+            for (int k = 0; k < Vector256<float>.Count && vectorEnd > 0; k++)
+            {
+                pullMax = Math.Max(pullMax, pullMaxVector[k]);
+                pushMax = Math.Max(pushMax, pushMaxVector[k]);
+            }
+
+            for (int j = vectorEnd; j < rows; j++)
             {
                 float s = row[j];
-                if (_batchLabels[j] == label)
-                {
-                    if (j != i && (!mine || -s + _epsilon > closestNegative))
-                        pullMax = Math.Max(pullMax, (s - _lambda) * -_alpha);
-                }
-                else if (!mine || -s - _epsilon < farthestPositive)
-                {
+                if (KeptPull(s, j))
+                    pullMax = Math.Max(pullMax, (s - _lambda) * -_alpha);
+                else if (KeptPush(s, j))
                     pushMax = Math.Max(pushMax, (s - _lambda) * _beta);
-                }
             }
 
-            // Pass 2: the sums of exponentials (shifted by the largest, as logsumexp does), the loss and the weights.
-            double pullSum = Math.Exp(-pullMax), pushSum = Math.Exp(-pushMax);
-            for (int j = 0; j < rows; j++)
+            // Pass 2: the shifted exponentials, their sums, and each pair's weight in place (pull weights negative).
+            var pullShift = Vector256.Create(pullMax);
+            var pushShift = Vector256.Create(pushMax);
+            var pullSumVector = Vector256<float>.Zero;
+            var pushSumVector = Vector256<float>.Zero;
+            for (int j = 0; j < vectorEnd; j += Vector256<float>.Count)
+            {
+                var (pull, push, pullExponent, pushExponent) = Kept(row, j);
+                var weight = Vector256.Exp(Vector256.ConditionalSelect(pull, pullExponent - pullShift, pushExponent - pushShift)) & (pull | push);
+                pullSumVector += weight & pull;
+                pushSumVector += weight & push;
+                Vector256.ConditionalSelect(pull, -weight, weight).CopyTo(row.Slice(j));
+            }
+
+            double pullSum = Math.Exp(-pullMax) + Vector256.Sum(pullSumVector), pushSum = Math.Exp(-pushMax) + Vector256.Sum(pushSumVector);
+            for (int j = vectorEnd; j < rows; j++)
             {
                 float s = row[j];
                 float weight = 0;
-                if (_batchLabels[j] == label)
+                if (KeptPull(s, j))
                 {
-                    if (j != i && (!mine || -s + _epsilon > closestNegative))
-                    {
-                        weight = -MathF.Exp((s - _lambda) * -_alpha - pullMax);
-                        pullSum -= weight;
-                    }
+                    weight = -MathF.Exp((s - _lambda) * -_alpha - pullMax);
+                    pullSum -= weight;
                 }
-                else if (!mine || -s - _epsilon < farthestPositive)
+                else if (KeptPush(s, j))
                 {
                     weight = MathF.Exp((s - _lambda) * _beta - pushMax);
                     pushSum += weight;
@@ -217,9 +296,19 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
             }
 
             total += (Math.Log(pullSum) + pullMax) / _alpha + (Math.Log(pushSum) + pushMax) / _beta;
-            // d/dS of (1/α)·log(1 + Σ exp(−α(S − λ))) is −softmax weight; of (1/β)·log(1 + Σ exp(β(S − λ))), +softmax weight.
+
+            // Pass 3: d/dS of (1/α)·log(1 + Σ exp(−α(S − λ))) is −(softmax weight); of (1/β)·log(1 + Σ exp(β(S − λ))),
+            // +(softmax weight); each over the batch's anchors.
             float pullScale = (float)(scale / pullSum), pushScale = (float)(scale / pushSum);
-            for (int j = 0; j < rows; j++)
+            var pullScaleVector = Vector256.Create(pullScale);
+            var pushScaleVector = Vector256.Create(pushScale);
+            for (int j = 0; j < vectorEnd; j += Vector256<float>.Count)
+            {
+                var weight = Vector256.Create((ReadOnlySpan<float>)row.Slice(j, Vector256<float>.Count));
+                (weight * Vector256.ConditionalSelect(Vector256.LessThan(weight, Vector256<float>.Zero), pullScaleVector, pushScaleVector)).CopyTo(row.Slice(j));
+            }
+
+            for (int j = vectorEnd; j < rows; j++)
                 row[j] *= row[j] < 0 ? pullScale : pushScale;
         }
 

@@ -71,17 +71,19 @@ public sealed class FusedMultiSimilarityStepTests
     }
 
     [Theory]
-    [InlineData(true, Activation.Relu, 0.0)]
-    [InlineData(true, Activation.Relu, 0.2)]
-    [InlineData(false, Activation.Relu, 0.2)]
-    [InlineData(true, Activation.Tanh, 0.1)]
-    public void Loss_and_gradients_match_autograd(bool withMiner, Activation activation, double dropout)
+    [InlineData(true, Activation.Relu, 0.0, 24)]
+    [InlineData(true, Activation.Relu, 0.2, 24)]
+    [InlineData(false, Activation.Relu, 0.2, 24)]
+    [InlineData(true, Activation.Tanh, 0.1, 24)]
+    [InlineData(true, Activation.Relu, 0.1, 21)]   // rows not a multiple of the vector width
+    [InlineData(false, Activation.Relu, 0.0, 5)]   // fewer rows than the vector width
+    public void Loss_and_gradients_match_autograd(bool withMiner, Activation activation, double dropout, int batch)
     {
         using var network = Network(activation, dropout);
         network.train();
         using var inputs = Inputs();
         var labels = Labels(1);
-        var rows = Batch(24, 2);
+        var rows = Batch(batch, 2);
         // A small beta and lambda keep both terms' exponentials in play at these random similarities.
         var loss = new MultiSimilarityLoss(alpha: 2, beta: 10, lambda: 0.2);
         var miner = withMiner ? new MultiSimilarityMiner(epsilon: 0.1) : null;
