@@ -142,6 +142,8 @@ public sealed class InputSet : IDisposable
         return Prepare(Preprocessing, rows);
     }
 
+    private static int _touchedSink;
+
     /// <summary>
     /// Gathers the rows named by <paramref name="indices"/>, preprocessed as <see cref="Gather"/> does, into
     /// <paramref name="destination"/> (float32 <c>[indices.Length, features]</c>, contiguous, on the CPU) without
@@ -149,7 +151,7 @@ public sealed class InputSet : IDisposable
     /// training step's inputs then stay in one buffer, warm in the cache, instead of fresh memory every step); for
     /// anything else through <see cref="Gather"/> and a copy.
     /// </summary>
-    /// <param name="indices">A 1-D int64 tensor of row indices on the CPU.</param>
+    /// <param name="indices">A 1-D integer tensor of row indices (int64 on the CPU for the managed pass).</param>
     /// <param name="destination">Where the rows go.</param>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside the set.</exception>
     internal void GatherInto(Tensor indices, Tensor destination)
@@ -159,11 +161,12 @@ public sealed class InputSet : IDisposable
         long features = Data.numel() / count;
         var dtype = Data.dtype;
         if (Preprocessing is not InputScaling scaling || Data.device_type != DeviceType.CPU || !Data.is_contiguous()
-            || dtype is not (ScalarType.Byte or ScalarType.Float32) || !indices.is_contiguous()
+            || dtype is not (ScalarType.Byte or ScalarType.Float32)
+            || indices.dtype != ScalarType.Int64 || indices.device_type != DeviceType.CPU || !indices.is_contiguous()
             || count * features * (dtype == ScalarType.Byte ? 1 : 4) > int.MaxValue)
         {
             using var gathered = Gather(indices);
-            destination.copy_(gathered.view(destination.shape));
+            destination.copy_(gathered.reshape(destination.shape));
             return;
         }
 
@@ -193,7 +196,8 @@ public sealed class InputSet : IDisposable
                 touched += bytes[b];
         }
 
-        GC.KeepAlive(touched);
+        // Kept somewhere the compiler cannot prove unused, so the touching loop is not removed.
+        _touchedSink = touched;
         for (int r = 0; r < rows.Length; r++)
         {
             long row = rows[r];

@@ -33,12 +33,15 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private BatchPrefetcher? _prefetcher;
     private readonly FusedMultiSimilarityStep? _fused;
 
-    internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device)
+    // fused: whether the steps are FusedMultiSimilarityStep's (the trainer has checked that it applies and logged its choice).
+    internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device,
+        bool fused = false)
         : this(network, loss, miner, options, labels, device)
     {
         _inputs = inputs;
-        if (options.FusedStep && options.Augmentation is null)
-            _fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, options.BatchSize, out _);
+        if (fused)
+            _fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, options.BatchSize, out string? reason)
+                     ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
     }
 
     /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead, on worker threads.</summary>

@@ -109,12 +109,16 @@ public sealed class EmbeddingTrainer
         var device = network.Module.parameters().FirstOrDefault()?.device ?? CPU;
         inputs.CheckDevice(device);
 
+        string? notFused = !Options.FusedStep ? $"{nameof(EmbeddingTrainerOptions)}.{nameof(EmbeddingTrainerOptions.FusedStep)} is false"
+            : Options.Augmentation is not null ? "the batches are augmented"
+            : FusedMultiSimilarityStep.WhyNot(network, Loss, Miner, inputs, Options.BatchSize);
         return Run(network, device,
             identity => identity
                 .AddInputs("training", inputs)
                 .AddPreprocessing("training.preprocessing", inputs.Preprocessing)
                 .AddHash("training.labels", labels),
-            () => new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device),
+            notFused,
+            () => new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device, fused: notFused is null),
             progress, cancellationToken);
     }
 
@@ -152,15 +156,20 @@ public sealed class EmbeddingTrainer
                 .Add("training.source", $"{source.GetType().FullName} {source.Count} [{string.Join(", ", source.InputShape)}]")
                 .AddPreprocessing("training.preprocessing", source.Preprocessing)
                 .AddHash("training.labels", source.Labels),
+            "the data is streamed from a source",
             () => new BatchFeeder(network, Loss, Miner, Options, source, device),
             progress, cancellationToken);
     }
 
-    /// <summary>The part both ways in share: the run's identity (settings, then the data's), the seed, the loop.</summary>
+    /// <summary>
+    /// The part both ways in share: the run's identity (settings, then the data's), the step's choice (null
+    /// <paramref name="notFused"/>: the fused step), the seed, the loop.
+    /// </summary>
     private IReadOnlyList<EmbeddingEpochReport> Run(
         IEmbeddingNetwork network,
         Device device,
         Func<TrainingIdentity, TrainingIdentity> describeData,
+        string? notFused,
         Func<BatchFeeder> createFeeder,
         IProgress<EmbeddingEpochReport>? progress,
         CancellationToken cancellationToken)
@@ -176,7 +185,9 @@ public sealed class EmbeddingTrainer
                 .AddGroups(groups)
                 .AddComponent("loss", Loss)
                 .AddComponent("miner", Miner)
-                .AddComponent("augmentation", Options.Augmentation));
+                .AddComponent("augmentation", Options.Augmentation)
+                .AddStep(notFused is null));
+        TrainingIdentity.LogStep(Logger, nameof(EmbeddingTrainer), notFused);
         manual_seed(Options.Seed);
         using var feeder = createFeeder();
         var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);

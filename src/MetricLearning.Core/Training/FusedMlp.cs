@@ -20,13 +20,13 @@ namespace MetricLearning.Training;
 /// <para>
 /// Why: at the reference experiment's size (256 rows of 784 → 128 → 128 → 128) the autograd step spent about as long
 /// between its matrix products (small kernels, their allocations, the graph) as in them; <c>bench step</c> shows the
-/// breakdown. This pass has the same matrix products and nothing else that allocates.
+/// breakdown. This pass has the same matrix products, no graph, and no allocation of activations or gradients.
 /// </para>
 /// <para>
 /// Dropout draws its masks exactly as <see cref="FastDropout"/> does (one seed per layer from torch's global
 /// generator, in layer order), so a seed gives the same masks on both paths; the results differ from autograd's only
-/// in the rounding of sums. ReLU, tanh and the identity are supported (<see cref="WhyNot"/>). Not thread-safe; CPU,
-/// float32.
+/// in the rounding of sums. ReLU, tanh and the identity are supported (<see cref="WhyNot"/>). Forward hooks
+/// registered on the network's modules are not run (the pass does not call them). Not thread-safe; CPU, float32.
 /// </para>
 /// </remarks>
 internal sealed class FusedMlp : IDisposable
@@ -74,18 +74,29 @@ internal sealed class FusedMlp : IDisposable
     /// <summary>The width of the embeddings.</summary>
     internal int EmbeddingWidth => _widths[^1];
 
-    /// <summary>Why the fused pass cannot train <paramref name="network"/> on <paramref name="inputs"/>, or null when it can.</summary>
-    internal static string? WhyNot(IEmbeddingNetwork network, InputSet inputs)
+    /// <summary>
+    /// Why the fused pass cannot train <paramref name="network"/> on <paramref name="inputs"/> in passes of up to
+    /// <paramref name="maxRows"/> rows, or null when it can.
+    /// </summary>
+    internal static string? WhyNot(IEmbeddingNetwork network, InputSet inputs, long maxRows)
     {
         if (network is not MlpEmbeddingNetwork mlp)
             return $"the network is a {network.GetType().Name}, not an {nameof(MlpEmbeddingNetwork)}";
+        var layers = mlp.DenseLayers();
+        var parameters = mlp.parameters().ToList();
+        if (parameters.Count != 2 * layers.Count || layers.Any(layer => layer.bias is null))
+            return "the network has parameters besides its dense layers' weights and biases";
+        // Its buffers are read as spans, whose length is an int.
+        long widest = Math.Max(mlp.Options.InputSize, layers.Max(layer => layer.weight!.shape[0]));
+        if (maxRows < 1 || maxRows > int.MaxValue / sizeof(float) / widest)
+            return $"a step of {maxRows} rows of up to {widest} values is more than one buffer holds (2 GB)";
         if (inputs.InputShape.Aggregate(1L, (product, size) => product * size) != mlp.Options.InputSize)
             return $"the inputs have [{string.Join(", ", inputs.InputShape)}] values each, not the network's {mlp.Options.InputSize}";
         if (inputs.Device.type != DeviceType.CPU)
             return $"the inputs are on {inputs.Device}";
         if (mlp.Options.Activation is not (Activation.Relu or Activation.Tanh or Activation.Identity))
             return $"the activation is {mlp.Options.Activation}";
-        foreach (var parameter in mlp.parameters())
+        foreach (var parameter in parameters)
         {
             if (parameter.device_type != DeviceType.CPU)
                 return $"the network is on {parameter.device}";
@@ -93,6 +104,8 @@ internal sealed class FusedMlp : IDisposable
                 return $"the network's parameters are {parameter.dtype}";
             if (!parameter.requires_grad)
                 return "a parameter of the network is frozen (requires_grad is false)";
+            if (!parameter.is_contiguous())
+                return "a parameter of the network is not contiguous";
         }
 
         return null;
@@ -207,9 +220,10 @@ internal sealed class FusedMlp : IDisposable
                     Vector<float> activated, derivative;
                     if (activation == Activation.Relu)
                     {
-                        // As torch's ReLU: NaN passes through forward (so a diverged run is seen) and gets no slope.
+                        // As torch's ReLU: a NaN passes through forward (so a diverged run is seen), and backward
+                        // (threshold_backward zeroes the gradient only where z ≤ 0).
                         activated = Vector.ConditionalSelect(Vector.LessThan(z, zero), zero, z);
-                        derivative = Vector.ConditionalSelect(Vector.GreaterThan(z, zero), mask, zero);
+                        derivative = Vector.ConditionalSelect(Vector.LessThanOrEqual(z, zero), zero, mask);
                     }
                     else
                     {
@@ -231,7 +245,7 @@ internal sealed class FusedMlp : IDisposable
                 {
                     case Activation.Relu:
                         activated = z < 0 ? 0f : z;
-                        derivative = z > 0 ? 1f : 0f;
+                        derivative = z <= 0 ? 0f : 1f;
                         break;
                     case Activation.Tanh:
                         activated = MathF.Tanh(z);

@@ -33,20 +33,28 @@ internal sealed class FusedMlpPairStep : IDisposable
         _sqrtFloor = (float)Math.Sqrt(distance.Floor);
     }
 
+    /// <summary>Why the fused step cannot train these components, or null when it can.</summary>
+    /// <param name="model">The Siamese model being trained.</param>
+    /// <param name="loss">The pair loss.</param>
+    /// <param name="inputs">The inputs the steps will gather from.</param>
+    /// <param name="maxPairs">The most pairs a step has (the batch size, or fewer if there are fewer pairs).</param>
+    internal static string? WhyNot(SiameseNetwork model, ILoss loss, InputSet inputs, int maxPairs) =>
+        FusedMlp.WhyNot(model.Embedding, inputs, 2L * maxPairs)
+        ?? (model.Distance is not EuclideanDistance ? $"the distance is a {model.Distance.GetType().Name}, not a {nameof(EuclideanDistance)}" : null)
+        ?? (loss is not ContrastiveLoss ? $"the loss is a {loss.GetType().Name}, not a {nameof(ContrastiveLoss)}" : null);
+
     /// <summary>
-    /// The fused step for <paramref name="model"/> and <paramref name="loss"/>, or null (with the reason) when they
-    /// are not the combination it computes.
+    /// The fused step for these components, or null (with the reason, <see cref="WhyNot"/>'s) when they are not the
+    /// combination it computes.
     /// </summary>
     /// <param name="model">The Siamese model being trained.</param>
     /// <param name="loss">The pair loss.</param>
     /// <param name="inputs">The inputs the steps will gather from.</param>
-    /// <param name="maxPairs">The most pairs a step has (the batch size).</param>
+    /// <param name="maxPairs">The most pairs a step has.</param>
     /// <param name="reason">Why the fused step does not apply; null when it does.</param>
     internal static FusedMlpPairStep? TryCreate(SiameseNetwork model, ILoss loss, InputSet inputs, int maxPairs, out string? reason)
     {
-        reason = FusedMlp.WhyNot(model.Embedding, inputs)
-                 ?? (model.Distance is not EuclideanDistance ? $"the distance is a {model.Distance.GetType().Name}, not a {nameof(EuclideanDistance)}" : null)
-                 ?? (loss is not ContrastiveLoss ? $"the loss is a {loss.GetType().Name}, not a {nameof(ContrastiveLoss)}" : null);
+        reason = WhyNot(model, loss, inputs, maxPairs);
         return reason is null
             ? new FusedMlpPairStep((MlpEmbeddingNetwork)model.Embedding, (EuclideanDistance)model.Distance, (ContrastiveLoss)loss, 2 * maxPairs)
             : null;

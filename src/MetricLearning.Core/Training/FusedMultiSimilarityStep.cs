@@ -15,9 +15,9 @@ namespace MetricLearning.Training;
 /// One step of the batch path for an <see cref="MlpEmbeddingNetwork"/> trained with the
 /// <see cref="MultiSimilarityLoss"/> on cosine similarity, with the <see cref="MultiSimilarityMiner"/> (cosine) or no
 /// miner, float32 on the CPU, computed without autograd: the network's pass is <see cref="FusedMlp"/>'s; the
-/// similarity matrix is one matrix product; mining, the loss and its gradient with respect to the similarities are
-/// one managed pass over each anchor's row; the gradient goes back to the embeddings through one more product and the
-/// normalisation's closed-form derivative.
+/// similarity matrix is one matrix product; mining, the loss and its gradient with respect to the similarities are a
+/// few vectorised passes over each anchor's row; the gradient goes back to the embeddings through one more product and
+/// the normalisation's closed-form derivative.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,8 +26,9 @@ namespace MetricLearning.Training;
 /// sample's size (320 images) they took several times as long as the network's own products (<c>bench step</c>).
 /// </para>
 /// <para>
-/// The same mining rule (strict inequalities on the similarities, as the miner's), the same loss and gradients as
-/// autograd's (checked in the tests), and the network's dropout masks for a seed. Not thread-safe.
+/// The same mining rule (strict inequalities on the similarities, as the miner's; the similarities themselves may
+/// differ from autograd's in the last bit, so a pair exactly at a threshold can fall the other way), the same loss and
+/// gradients as autograd's (checked in the tests), and the network's dropout masks for a seed. Not thread-safe.
 /// </para>
 /// </remarks>
 internal sealed class FusedMultiSimilarityStep : IDisposable
@@ -63,8 +64,29 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
         _batchLabels = new int[batchSize];
     }
 
+    /// <summary>Why the fused step cannot train these components, or null when it can.</summary>
+    /// <param name="network">The network being trained.</param>
+    /// <param name="loss">The batch loss.</param>
+    /// <param name="miner">The miner, or null for none.</param>
+    /// <param name="inputs">The inputs the steps will gather from.</param>
+    /// <param name="batchSize">The rows of a step.</param>
+    internal static string? WhyNot(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, InputSet inputs, int batchSize) =>
+        FusedMlp.WhyNot(network, inputs, batchSize)
+        ?? ((long)batchSize * batchSize > int.MaxValue / sizeof(float) ? $"a batch of {batchSize} makes a similarity matrix larger than one buffer holds (2 GB)" : null)
+        ?? (loss is not MultiSimilarityLoss multiSimilarity ? $"the loss is a {loss.GetType().Name}, not a {nameof(MultiSimilarityLoss)}"
+            : multiSimilarity.Similarity is not CosineSimilarity ? $"the loss compares with {multiSimilarity.Similarity.GetType().Name}, not {nameof(CosineSimilarity)}"
+            : null)
+        ?? (miner switch
+        {
+            null => null,
+            MultiSimilarityMiner { Distance: CosineSimilarity } => null,
+            MultiSimilarityMiner other => $"the miner compares with {other.Distance.GetType().Name}, not {nameof(CosineSimilarity)}",
+            _ => $"the miner is a {miner.GetType().Name}, not a {nameof(MultiSimilarityMiner)}",
+        });
+
     /// <summary>
-    /// The fused step for these components, or null (with the reason) when they are not the combination it computes.
+    /// The fused step for these components, or null (with the reason, <see cref="WhyNot"/>'s) when they are not the
+    /// combination it computes.
     /// </summary>
     /// <param name="network">The network being trained.</param>
     /// <param name="loss">The batch loss.</param>
@@ -76,17 +98,7 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
     internal static FusedMultiSimilarityStep? TryCreate(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, InputSet inputs,
         IReadOnlyList<int> labels, int batchSize, out string? reason)
     {
-        reason = FusedMlp.WhyNot(network, inputs)
-                 ?? (loss is not MultiSimilarityLoss multiSimilarity ? $"the loss is a {loss.GetType().Name}, not a {nameof(MultiSimilarityLoss)}"
-                     : multiSimilarity.Similarity is not CosineSimilarity ? $"the loss compares with {multiSimilarity.Similarity.GetType().Name}, not {nameof(CosineSimilarity)}"
-                     : null)
-                 ?? (miner switch
-                 {
-                     null => null,
-                     MultiSimilarityMiner { Distance: CosineSimilarity } => null,
-                     MultiSimilarityMiner other => $"the miner compares with {other.Distance.GetType().Name}, not {nameof(CosineSimilarity)}",
-                     _ => $"the miner is a {miner.GetType().Name}, not a {nameof(MultiSimilarityMiner)}",
-                 });
+        reason = WhyNot(network, loss, miner, inputs, batchSize);
         return reason is null
             ? new FusedMultiSimilarityStep((MlpEmbeddingNetwork)network, (MultiSimilarityLoss)loss, (MultiSimilarityMiner?)miner, labels, batchSize)
             : null;

@@ -30,8 +30,13 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
     private readonly FusedMlpPairStep? _fused;
     private PairTensors? _shuffled;
 
-    internal PairFeeder(SiameseNetwork model, ILoss loss, TrainerOptions options, PairDataset training, PairDataset? validation)
+    // fused: whether the steps are FusedMlpPairStep's (the trainer has checked that it applies and logged its choice).
+    internal PairFeeder(SiameseNetwork model, ILoss loss, TrainerOptions options, PairDataset training, PairDataset? validation, bool fused)
     {
+        // Made first: if it cannot be made, nothing else has been made yet.
+        _fused = !fused ? null
+            : FusedMlpPairStep.TryCreate(model, loss, training.Inputs, MaxPairs(options, training), out string? reason)
+              ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
         _model = model;
         _loss = loss;
         _options = options;
@@ -43,8 +48,10 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
         _validationPairs = validation is null ? null : new PairTensors(validation.Pairs, device);
         _fullBatchWeight = ((double)options.BatchSize).ToScalar();
         _lastBatchWeight = ((double)(training.Pairs.Count % options.BatchSize)).ToScalar();
-        _fused = options.FusedStep ? FusedMlpPairStep.TryCreate(model, loss, training.Inputs, options.BatchSize, out _) : null;
     }
+
+    /// <summary>The most pairs a step has: the batch size, or all the pairs if there are fewer.</summary>
+    internal static int MaxPairs(TrainerOptions options, PairDataset training) => Math.Min(options.BatchSize, training.Pairs.Count);
 
     public double EpochLossDivisor => _training.Pairs.Count;
 

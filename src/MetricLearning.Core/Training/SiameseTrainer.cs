@@ -125,9 +125,13 @@ public sealed class SiameseTrainer
             validation.Inputs.CheckDevice(device);
 
         var groups = TrainingParameters.Collect(model.Embedding, Loss);
-        var identity = Options.Checkpoint.Folder is null ? new TrainingIdentity() : Identity(model, groups, training, validation);
+        string? notFused = Options.FusedStep
+            ? FusedMlpPairStep.WhyNot(model, Loss, training.Inputs, PairFeeder.MaxPairs(Options, training))
+            : $"{nameof(TrainerOptions)}.{nameof(TrainerOptions.FusedStep)} is false";
+        var identity = Options.Checkpoint.Folder is null ? new TrainingIdentity() : Identity(model, groups, training, validation).AddStep(notFused is null);
+        TrainingIdentity.LogStep(Logger, nameof(SiameseTrainer), notFused);
         manual_seed(Options.Seed);
-        using var feeder = new PairFeeder(model, Loss, Options, training, validation);
+        using var feeder = new PairFeeder(model, Loss, Options, training, validation, fused: notFused is null);
         var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(SiameseTrainer), Logger, StepProgress);
         return TrainingLoop.Run(model.Embedding, groups, settings, device, feeder, progress, cancellationToken);
     }

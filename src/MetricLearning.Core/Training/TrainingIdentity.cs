@@ -4,6 +4,7 @@ using System.Linq;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
 using MetricLearning.Data;
 using static TorchSharp.torch;
 
@@ -31,6 +32,27 @@ internal sealed class TrainingIdentity
     /// is recorded by its type and settings (<see cref="AddComponent"/>), since as an interface it serialises empty.
     /// </summary>
     internal TrainingIdentity AddOptions(object options) => AddSettings("options", options, "Checkpoint", "PrefetchBatches", "Augmentation", "FusedStep");
+
+    /// <summary>
+    /// Which step the run takes, when it is the fused one: the two steps round differently, so a run is resumed only
+    /// on the step it was written with. (Nothing is recorded for the autograd step, so checkpoints written before the
+    /// fused step existed resume on autograd as they were written.)
+    /// </summary>
+    internal TrainingIdentity AddStep(bool fused)
+    {
+        if (fused)
+            Add("step", "fused (FusedStep = false for the autograd step)");
+        return this;
+    }
+
+    /// <summary>Logs which step the run takes, and why not the fused one when it is not.</summary>
+    internal static void LogStep(ILogger logger, string trainer, string? notFused)
+    {
+        if (notFused is null)
+            TrainingLog.FusedStepChosen(logger, trainer, "no autograd graph; matrix products into buffers made once", null);
+        else
+            TrainingLog.AutogradStepChosen(logger, trainer, notFused, null);
+    }
 
     /// <summary>The preprocessing of the training inputs: its type and what it says of itself.</summary>
     internal TrainingIdentity AddPreprocessing(string key, IInputPreprocessing preprocessing)

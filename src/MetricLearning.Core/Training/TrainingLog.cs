@@ -26,6 +26,14 @@ internal static class TrainingLog
         LoggerMessage.Define<string, int, double>(LogLevel.Error, TrainingTelemetry.Diverged,
             "{Trainer} stopped: the mean loss of epoch {Epoch} is {Loss}");
 
+    internal static readonly Action<ILogger, string, string, Exception?> FusedStepChosen =
+        LoggerMessage.Define<string, string>(LogLevel.Information, TrainingTelemetry.StepChosen,
+            "{Trainer} trains with the fused step ({Step})");
+
+    internal static readonly Action<ILogger, string, string, Exception?> AutogradStepChosen =
+        LoggerMessage.Define<string, string>(LogLevel.Information, TrainingTelemetry.StepChosen,
+            "{Trainer} trains with the autograd step: {Reason}");
+
     internal static readonly Action<ILogger, string, int, int, Exception?> Cancelled =
         LoggerMessage.Define<string, int, int>(LogLevel.Warning, TrainingTelemetry.Cancelled,
             "{Trainer} was cancelled at epoch {Epoch}, step {Step}");

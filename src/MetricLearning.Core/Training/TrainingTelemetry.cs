@@ -53,6 +53,12 @@ public static class TrainingTelemetry
     /// <summary>Log event: training started (information).</summary>
     public static readonly EventId Started = new(1006, nameof(Started));
 
+    /// <summary>
+    /// Log event: which step the run takes (information): the fused step, or autograd with the reason the fused step
+    /// does not apply (see <see cref="TrainerOptions.FusedStep"/>, <see cref="EmbeddingTrainerOptions.FusedStep"/>).
+    /// </summary>
+    public static readonly EventId StepChosen = new(1007, nameof(StepChosen));
+
     internal static readonly Meter Meter = new(MeterName, typeof(TrainingTelemetry).Assembly.GetName().Version?.ToString());
     internal static readonly Counter<long> Steps = Meter.CreateCounter<long>(StepsInstrument, "{step}", "Optimisation steps taken.");
     internal static readonly Counter<long> Samples = Meter.CreateCounter<long>(SamplesInstrument, "{sample}", "Training examples processed.");

@@ -125,9 +125,10 @@ public sealed class CheckpointTests
         using var _ = inputs;
         var data = Pairs(inputs, labels);
         using var reference = Network(44);
-        using (var fused = FusedMlpPairStep.TryCreate(new SiameseNetwork(reference), new ContrastiveLoss(), inputs, 16, out string? reason))
-            fused.Should().NotBeNull(reason ?? "the run must take the fused path for this test to mean anything");
-        var expected = new SiameseTrainer(options: PairOptions(null)).Fit(new SiameseNetwork(reference), data);
+        var logger = new RecordingLogger();
+        var expected = new SiameseTrainer(options: PairOptions(null)) { Logger = logger }.Fit(new SiameseNetwork(reference), data);
+        logger.Events.Should().Contain(e => e.Id == TrainingTelemetry.StepChosen && e.Message.Contains("fused step"),
+            "the run must take the fused step for this test to mean anything");
 
         using var folder = new TempFolder();
         using var source = new CancellationTokenSource();
@@ -150,6 +151,13 @@ public sealed class CheckpointTests
 
         Weights(resumed).Should().Equal(Weights(reference), "a resumed run continues bit for bit");
         reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
+
+        // The two steps round differently: a fused run is not resumed on the autograd step.
+        using var other = Network(seed: 999);
+        var autograd = PairOptions(folder.Path, resume: true);
+        autograd.FusedStep = false;
+        var act = () => new SiameseTrainer(options: autograd).Fit(new SiameseNetwork(other), data);
+        act.Should().Throw<CheckpointException>().WithMessage("*step was 'fused*");
     }
 
     [Fact]

@@ -29,7 +29,8 @@ public sealed class FusedMlpPairStepTests
 
     /// <summary>
     /// Pair indices over a set of 40 inputs: mixed same-class flags, and (pair 0) one pair of an input with itself,
-    /// whose distance is at the floor and whose gradient must be zero.
+    /// whose distance is at the floor (without dropout: with it, the two copies get different masks), where the
+    /// gradient is zero.
     /// </summary>
     private static (Tensor Indices, Tensor Same) Pairs(int pairs, int seed)
     {
@@ -104,6 +105,25 @@ public sealed class FusedMlpPairStepTests
             reference.Gradients[p].Should().Contain(g => g != 0, "the check must not pass on zero gradients alone");
             fused.Gradients[p].Should().Equal(reference.Gradients[p], (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(b)), $"parameter {p}");
         }
+    }
+
+    [Fact]
+    public void In_evaluation_mode_there_is_no_dropout_on_either_path()
+    {
+        using var network = Network(Activation.Relu, 0.5, true);
+        network.eval();
+        using var inputs = Inputs(8);
+        var (indices, same) = Pairs(pairs: 10, seed: 9);
+        var loss = new ContrastiveLoss();
+
+        var fused = Fused(network, loss, inputs, indices, same, seed: 1, maxPairs: 10);
+        var otherSeed = Fused(network, loss, inputs, indices, same, seed: 2, maxPairs: 10);
+        var reference = Autograd(network, loss, inputs, indices, same, seed: 3);
+
+        fused.Loss.Should().BeApproximately(reference.Loss, 1e-5f);
+        otherSeed.Loss.Should().Be(fused.Loss, "without dropout the seed changes nothing");
+        for (int p = 0; p < reference.Gradients.Length; p++)
+            fused.Gradients[p].Should().Equal(reference.Gradients[p], (a, b) => Math.Abs(a - b) <= 1e-5f * Math.Max(1, Math.Abs(b)), $"parameter {p}");
     }
 
     [Fact]
@@ -199,21 +219,19 @@ public sealed class FusedMlpPairStepTests
 
         (double[] Losses, float[] Weights) Run(bool fused)
         {
+            var logger = new RecordingLogger();
             manual_seed(2);
             using var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 16 }, Dropout = 0.1 });
             var model = new SiameseNetwork(network, new EuclideanDistance());
-            if (fused)
-            {
-                using var step = FusedMlpPairStep.TryCreate(model, new ContrastiveLoss(), inputs, 32, out string? reason);
-                step.Should().NotBeNull(reason ?? "the fused path must apply for this comparison to mean anything");
-            }
-
             var options = new TrainerOptions
             {
                 Epochs = 3, BatchSize = 32, Seed = 5, FusedStep = fused,
                 Optimizer = rmsProp ? OptimizerSettings.RmsProp(3e-3) : OptimizerSettings.Sgd(0.05),
             };
-            var losses = new SiameseTrainer(new ContrastiveLoss(), options).Fit(model, data).Select(e => e.Loss).ToArray();
+            var losses = new SiameseTrainer(new ContrastiveLoss(), options) { Logger = logger }.Fit(model, data).Select(e => e.Loss).ToArray();
+            // The trainer says which step it took: the comparison below is between the two, not autograd and itself.
+            logger.Events.Should().ContainSingle(e => e.Id == TrainingTelemetry.StepChosen).Which.Message
+                .Should().Contain(fused ? "fused step" : "autograd step: TrainerOptions.FusedStep is false");
             return (losses, network.parameters().SelectMany(Tensors.Values).ToArray());
         }
 
