@@ -153,7 +153,8 @@ public sealed class InputSet : IDisposable
     /// </summary>
     /// <param name="indices">A 1-D integer tensor of row indices (int64 on the CPU for the managed pass).</param>
     /// <param name="destination">Where the rows go.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An index is outside the set.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside the set (on the managed pass; through
+    /// <see cref="Gather"/>, torch's own error).</exception>
     internal void GatherInto(Tensor indices, Tensor destination)
     {
         // Each property of a tensor is a native call: read them once, not per row.

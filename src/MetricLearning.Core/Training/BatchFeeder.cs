@@ -39,9 +39,19 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         : this(network, loss, miner, options, labels, device)
     {
         _inputs = inputs;
-        if (fused)
+        if (!fused)
+            return;
+        try
+        {
             _fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, options.BatchSize, out string? reason)
                      ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
+        }
+        catch
+        {
+            // What the other constructor made is freed with the feeder that will never be returned.
+            Dispose();
+            throw;
+        }
     }
 
     /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead, on worker threads.</summary>

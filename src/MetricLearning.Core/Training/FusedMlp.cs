@@ -60,12 +60,17 @@ internal sealed class FusedMlp : IDisposable
         _activation = network.Options.Activation;
         _activateLastLayer = network.Options.ActivateLastLayer;
         _dropout = network.Options.Dropout;
-        _inputs = empty(maxRows, network.Options.InputSize).DetachFromDisposeScope();
-        _outputs = _widths.Select(width => empty(maxRows, width).DetachFromDisposeScope()).ToArray();
-        _slopes = _widths.Select(width => empty(maxRows, width).DetachFromDisposeScope()).ToArray();
+        // Buffers made inside a scope, kept only if every one could be made.
+        using var scope = NewDisposeScope();
+        Tensor Buffer(params long[] shape) => empty(shape, dtype: ScalarType.Float32);
+        _inputs = Buffer(maxRows, network.Options.InputSize);
+        _outputs = _widths.Select(width => Buffer(maxRows, width)).ToArray();
+        _slopes = _widths.Select(width => Buffer(maxRows, width)).ToArray();
         long widest = _widths.Max();
-        _gradient = empty(maxRows * widest).DetachFromDisposeScope();
-        _nextGradient = empty(maxRows * widest).DetachFromDisposeScope();
+        _gradient = Buffer(maxRows * widest);
+        _nextGradient = Buffer(maxRows * widest);
+        foreach (var buffer in _outputs.Concat(_slopes).Append(_inputs).Append(_gradient).Append(_nextGradient))
+            buffer.DetachFromDisposeScope();
     }
 
     /// <summary>The most rows a pass takes.</summary>
@@ -88,7 +93,9 @@ internal sealed class FusedMlp : IDisposable
             return "the network has parameters besides its dense layers' weights and biases";
         // Its buffers are read as spans, whose length is an int.
         long widest = Math.Max(mlp.Options.InputSize, layers.Max(layer => layer.weight!.shape[0]));
-        if (maxRows < 1 || maxRows > int.MaxValue / sizeof(float) / widest)
+        if (maxRows < 1)
+            return $"a step has no rows ({maxRows})";
+        if (maxRows > int.MaxValue / sizeof(float) / widest)
             return $"a step of {maxRows} rows of up to {widest} values is more than one buffer holds (2 GB)";
         if (inputs.InputShape.Aggregate(1L, (product, size) => product * size) != mlp.Options.InputSize)
             return $"the inputs have [{string.Join(", ", inputs.InputShape)}] values each, not the network's {mlp.Options.InputSize}";
@@ -176,8 +183,8 @@ internal sealed class FusedMlp : IDisposable
     /// <summary>A contiguous CPU float32 tensor's elements, in place.</summary>
     internal static Span<float> Floats(Tensor tensor)
     {
-        if (!tensor.is_contiguous())
-            throw new InvalidOperationException("The fused step needs contiguous tensors.");
+        if (tensor.dtype != ScalarType.Float32 || tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+            throw new InvalidOperationException($"The fused step needs contiguous float32 tensors on the CPU; got {tensor.dtype} on {tensor.device}.");
         return MemoryMarshal.Cast<byte, float>(tensor.bytes);
     }
 

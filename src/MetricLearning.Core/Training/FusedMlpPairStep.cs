@@ -75,6 +75,8 @@ internal sealed class FusedMlpPairStep : IDisposable
         if (rows == 0 || rows % 2 != 0 || rows > _mlp.MaxRows || sameClass.shape[0] != pairs)
             throw new ArgumentException(
                 $"A fused step takes an even number of rows up to {_mlp.MaxRows} and a same-class flag per pair; got {rows} rows and {sameClass.shape[0]} flags.", nameof(indices));
+        if (sameClass.dtype != ScalarType.Float32)
+            throw new ArgumentException($"The same-class flags must be float32; got {sameClass.dtype}.", nameof(sameClass));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var embeddings = _mlp.Forward(inputs, indices, rows);

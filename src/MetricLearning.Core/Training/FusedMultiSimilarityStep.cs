@@ -57,9 +57,9 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
         _hasMiner = miner is not null;
         _epsilon = (float)(miner?.Epsilon ?? 0);
         int width = _mlp.EmbeddingWidth;
-        _normalized = empty((long)batchSize * width).DetachFromDisposeScope();
-        _similarity = empty((long)batchSize * batchSize).DetachFromDisposeScope();
-        _normalizedGradient = empty((long)batchSize * width).DetachFromDisposeScope();
+        _normalized = empty((long)batchSize * width, dtype: ScalarType.Float32).DetachFromDisposeScope();
+        _similarity = empty((long)batchSize * batchSize, dtype: ScalarType.Float32).DetachFromDisposeScope();
+        _normalizedGradient = empty((long)batchSize * width, dtype: ScalarType.Float32).DetachFromDisposeScope();
         _norms = new float[batchSize];
         _batchLabels = new int[batchSize];
     }
@@ -119,6 +119,8 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
             throw new ArgumentException($"A fused batch step takes 2 to {_mlp.MaxRows} rows; got {rows}.", nameof(indices));
         if (mine && !_hasMiner)
             throw new InvalidOperationException("This step was made without a miner.");
+        if (indices.dtype != ScalarType.Int64 || indices.device_type != DeviceType.CPU || !indices.is_contiguous())
+            throw new ArgumentException($"A fused batch step takes contiguous int64 indices on the CPU; got {indices.dtype} on {indices.device}.", nameof(indices));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var rowIndices = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(indices.bytes);

@@ -60,7 +60,7 @@ public sealed class SiameseTrainer
     public TrainerOptions Options { get; }
 
     /// <summary>
-    /// Receives the run's log events (start, each epoch, checkpoints, resume, cancellation, divergence; ids in
+    /// Receives the run's log events (the step chosen, start, each epoch, checkpoints, resume, cancellation, divergence; ids in
     /// <see cref="TrainingTelemetry"/>). Default: none.
     /// </summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;

@@ -35,13 +35,14 @@ internal sealed class TrainingIdentity
 
     /// <summary>
     /// Which step the run takes, when it is the fused one: the two steps round differently, so a run is resumed only
-    /// on the step it was written with. (Nothing is recorded for the autograd step, so checkpoints written before the
-    /// fused step existed resume on autograd as they were written.)
+    /// on the step it was written with. Nothing is recorded for the autograd step, so a checkpoint written before the
+    /// fused step existed is accepted when its run takes the autograd step (<c>FusedStep = false</c>); the message of
+    /// a refusal says which setting each side had.
     /// </summary>
     internal TrainingIdentity AddStep(bool fused)
     {
         if (fused)
-            Add("step", "fused (FusedStep = false for the autograd step)");
+            Add("step", "the fused step (FusedStep = true; the autograd step is FusedStep = false, or a run the fused step does not apply to)");
         return this;
     }
 

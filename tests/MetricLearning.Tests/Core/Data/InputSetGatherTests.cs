@@ -50,6 +50,9 @@ public sealed class InputSetGatherTests
         using var set = new InputSet(randn(10, 3, 4), new InputScaling(2f));
 
         GatheredInto(set, Rows).Should().Equal(Gathered(set, Rows));
+        // The managed pass's own refusal: this was not a fall-back to Gather.
+        var act = () => GatheredInto(set, new long[] { 10 });
+        act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Index 10 is outside the set of 10 inputs*");
     }
 
     [Fact]

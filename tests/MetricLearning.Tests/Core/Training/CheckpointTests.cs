@@ -157,7 +157,7 @@ public sealed class CheckpointTests
         var autograd = PairOptions(folder.Path, resume: true);
         autograd.FusedStep = false;
         var act = () => new SiameseTrainer(options: autograd).Fit(new SiameseNetwork(other), data);
-        act.Should().Throw<CheckpointException>().WithMessage("*step was 'fused*");
+        act.Should().Throw<CheckpointException>().WithMessage("*step was 'the fused step (FusedStep = true*");
     }
 
     [Fact]

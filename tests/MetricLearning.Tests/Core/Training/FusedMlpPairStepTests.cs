@@ -83,17 +83,21 @@ public sealed class FusedMlpPairStepTests
         network.train();
         using var inputs = Inputs(3);
         var (indices, same) = Pairs(pairs: 12, seed: 5);
-        // A margin at the median distance puts pairs on both sides of it, so both branches of the loss are checked.
-        float median;
+        // The margin between the different-class pairs' distances in this very step (the same seed, so the same
+        // dropout masks): some are pushed, some are beyond it, so both branches of the loss are checked.
+        float margin;
         using (no_grad())
         {
-            network.eval();
+            manual_seed(11);
             var model = new SiameseNetwork(network, new EuclideanDistance());
-            median = Tensors.Values(model.ComputeStackedDistances(inputs.Gather(indices))).OrderBy(d => d).ElementAt(6);
-            network.train();
+            var distances = Tensors.Values(model.ComputeStackedDistances(inputs.Gather(indices)));
+            var flags = Tensors.Values(same);
+            var different = distances.Where((_, i) => flags[i] == 0).OrderBy(d => d).ToArray();
+            margin = (different[different.Length / 2 - 1] + different[different.Length / 2]) / 2;
+            different.Should().Contain(d => d < margin).And.Contain(d => d > margin);
         }
 
-        var loss = new ContrastiveLoss(median);
+        var loss = new ContrastiveLoss(margin);
 
         // A step may hold fewer pairs than the most it was made for (an epoch's last batch).
         var fused = Fused(network, loss, inputs, indices, same, seed: 11, maxPairs: 16);

@@ -87,6 +87,17 @@ public sealed class FusedMultiSimilarityStepTests
         // A small beta and lambda keep both terms' exponentials in play at these random similarities.
         var loss = new MultiSimilarityLoss(alpha: 2, beta: 10, lambda: 0.2);
         var miner = withMiner ? new MultiSimilarityMiner(epsilon: 0.1) : null;
+        if (miner is not null)
+        {
+            // In this very step (the same seed, so the same dropout masks) the miner keeps some pairs and drops
+            // others, so its rule is what is compared.
+            manual_seed(3);
+            using var indices = tensor(rows);
+            using var embeddings = network.call(inputs.Gather(indices));
+            using var batchLabels = tensor(rows.Select(r => (long)labels[r]).ToArray());
+            using var pairs = (MinedPairs)miner.Mine(embeddings, batchLabels);
+            (pairs.PositiveCount + pairs.NegativeCount).Should().BeGreaterThan(0).And.BeLessThan((long)batch * (batch - 1));
+        }
 
         // A batch smaller than the step was made for (as an epoch's last batch could be).
         var fused = Fused(network, loss, miner, inputs, labels, rows, seed: 3, batchSize: 30);
