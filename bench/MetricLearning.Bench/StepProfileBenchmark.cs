@@ -38,8 +38,10 @@ internal static class StepProfileBenchmark
         network.train();
 
         double gather = 0, forward = 0, lossTime = 0, zero = 0, backward = 0, step = 0, whole = 0;
+        var countsAutograd = Snapshot();
         for (int round = 0; round < 2; round++)
         {
+            countsAutograd = Snapshot();
             gather = forward = lossTime = zero = backward = step = whole = 0;
             for (int i = 0; i < steps; i++)
             {
@@ -79,13 +81,16 @@ internal static class StepProfileBenchmark
         Line("backward", backward);
         Line("optimizer (RMSprop)", step);
         Line("whole step", whole);
+        Counted(countsAutograd, steps);
 
         // The fused step (TrainerOptions.FusedStep): the same step without autograd.
         using var fused = FusedMlpPairStep.TryCreate(model, loss, inputs, Pairs, out string? reason)
                           ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
         double fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
+        var countsFused = Snapshot();
         for (int round = 0; round < 2; round++)
         {
+            countsFused = Snapshot();
             fusedStep = fusedOptimizer = fusedWhole = 0;
             for (int i = 0; i < steps; i++)
             {
@@ -108,6 +113,7 @@ internal static class StepProfileBenchmark
         FusedLine("gather + forward + loss + backward", fusedStep);
         FusedLine("optimizer (RMSprop)", fusedOptimizer);
         FusedLine("whole step", fusedWhole);
+        Counted(countsFused, steps);
 
         // The floor: the step's eight matrix products (three forward, three weight gradients, two input gradients)
         // into results allocated once.
@@ -178,8 +184,10 @@ internal static class StepProfileBenchmark
         Tensor Indices() => tensor(Enumerable.Range(0, Batch).Select(j => 10L * random.Next((int)inputs.Count / 10) + j / 32).ToArray());
 
         double forward = 0, mining = 0, lossTime = 0, backward = 0, step = 0, whole = 0;
+        var countsRetrievalAutograd = Snapshot();
         for (int round = 0; round < 2; round++)
         {
+            countsRetrievalAutograd = Snapshot();
             forward = mining = lossTime = backward = step = whole = 0;
             for (int i = 0; i < steps; i++)
             {
@@ -216,12 +224,15 @@ internal static class StepProfileBenchmark
         Line("zero gradients + backward", backward, whole);
         Line("optimizer (Adam)", step, whole);
         Line("whole step", whole, whole);
+        Counted(countsRetrievalAutograd, steps);
 
         using var fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, Batch, out string? reason)
                           ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
         double fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
+        var countsRetrievalFused = Snapshot();
         for (int round = 0; round < 2; round++)
         {
+            countsRetrievalFused = Snapshot();
             fusedStep = fusedOptimizer = fusedWhole = 0;
             for (int i = 0; i < steps; i++)
             {
@@ -242,5 +253,21 @@ internal static class StepProfileBenchmark
         Line("gather + forward + mine + loss + backward", fusedStep, fusedWhole);
         Line("optimizer (Adam)", fusedOptimizer, fusedWhole);
         Line("whole step", fusedWhole, fusedWhole);
+        Counted(countsRetrievalFused, steps);
+    }
+
+    /// <summary>Tensors made so far on this thread (each a native call that returns a result or a view) and managed bytes allocated.</summary>
+    private static (long Tensors, long ManagedBytes) Snapshot()
+    {
+        var statistics = TorchSharp.DisposeScopeManager.Statistics;
+        return (statistics.CreatedInScopeCount + statistics.CreatedOutsideScopeCount, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    /// <summary>Prints what the timed round made per step, from a snapshot taken at its start.</summary>
+    private static void Counted((long Tensors, long ManagedBytes) start, int steps)
+    {
+        var end = Snapshot();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  per step: {(double)(end.Tensors - start.Tensors) / steps:F0} tensors made through TorchSharp (results and views, the benchmark's own index tensor included; the C++ backward's own are not counted), {(double)(end.ManagedBytes - start.ManagedBytes) / steps / 1024:F1} KB managed allocations"));
     }
 }
