@@ -86,14 +86,17 @@ public sealed class ConvEmbeddingNetworkTests
         after.allclose(before, rtol: 1e-5, atol: 1e-6).Should().BeTrue("the loaded network, batch-norm running statistics included, embeds as the trained one");
     }
 
-    [Fact]
-    public void Channels_last_activations_give_the_values_and_gradients_of_channels_first_ones()
+    [Theory]
+    [InlineData(12)]
+    [InlineData(4)]   // maps of 1x1 after the second pooling, whose strides fit both layouts
+    [InlineData(28)]
+    public void Channels_last_activations_give_the_values_and_gradients_of_channels_first_ones(int size)
     {
         manual_seed(31);
         using var first = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = 3, ChannelsLast = false });
         using var last = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = 3, ChannelsLast = true });
         StateCopy.CopyState(first, last);
-        using var images = randn(6, 3, 12, 12);
+        using var images = randn(6, 3, size, size);
 
         using var expected = first.forward(images);
         using var actual = last.forward(images);
