@@ -39,12 +39,16 @@ public sealed class ConvEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbedding
         for (int i = 0; i < Options.Channels.Count; i++)
         {
             int width = Options.Channels[i];
-            modules.Add(($"conv{i + 1}", nn.Conv2d(inputs, width, 3, padding: 1)));
+            // The input is laid out channels-last (for one channel, a view: the same memory) so that the first
+            // convolution already writes its maps in that order, rather than copying them afterwards.
             if (i == 0 && Options.ChannelsLast)
                 modules.Add(("layout", new ChannelsLastLayout()));
+            modules.Add(($"conv{i + 1}", nn.Conv2d(inputs, width, 3, padding: 1)));
             if (Options.BatchNorm)
                 modules.Add(($"norm{i + 1}", nn.BatchNorm2d(width)));
-            modules.Add(($"relu{i + 1}", nn.ReLU()));
+            // In place: neither batch normalisation's nor the convolution's backward pass needs its output, and
+            // ReLU's needs only its own; one map fewer is made and written per block.
+            modules.Add(($"relu{i + 1}", nn.ReLU(inplace: true)));
             if (i < Options.Channels.Count - 1)
                 modules.Add(($"pool{i + 1}", nn.MaxPool2d(2)));
             inputs = width;

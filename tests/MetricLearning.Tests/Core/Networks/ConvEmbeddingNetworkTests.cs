@@ -87,16 +87,18 @@ public sealed class ConvEmbeddingNetworkTests
     }
 
     [Theory]
-    [InlineData(12)]
-    [InlineData(4)]   // maps of 1x1 after the second pooling, whose strides fit both layouts
-    [InlineData(28)]
-    public void Channels_last_activations_give_the_values_and_gradients_of_channels_first_ones(int size)
+    [InlineData(12, 3)]
+    [InlineData(4, 3)]   // maps of 1x1 after the second pooling, whose strides fit both layouts
+    [InlineData(28, 3)]
+    [InlineData(28, 1)]  // one channel: the input is viewed channels-last, not copied
+    [InlineData(4, 1)]
+    public void Channels_last_activations_give_the_values_and_gradients_of_channels_first_ones(int size, int channels)
     {
         manual_seed(31);
-        using var first = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = 3, ChannelsLast = false });
-        using var last = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = 3, ChannelsLast = true });
+        using var first = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = channels, ChannelsLast = false });
+        using var last = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = channels, ChannelsLast = true });
         StateCopy.CopyState(first, last);
-        using var images = randn(6, 3, size, size);
+        using var images = randn(6, channels, size, size);
 
         using var expected = first.forward(images);
         using var actual = last.forward(images);
