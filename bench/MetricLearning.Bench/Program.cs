@@ -137,6 +137,30 @@ images.SetAction(result =>
     return 0;
 });
 
+var readBatch = new Option<int>("--batch") { Description = "Images per read.", DefaultValueFactory = _ => 320 };
+var readFolder = new Command("read", "Time ImageFolderSource.Read, the streamed path, on one thread: every image of a folder in shuffled batches, microseconds per image.") { imageFolder, imageSide, imageColour, readBatch };
+readFolder.SetAction(result =>
+{
+    if (result.GetValue(readBatch) < 1)
+        return Usage("--batch must be at least 1.");
+    var source = MetricLearning.Data.ImageFolderSource.Open(result.GetValue(imageFolder)!, new MetricLearning.Data.ImageFolderOptions
+    {
+        Height = result.GetValue(imageSide), Width = result.GetValue(imageSide), Grayscale = !result.GetValue(imageColour),
+    });
+    var order = Enumerable.Range(0, source.Count).OrderBy(_ => Random.Shared.Next()).ToArray();
+    for (int round = 0; round < 2; round++)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int start = 0; start < order.Length; start += result.GetValue(readBatch))
+            source.Read(order[start..Math.Min(order.Length, start + result.GetValue(readBatch))]).Dispose();
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{(round == 0 ? "first pass" : "second pass")}: {source.Count:N0} images read in batches of {result.GetValue(readBatch)} on one thread: {seconds:F2} s, {seconds * 1e6 / source.Count:F1} us/image"));
+    }
+
+    return 0;
+});
+
 var convBatch = new Option<int>("--batch") { Description = "Images per training step.", DefaultValueFactory = _ => 320 };
 var convSteps = new Option<int>("--steps") { Description = "Training steps timed (after as many for warm-up).", DefaultValueFactory = _ => 20 };
 var convTune = new Option<bool>("--tune-allocator") { Description = "Call TorchRuntime.TuneNativeAllocator() first." };
@@ -144,7 +168,7 @@ var convFirst = new Option<bool>("--channels-first") { Description = "Keep the C
 var conv = new Command("conv", "The small CNN alone: a training step and the evaluation forward pass per image.") { threads, convBatch, convSteps, convTune, convFirst };
 conv.SetAction(result => ConvBenchmark.Run(result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(convBatch), result.GetValue(convSteps), result.GetValue(convTune), result.GetValue(convFirst)));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, conv };
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, readFolder, conv };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)

@@ -34,6 +34,7 @@ var rotate = new Option<double>("--rotate") { Description = "Augment: random rot
 var brightness = new Option<double>("--brightness") { Description = "Augment: brightness jitter, 0 to 1.", DefaultValueFactory = _ => 0.0 };
 var contrast = new Option<double>("--contrast") { Description = "Augment: contrast jitter, 0 to 1.", DefaultValueFactory = _ => 0.0 };
 var stream = new Option<bool>("--stream") { Description = "Decode each batch's image files as it is needed, a few batches ahead on worker threads, instead of holding every image in memory (for image sets larger than memory)." };
+var prefetch = new Option<int>("--prefetch") { Description = "With --stream: batches decoded ahead on worker threads, 0 to 64; 0 decodes each batch on the training thread when the step needs it.", DefaultValueFactory = _ => 4 };
 var export = new Option<string?>("--export") { Description = "Also write the trained network's weights for PyTorch to this file (.pt for torch.load, .safetensors)." };
 var side = new Option<int>("--size") { Description = "Height and width every image is brought to.", DefaultValueFactory = _ => 28 };
 var rgb = new Option<bool>("--rgb") { Description = "Three colour channels instead of grayscale." };
@@ -48,7 +49,7 @@ var save = new Option<string?>("--save") { Description = "Folder to save the mod
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
 {
     train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export,
-    flip, cropArea, rotate, brightness, contrast, stream,
+    flip, cropArea, rotate, brightness, contrast, stream, prefetch,
 };
 root.SetAction((ParseResult result, System.Threading.CancellationToken cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(result, cancellationToken)));
 
@@ -81,7 +82,12 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
             Optimizer = OptimizerSettings.Adam(1e-3),
             Schedule = new LearningRateSchedule { Kind = ScheduleKind.Cosine },
             Seed = result.GetValue(seed),
+            PrefetchBatches = result.GetValue(prefetch),
         };
+        if (options.PrefetchBatches is < 0 or > 64)
+            throw new ArgumentException($"--prefetch is {options.PrefetchBatches}; it must be between 0 and 64.");
+        if (result.GetResult(prefetch) is { Implicit: false } && !result.GetValue(stream))
+            throw new ArgumentException("--prefetch applies with --stream only (in memory, nothing is read ahead).");
         ImageAugmentation augmentation;
         try
         {
@@ -160,8 +166,8 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         {
             reports = trainer.Fit(network, trainSource, report, cancellationToken);
             clock.Restart();
-            references = Embedder.EmbedAll(network, trainSource, batchSize: 512);
-            queries = Embedder.EmbedAll(network, testSource, batchSize: 512);
+            references = Embedder.EmbedAll(network, trainSource, batchSize: 512, prefetchBatches: options.PrefetchBatches);
+            queries = Embedder.EmbedAll(network, testSource, batchSize: 512, prefetchBatches: options.PrefetchBatches);
         }
         else
         {

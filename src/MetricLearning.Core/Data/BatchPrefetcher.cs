@@ -8,7 +8,9 @@ namespace MetricLearning.Data;
 /// <summary>
 /// Reads a fixed sequence of batches from an <see cref="ILabelledSource"/> ahead of their use: <c>depth</c> batches
 /// are being read or waiting besides the one in use, each read on a thread-pool thread, and they are handed out in
-/// order. The memory held is at most <c>depth + 1</c> batches of raw inputs.
+/// order. The memory held is at most <c>depth + 1</c> batches of raw inputs. A depth of 0 reads each batch on the
+/// calling thread when it is taken (for machines where every core trains, so that reading never competes with the
+/// training threads for a core).
 /// </summary>
 /// <remarks>Used from one thread (the training or embedding loop). Dispose it to wait for reads in flight and free their batches.</remarks>
 internal sealed class BatchPrefetcher : IDisposable
@@ -23,7 +25,7 @@ internal sealed class BatchPrefetcher : IDisposable
     {
         _source = source;
         _batches = batches;
-        _depth = Math.Max(1, depth);
+        _depth = Math.Max(0, depth);
         _nextToStart = firstBatch;
         TopUp();
     }
@@ -32,6 +34,14 @@ internal sealed class BatchPrefetcher : IDisposable
     /// <exception cref="InvalidOperationException">Batches were not taken in order.</exception>
     internal Tensor Take(int batch)
     {
+        if (_depth == 0)
+        {
+            if (batch != _nextToStart)
+                throw new InvalidOperationException($"Batch {batch} was asked for out of order.");
+            _nextToStart++;
+            return _source.Read(_batches[batch]);
+        }
+
         if (_inFlight.Count == 0 || _inFlight.Peek().Batch != batch)
             throw new InvalidOperationException($"Batch {batch} was asked for out of order.");
         var (_, read) = _inFlight.Dequeue();

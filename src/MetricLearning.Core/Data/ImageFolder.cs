@@ -1,7 +1,9 @@
 using System;
+using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using SkiaSharp;
@@ -113,14 +115,20 @@ public sealed class ImageFolder
             throw new InvalidDataException($"The class folders of '{folder}' hold no files.");
 
         int channels = settings.Grayscale ? 1 : 3, size = channels * settings.Height * settings.Width;
-        var decoded = new byte[candidates.Length][];
+        if (keepPixels && (long)candidates.Length * size > Array.MaxLength)
+            throw new InvalidDataException($"The {candidates.Length:N0} files of '{folder}' at {channels}x{settings.Height}x{settings.Width} would take {(double)candidates.Length * size / 1e9:F1} GB, more than one array holds in memory (2 GB): stream them instead (ImageFolderSource.Open without keepInMemory) or choose a smaller size.");
+        // Kept pixels are decoded in place, one slot per file; a checking scan decodes into a buffer per thread.
+        var decoded = keepPixels ? new byte[(long)candidates.Length * size] : null;
         var problems = new string?[candidates.Length];
-        Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads }, i =>
-        {
-            problems[i] = TryDecode(candidates[i].file, settings, out var pixels);
-            if (keepPixels)
-                decoded[i] = pixels!;
-        });
+        Parallel.For(0, candidates.Length, new ParallelOptions { MaxDegreeOfParallelism = settings.Threads == 0 ? Environment.ProcessorCount : settings.Threads },
+            () => decoded is null ? new byte[size] : null,
+            (i, _, scratch) =>
+            {
+                var destination = scratch is not null ? scratch.AsSpan() : decoded.AsSpan((int)((long)i * size), size);
+                problems[i] = TryDecode(candidates[i].file, settings, destination);
+                return scratch;
+            },
+            _ => { });
 
         var skipped = new List<string>();
         int others = problems.Count(p => p is not null) - 1;
@@ -137,25 +145,24 @@ public sealed class ImageFolder
         var kept = Enumerable.Range(0, candidates.Length).Where(i => problems[i] is null).ToArray();
         if (kept.Length == 0)
             throw new InvalidDataException($"None of the {candidates.Length} files in the class folders of '{folder}' is a readable image.");
-        byte[]? all = null;
-        if (keepPixels)
+        byte[]? all = decoded;
+        if (decoded is not null && kept.Length < candidates.Length)
         {
             all = new byte[(long)kept.Length * size];
             for (int j = 0; j < kept.Length; j++)
-                decoded[kept[j]].CopyTo(all, (long)j * size);
+                decoded.AsSpan((int)((long)kept[j] * size), size).CopyTo(all.AsSpan((int)((long)j * size), size));
         }
 
         return new ScanResult(classFolders.Select(path => Path.GetFileName(path)).ToArray(),
             kept.Select(i => candidates[i].file).ToArray(), kept.Select(i => candidates[i].label).ToArray(), all, skipped);
     }
 
-    /// <summary>Decodes one file; null on success, else why it is not a readable image.</summary>
-    internal static string? TryDecode(string path, ImageFolderOptions settings, out byte[]? pixels)
+    /// <summary>Decodes one file into <paramref name="destination"/> (channels x height x width bytes); null on success, else why it is not a readable image.</summary>
+    internal static string? TryDecode(string path, ImageFolderOptions settings, Span<byte> destination)
     {
-        pixels = null;
         try
         {
-            pixels = Decode(path, settings);
+            DecodeInto(path, settings, destination);
             return null;
         }
         catch (InvalidDataException ex)
@@ -189,59 +196,109 @@ public sealed class ImageFolder
         return new InputSet(data, preprocessing ?? new InputScaling(1f / 255f));
     }
 
-    /// <summary>One file, decoded, brought to the target size, as channel-first bytes.</summary>
+    /// <summary>One file, decoded, brought to the target size, written into <paramref name="destination"/> as channel-first bytes.</summary>
     /// <remarks>
-    /// Few SkiaSharp objects per file (SkiaSharp registers each in a process-wide table under a lock, which is what
-    /// limits decoding on several threads): the file's bytes, a codec, and pixels decoded into a managed buffer.
+    /// Streaming decodes every file of every epoch, so this is kept lean: the file is read with one open and read into
+    /// a pooled buffer (not <c>File.ReadAllBytes</c>, which asks the file system for more), few SkiaSharp objects are
+    /// made (SkiaSharp registers each in a process-wide table under a lock, which is what limits decoding on several
+    /// threads), and a grayscale file of the target size, wanted as grayscale, is decoded straight to one byte per
+    /// pixel (the same values as the colour path gives it: its red, green and blue are equal).
     /// </remarks>
-    private static byte[] Decode(string path, ImageFolderOptions settings)
+    private static void DecodeInto(string path, ImageFolderOptions settings, Span<byte> destination)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0)
-            throw new InvalidDataException("the file is empty");
-        int width, height;
-        byte[] rgba;
-        using (var data = SKData.CreateCopy(bytes))
-        using (var codec = SKCodec.Create(data) ?? throw new InvalidDataException("it is not an image SkiaSharp decodes (PNG, JPEG, BMP, GIF, WebP)"))
+        var encoded = ReadFile(path, out int length);
+        try
         {
-            width = codec.Info.Width;
-            height = codec.Info.Height;
+            using var data = SKData.CreateCopy(encoded.AsSpan(0, length));
+            using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("it is not an image SkiaSharp decodes (PNG, JPEG, BMP, GIF, WebP)");
+            int width = codec.Info.Width, height = codec.Info.Height;
             if (width > 16384 || height > 16384)
                 throw new InvalidDataException($"it is {width}x{height}, larger than 16,384 pixels a side");
-            rgba = new byte[4 * width * height];
-            var handle = System.Runtime.InteropServices.GCHandle.Alloc(rgba, System.Runtime.InteropServices.GCHandleType.Pinned);
+            bool direct = settings.Grayscale && width == settings.Width && height == settings.Height && codec.Info.ColorType == SKColorType.Gray8;
+            var info = direct
+                ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
+                : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+            int decodedLength = info.BytesSize;
+            var decoded = ArrayPool<byte>.Shared.Rent(decodedLength);
             try
             {
-                var result = codec.GetPixels(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), handle.AddrOfPinnedObject());
-                if (result != SKCodecResult.Success)
-                    throw new InvalidDataException($"it is damaged (SkiaSharp: {result})");
+                var handle = GCHandle.Alloc(decoded, GCHandleType.Pinned);
+                try
+                {
+                    var result = codec.GetPixels(info, handle.AddrOfPinnedObject());
+                    if (result != SKCodecResult.Success)
+                        throw new InvalidDataException($"it is damaged (SkiaSharp: {result})");
+                }
+                finally
+                {
+                    handle.Free();
+                }
+
+                if (direct)
+                {
+                    decoded.AsSpan(0, decodedLength).CopyTo(destination);
+                    return;
+                }
+
+                var rgba = width != settings.Width || height != settings.Height
+                    ? Fit(decoded, width, height, settings.Width, settings.Height)
+                    : decoded;
+                WriteChannels(rgba, settings.Grayscale, settings.Height * settings.Width, destination);
             }
             finally
             {
-                handle.Free();
+                ArrayPool<byte>.Shared.Return(decoded);
             }
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(encoded);
+        }
+    }
 
-        if (width != settings.Width || height != settings.Height)
-            rgba = Fit(rgba, width, height, settings.Width, settings.Height);
-        int plane = settings.Height * settings.Width;
-        var output = new byte[(settings.Grayscale ? 1 : 3) * plane];
+    /// <summary>The whole file in a pooled buffer (the caller returns it); <paramref name="length"/> bytes of it are the file.</summary>
+    private static byte[] ReadFile(string path, out int length)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long size = RandomAccess.GetLength(file);
+        if (size == 0)
+            throw new InvalidDataException("the file is empty");
+        if (size > Array.MaxLength)
+            throw new InvalidDataException($"it is {size:N0} bytes, larger than an image file can be here");
+        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        try
+        {
+            // A file that shrinks while it is read ends where its bytes end; the codec then judges what is there.
+            length = 0;
+            int read;
+            while (length < size && (read = RandomAccess.Read(file, buffer.AsSpan(length, (int)size - length), length)) > 0)
+                length += read;
+            return buffer;
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>RGBA pixels of the target size as channel-first luminance (ITU-R BT.601 weights) or red, green, blue planes.</summary>
+    private static void WriteChannels(byte[] rgba, bool grayscale, int plane, Span<byte> destination)
+    {
         for (int p = 0; p < plane; p++)
         {
             byte red = rgba[4 * p], green = rgba[4 * p + 1], blue = rgba[4 * p + 2];
-            if (settings.Grayscale)
+            if (grayscale)
             {
-                output[p] = (byte)Math.Clamp(MathF.Round(0.299f * red + 0.587f * green + 0.114f * blue), 0, 255);
+                destination[p] = (byte)Math.Clamp(MathF.Round(0.299f * red + 0.587f * green + 0.114f * blue), 0, 255);
             }
             else
             {
-                output[p] = red;
-                output[plane + p] = green;
-                output[2 * plane + p] = blue;
+                destination[p] = red;
+                destination[plane + p] = green;
+                destination[2 * plane + p] = blue;
             }
         }
-
-        return output;
     }
 
     /// <summary>RGBA pixels of another size scaled to cover the target size and cropped at the centre.</summary>
@@ -253,8 +310,8 @@ public sealed class ImageFolder
         var sourceInfo = new SKImageInfo(sourceWidth, sourceHeight, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var targetInfo = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var output = new byte[4 * width * height];
-        var source = System.Runtime.InteropServices.GCHandle.Alloc(rgba, System.Runtime.InteropServices.GCHandleType.Pinned);
-        var target = System.Runtime.InteropServices.GCHandle.Alloc(output, System.Runtime.InteropServices.GCHandleType.Pinned);
+        var source = GCHandle.Alloc(rgba, GCHandleType.Pinned);
+        var target = GCHandle.Alloc(output, GCHandleType.Pinned);
         try
         {
             using var image = SKImage.FromPixels(sourceInfo, source.AddrOfPinnedObject(), 4 * sourceWidth);

@@ -113,9 +113,8 @@ public sealed class ImageFolderSource : ILabelledSource
                 continue;
             }
 
-            if (ImageFolder.TryDecode(_files[position], _settings, out var decoded) is { } problem)
+            if (ImageFolder.TryDecode(_files[position], _settings, pixels.AsSpan(i * size, size)) is { } problem)
                 throw new InvalidDataException($"'{_files[position]}' is no longer a readable image: {problem}.");
-            decoded!.CopyTo(pixels, (long)i * size);
         }
 
         return tensor(pixels, new long[] { positions.Count, InputShape[0], InputShape[1], InputShape[2] }).DetachFromDisposeScope();

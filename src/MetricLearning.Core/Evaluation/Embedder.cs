@@ -51,7 +51,7 @@ public static class Embedder
     /// <param name="network">The network; switched to evaluation mode for the call and restored afterwards.</param>
     /// <param name="source">The inputs; each batch is moved to the network's device.</param>
     /// <param name="batchSize">Inputs per forward pass.</param>
-    /// <param name="prefetchBatches">Batches read ahead, 1 to 64.</param>
+    /// <param name="prefetchBatches">Batches read ahead, 0 to 64 (0: each read on the calling thread when it is needed).</param>
     /// <returns>Shape <c>[source.Count, EmbeddingSize]</c>, on the network's device, in the caller's dispose scope.</returns>
     /// <exception cref="System.IO.InvalidDataException">The source could not read an input (the message names it).</exception>
     public static Tensor EmbedAll(IEmbeddingNetwork network, ILabelledSource source, int batchSize = 512, int prefetchBatches = 4)
@@ -59,7 +59,7 @@ public static class Embedder
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(prefetchBatches, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(prefetchBatches);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(prefetchBatches, 64);
         var module = network.Module;
         var device = module.parameters().FirstOrDefault()?.device ?? CPU;

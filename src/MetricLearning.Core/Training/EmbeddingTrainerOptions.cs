@@ -53,7 +53,10 @@ public sealed class EmbeddingTrainerOptions
 
     /// <summary>
     /// When training from an <see cref="ILabelledSource"/>: how many batches are read ahead of the step, each on a
-    /// worker thread (memory: this many batches of raw inputs, and the one in use); 1 to 64. Default 4. Not used for in-memory inputs.
+    /// worker thread (memory: this many batches of raw inputs, and the one in use); 0 to 64. Default 4. 0 reads each
+    /// batch on the training thread when the step needs it: slower where a core is free to read ahead, but steadier
+    /// where every core trains (torch's threads wait for each other, so a reader that takes one of their cores stalls
+    /// them all). Not used for in-memory inputs.
     /// </summary>
     public int PrefetchBatches { get; set; } = 4;
 
@@ -88,8 +91,8 @@ public sealed class EmbeddingTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(MinerWarmupEpochs), MinerWarmupEpochs, "EmbeddingTrainerOptions.MinerWarmupEpochs must be at least 0.");
         if (!double.IsFinite(CollapseSpread) || CollapseSpread < 0 || CollapseSpread >= 1)
             throw new ArgumentOutOfRangeException(nameof(CollapseSpread), CollapseSpread, "EmbeddingTrainerOptions.CollapseSpread must be in [0, 1).");
-        if (PrefetchBatches is < 1 or > 64)
-            throw new ArgumentOutOfRangeException(nameof(PrefetchBatches), PrefetchBatches, "EmbeddingTrainerOptions.PrefetchBatches must be between 1 and 64.");
+        if (PrefetchBatches is < 0 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(PrefetchBatches), PrefetchBatches, "EmbeddingTrainerOptions.PrefetchBatches must be between 0 and 64.");
         if (Optimizer is null)
             throw new ArgumentNullException(nameof(Optimizer), "EmbeddingTrainerOptions.Optimizer must not be null.");
         if (Schedule is null)

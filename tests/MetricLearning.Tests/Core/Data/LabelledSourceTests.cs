@@ -54,8 +54,8 @@ public sealed class LabelledSourceTests
         return network.parameters().SelectMany(p => Tensors.Values(p)).ToArray();
     }
 
-    private static EmbeddingTrainer Trainer(IAugmentation? augmentation) =>
-        new(new MultiSimilarityLoss(), new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 9, Augmentation = augmentation, PrefetchBatches = 2 });
+    private static EmbeddingTrainer Trainer(IAugmentation? augmentation, int prefetchBatches = 2) =>
+        new(new MultiSimilarityLoss(), new EmbeddingTrainerOptions { Epochs = 2, SamplesPerClass = 4, BatchSize = 16, Seed = 9, Augmentation = augmentation, PrefetchBatches = prefetchBatches });
 
     [Fact]
     public void A_streamed_image_folder_reads_the_pixels_the_in_memory_folder_holds_and_trains_to_the_same_weights()
@@ -85,13 +85,16 @@ public sealed class LabelledSourceTests
         var fromMemory = new Fingerprints(flipAndTurn);
         var fromFiles = new Fingerprints(flipAndTurn);
         var fromKept = new Fingerprints(flipAndTurn);
+        var fromFilesOnTheTrainingThread = new Fingerprints(flipAndTurn);
         Train(network => Trainer(fromMemory).Fit(network, inputs, resident.Labels));
         Train(network => Trainer(fromFiles).Fit(network, streamed));
         Train(network => Trainer(fromKept).Fit(network, kept));
+        Train(network => Trainer(fromFilesOnTheTrainingThread, prefetchBatches: 0).Fit(network, streamed));
 
         fromMemory.Seen.Should().HaveCount(6, "two epochs of three batches of 16");
         fromFiles.Seen.Should().Equal(fromMemory.Seen, "the same batches in the same order, read ahead instead of gathered, augmented alike");
         fromKept.Seen.Should().Equal(fromMemory.Seen);
+        fromFilesOnTheTrainingThread.Seen.Should().Equal(fromMemory.Seen, "read when each step needs it (PrefetchBatches = 0), the batches are the same");
     }
 
     /// <summary>Augments as the inner augmentation does and records a fingerprint of each batch it returns.</summary>
@@ -121,8 +124,10 @@ public sealed class LabelledSourceTests
 
         using var expected = Embedder.EmbedAll(network, inputs);
         using var actual = Embedder.EmbedAll(network, source, batchSize: 8, prefetchBatches: 3);
+        using var readInTurn = Embedder.EmbedAll(network, source, batchSize: 8, prefetchBatches: 0);
 
         actual.allclose(expected, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
+        readInTurn.allclose(expected, rtol: 1e-5, atol: 1e-6).Should().BeTrue();
         var outside = () => source.Read(new[] { 37 });
         outside.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Position 37 is outside the 37 inputs*");
     }
