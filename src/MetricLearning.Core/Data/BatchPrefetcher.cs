@@ -9,8 +9,7 @@ namespace MetricLearning.Data;
 /// Reads a fixed sequence of batches from an <see cref="ILabelledSource"/> ahead of their use: <c>depth</c> batches
 /// are being read or waiting besides the one in use, each read on a thread-pool thread, and they are handed out in
 /// order. The memory held is at most <c>depth + 1</c> batches of raw inputs. A depth of 0 reads each batch on the
-/// calling thread when it is taken (for machines where every core trains, so that reading never competes with the
-/// training threads for a core).
+/// calling thread when it is taken.
 /// </summary>
 /// <remarks>Used from one thread (the training or embedding loop). Dispose it to wait for reads in flight and free their batches.</remarks>
 internal sealed class BatchPrefetcher : IDisposable
