@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --epochs) epochs=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
-    --prefetch) prefetch="--prefetch $2"; shift 2 ;;
+    --prefetch) [ $# -ge 2 ] || { echo "--prefetch needs a number" >&2; exit 2; }; prefetch="--prefetch $2"; shift 2 ;;
     -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac

@@ -6,10 +6,13 @@ namespace MetricLearning;
 /// <summary>
 /// Labelled training or evaluation data read a batch at a time, for data that need not (or cannot) sit in memory:
 /// its size, its labels, and the raw inputs at any list of positions. The trainers and the embedder read it ahead of
-/// the step that needs it, on worker threads.
+/// the step that needs it, on worker threads (or, with a read-ahead of 0 batches, on their own thread when the step
+/// needs it).
 /// </summary>
 /// <remarks>
-/// <see cref="Read"/> is called from several threads at once and must be thread-safe. Raw inputs are what the source
+/// <see cref="Read"/> is called from several threads at once and must be thread-safe. It may run on the caller's
+/// thread inside that thread's dispose scope (and <c>no_grad</c>): a tensor it keeps between calls must be moved out
+/// of the current scope (<c>DetachFromDisposeScope</c>), as must the one it returns. Raw inputs are what the source
 /// stores (pixels 0 to 255 as bytes, say); <see cref="Preprocessing"/> turns them into network inputs and is saved
 /// with a model trained on them. The library's sources: <see cref="Data.InMemorySource"/> (a tensor),
 /// <see cref="Data.ImageFolderSource"/> (class folders of image files) and MetricLearning.Mnist's <c>IdxSource</c>.

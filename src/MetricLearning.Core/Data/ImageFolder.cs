@@ -84,7 +84,10 @@ public sealed class ImageFolder
     /// <param name="logger">Told of each skipped file (event 2101); null for none.</param>
     /// <returns>The images and labels.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">The folder has no class folders or no images, or a file is not a readable image (named) and skipping is off.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The folder has no class folders or no images, or a file is not a readable image (named) and skipping is off, or
+    /// the decoded images would take more than one array holds (2 GB).
+    /// </exception>
     public static ImageFolder Load(string folder, ImageFolderOptions? options = null, ILogger? logger = null)
     {
         var settings = (options ?? new ImageFolderOptions()).Clone();
@@ -116,7 +119,7 @@ public sealed class ImageFolder
 
         int channels = settings.Grayscale ? 1 : 3, size = channels * settings.Height * settings.Width;
         if (keepPixels && (long)candidates.Length * size > Array.MaxLength)
-            throw new InvalidDataException($"The {candidates.Length:N0} files of '{folder}' at {channels}x{settings.Height}x{settings.Width} would take {(double)candidates.Length * size / 1e9:F1} GB, more than one array holds in memory (2 GB): stream them instead (ImageFolderSource.Open without keepInMemory) or choose a smaller size.");
+            throw new InvalidDataException($"The {candidates.Length:N0} files of '{folder}' at {channels}x{settings.Height}x{settings.Width} would take {(double)candidates.Length * size / 1e9:F1} GB decoded, more than one array holds in memory (2 GB): stream them instead (ImageFolderSource.Open without keepInMemory; the ImageRetrieval sample's --stream) or choose a smaller size.");
         // Kept pixels are decoded in place, one slot per file; a checking scan decodes into a buffer per thread.
         var decoded = keepPixels ? new byte[(long)candidates.Length * size] : null;
         var problems = new string?[candidates.Length];
@@ -219,7 +222,7 @@ public sealed class ImageFolder
                 ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
                 : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
             int decodedLength = info.BytesSize;
-            var decoded = ArrayPool<byte>.Shared.Rent(decodedLength);
+            var decoded = RentBuffer(decodedLength);
             try
             {
                 var handle = GCHandle.Alloc(decoded, GCHandleType.Pinned);
@@ -247,13 +250,24 @@ public sealed class ImageFolder
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(decoded);
+                ReturnBuffer(decoded);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(encoded);
+            ReturnBuffer(encoded);
         }
+    }
+
+    /// <summary>Largest buffer taken from the shared pool; larger ones (photographs of many megapixels) are allocated and left to the collector, so that the pool does not keep them.</summary>
+    private const int LargestPooledBuffer = 8 << 20;
+
+    private static byte[] RentBuffer(int length) => length <= LargestPooledBuffer ? ArrayPool<byte>.Shared.Rent(length) : new byte[length];
+
+    private static void ReturnBuffer(byte[] buffer)
+    {
+        if (buffer.Length <= LargestPooledBuffer)
+            ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>The whole file in a pooled buffer (the caller returns it); <paramref name="length"/> bytes of it are the file.</summary>
@@ -265,19 +279,20 @@ public sealed class ImageFolder
             throw new InvalidDataException("the file is empty");
         if (size > Array.MaxLength)
             throw new InvalidDataException($"it is {size:N0} bytes, larger than an image file can be here");
-        var buffer = ArrayPool<byte>.Shared.Rent((int)size);
+        var buffer = RentBuffer((int)size);
         try
         {
-            // A file that shrinks while it is read ends where its bytes end; the codec then judges what is there.
             length = 0;
             int read;
             while (length < size && (read = RandomAccess.Read(file, buffer.AsSpan(length, (int)size - length), length)) > 0)
                 length += read;
+            if (length < size || RandomAccess.GetLength(file) != size)
+                throw new InvalidDataException($"it changed while being read ({length:N0} of {size:N0} bytes read)");
             return buffer;
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ReturnBuffer(buffer);
             throw;
         }
     }

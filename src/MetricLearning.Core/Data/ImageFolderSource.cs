@@ -15,7 +15,8 @@ namespace MetricLearning.Data;
 /// <see cref="Open"/> lists the files and decodes each once to check it (refusing or skipping unreadable files as the
 /// options say), so that a damaged file stops the run before training rather than in its tenth epoch; after that,
 /// memory holds the file names and labels only. Each <see cref="Read"/> decodes its files on the calling thread: the
-/// trainer calls it for several batches at once on worker threads, ahead of the step that needs them. Raw inputs are
+/// trainer calls it for several batches at once on worker threads, ahead of the step that needs them (or on the
+/// training thread with <c>PrefetchBatches = 0</c>). Raw inputs are
 /// bytes <c>[C, H, W]</c>; the default preprocessing scales them to [0, 1]. Thread-safe.
 /// </remarks>
 public sealed class ImageFolderSource : ILabelledSource
@@ -73,7 +74,10 @@ public sealed class ImageFolderSource : ILabelledSource
     /// <param name="logger">Told of each skipped file (event 2101); null for none.</param>
     /// <returns>The source.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    /// <exception cref="InvalidDataException">The folder has no class folders or no images, or a file is not a readable image (named) and skipping is off.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The folder has no class folders or no images, or a file is not a readable image (named) and skipping is off, or
+    /// (with <paramref name="keepInMemory"/>) the decoded images would take more than one array holds (2 GB).
+    /// </exception>
     public static ImageFolderSource Open(string folder, ImageFolderOptions? options = null, bool keepInMemory = false, IInputPreprocessing? preprocessing = null, ILogger? logger = null)
     {
         var settings = (options ?? new ImageFolderOptions()).Clone();

@@ -46,7 +46,7 @@ public static class Embedder
 
     /// <summary>
     /// The embedding of every input of a source, in order, read <paramref name="prefetchBatches"/> batches ahead on
-    /// worker threads.
+    /// worker threads (0: each on the calling thread when it is needed).
     /// </summary>
     /// <param name="network">The network; switched to evaluation mode for the call and restored afterwards.</param>
     /// <param name="source">The inputs; each batch is moved to the network's device.</param>

@@ -15,8 +15,9 @@ namespace MetricLearning.Networks;
 /// <remarks>
 /// Takes <c>[N, C, H, W]</c> images of any size of at least 2^(blocks - 1) pixels a side. Weights are PyTorch's
 /// default initialisation, drawn from torch's global generator: call <c>torch.manual_seed</c> first for reproducible
-/// weights. With <see cref="ConvOptions.ChannelsLast"/> (the default) the activations after the first convolution are
-/// kept in channels-last memory order, which changes no value beyond rounding. Saved-weights keys follow the layer names (<c>layers.conv1.weight</c>, <c>layers.norm1.running_mean</c>,
+/// weights. With <see cref="ConvOptions.ChannelsLast"/> (the default) the input is laid out in channels-last memory
+/// order, and with it every activation, which changes no value beyond rounding; ReLU runs in place, so forward hooks
+/// on a convolution or batch normalisation see values after the ReLU. Saved-weights keys follow the layer names (<c>layers.conv1.weight</c>, <c>layers.norm1.running_mean</c>,
 /// ..., <c>layers.embed.weight</c>). Batch normalisation behaves differently in training and evaluation: the trainers
 /// and <see cref="Models.TrainedModel"/> switch the mode. Not thread-safe; dispose it to free its parameters.
 /// </remarks>

@@ -20,9 +20,10 @@ public sealed class ConvOptions
     public bool BatchNorm { get; set; } = true;
 
     /// <summary>
-    /// Keep the activations in channels-last memory order from the first convolution on (the same mathematics; the
-    /// order libtorch's CPU pooling and oneDNN's convolutions run fastest in: the default CNN's training step on 320
-    /// images took 102-104 ms instead of 119-137 ms, 2 AMD EPYC cores, <c>bench conv</c>). Default true.
+    /// Lay the input out in channels-last memory order (for one channel, a view of the same memory), so that every
+    /// activation map is in that order (the same mathematics; the order libtorch's CPU pooling and oneDNN's
+    /// convolutions run fastest in: <c>bench conv --channels-first</c> against the default measures the difference).
+    /// Default true.
     /// </summary>
     public bool ChannelsLast { get; set; } = true;
 

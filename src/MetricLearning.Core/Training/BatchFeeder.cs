@@ -54,7 +54,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         }
     }
 
-    /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead, on worker threads.</summary>
+    /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead on worker threads, or when the step needs it (PrefetchBatches = 0).</summary>
     internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, ILabelledSource source, Device device)
         : this(network, loss, miner, options, source.Labels, device)
     {

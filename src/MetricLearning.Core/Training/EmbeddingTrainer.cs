@@ -125,7 +125,7 @@ public sealed class EmbeddingTrainer
     /// <summary>
     /// Trains <paramref name="network"/> in place on data read a batch at a time from <paramref name="source"/> (an
     /// image folder decoded as it goes, an IDX file, ...), <see cref="EmbeddingTrainerOptions.PrefetchBatches"/> steps
-    /// ahead on worker threads; otherwise as the overload that takes inputs and labels.
+    /// ahead on worker threads (0: on the training thread when each step needs it); otherwise as the overload that takes inputs and labels.
     /// </summary>
     /// <param name="network">The network; the source's batches are moved to its device.</param>
     /// <param name="source">The training data.</param>

@@ -55,8 +55,9 @@ public sealed class EmbeddingTrainerOptions
     /// When training from an <see cref="ILabelledSource"/>: how many batches are read ahead of the step, each on a
     /// worker thread (memory: this many batches of raw inputs, and the one in use); 0 to 64. Default 4. 0 reads each
     /// batch on the training thread when the step needs it, so that the reading time adds to the step's: slower where
-    /// a core is free to read ahead; where every core trains, the readers take their time from torch's threads either
-    /// way (on 2 cores training on both, the two cost the same, <c>bench/compare-streaming.sh</c>). Not used for in-memory inputs.
+    /// a core is free to read ahead; where every core trains, readers on worker threads take their time from torch's
+    /// threads anyway (<c>bench/compare-streaming.sh --prefetch P</c> compares the two on your machine). Not used for
+    /// in-memory inputs.
     /// </summary>
     public int PrefetchBatches { get; set; } = 4;
 

@@ -77,6 +77,40 @@ public sealed class ImageFolderTests
     }
 
     [Fact]
+    public void A_grayscale_png_decodes_to_the_bytes_of_the_same_picture_stored_in_colour()
+    {
+        using var folder = new TempFolder();
+        static byte Value(int x, int y) => (byte)(37 * x + 11 * y);
+        Directory.CreateDirectory(folder.File("a"));
+        using (var bitmap = new SKBitmap(new SKImageInfo(6, 5, SKColorType.Gray8, SKAlphaType.Opaque)))
+        {
+            for (int y = 0; y < 5; y++)
+            {
+                for (int x = 0; x < 6; x++)
+                    bitmap.SetPixel(x, y, Gray(Value(x, y)));
+            }
+
+            using var image = SKImage.FromBitmap(bitmap);
+            using var encoded = image.Encode(SKEncodedImageFormat.Png, 100);
+            File.WriteAllBytes(folder.File("a/1-gray.png"), encoded.ToArray());
+        }
+
+        Write(folder.File("a/2-colour.png"), 6, 5, (x, y) => Gray(Value(x, y)), SKEncodedImageFormat.Png);
+        using (var gray = SKCodec.Create(folder.File("a/1-gray.png")))
+        using (var colour = SKCodec.Create(folder.File("a/2-colour.png")))
+        {
+            gray.Info.ColorType.Should().Be(SKColorType.Gray8, "the first file is a one-channel PNG (decoded straight to bytes)");
+            colour.Info.ColorType.Should().NotBe(SKColorType.Gray8, "the second is a colour PNG (decoded through RGBA)");
+        }
+
+        var images = ImageFolder.Load(folder.Path, new ImageFolderOptions { Height = 5, Width = 6 });
+
+        var expected = Enumerable.Range(0, 30).Select(i => Value(i % 6, i / 6)).ToArray();
+        images.Pixels.Slice(0, 30).ToArray().Should().Equal(expected);
+        images.Pixels.Slice(30, 30).ToArray().Should().Equal(expected);
+    }
+
+    [Fact]
     public void Colour_images_are_stored_channel_first_and_scaled_to_one_in_the_input_set()
     {
         using var folder = new TempFolder();

@@ -114,6 +114,25 @@ public sealed class ConvEmbeddingNetworkTests
     }
 
     [Fact]
+    public void A_one_channel_input_that_is_a_slice_of_a_larger_tensor_is_embedded_from_its_own_images()
+    {
+        manual_seed(32);
+        using var network = new ConvEmbeddingNetwork(new ConvOptions { Channels = new[] { 4, 8 }, EmbeddingSize = 4 });
+        network.eval();
+        using var all = randn(12, 1, 8, 8);
+        using var slice = all.narrow(0, 6, 6);
+        using var copy = slice.clone();
+        using var head = all.narrow(0, 0, 6).clone();
+
+        using var fromSlice = network.forward(slice);
+        using var fromCopy = network.forward(copy);
+        using var fromHead = network.forward(head);
+
+        fromSlice.allclose(fromCopy, rtol: 1e-5, atol: 1e-6).Should().BeTrue("the slice's images are embedded, wherever they start in memory");
+        fromHead.allclose(fromCopy, rtol: 1e-5, atol: 1e-6).Should().BeFalse("other images embed differently");
+    }
+
+    [Fact]
     public void A_description_claiming_more_parameters_than_the_weights_hold_is_refused()
     {
         using var folder = new TempFolder();
