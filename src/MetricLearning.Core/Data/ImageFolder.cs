@@ -286,8 +286,10 @@ public sealed class ImageFolder
             int read;
             while (length < size && (read = RandomAccess.Read(file, buffer.AsSpan(length, (int)size - length), length)) > 0)
                 length += read;
-            if (length < size || RandomAccess.GetLength(file) != size)
-                throw new InvalidDataException($"it changed while being read ({length:N0} of {size:N0} bytes read)");
+            // A file cut short while it is read is named as such (one that grows is read to its old size, and the
+            // codec judges those bytes: asking for the size again would cost every file a system call).
+            if (length < size)
+                throw new InvalidDataException($"it changed while being read ({length:N0} of {size:N0} bytes could be read)");
             return buffer;
         }
         catch
