@@ -74,7 +74,8 @@ internal static class ConvBenchmark
             $"breakdown per step: forward {forward / steps:F1} ms, backward {(backward - forward) / steps:F1} ms, optimizer {(whole - backward) / steps:F1} ms; convolutions {stepFlops / 1e9:F1} GFLOP per step, {stepFlops / 1e6 / (whole / steps):F0} GFLOP/s over the whole step"));
 
         // Each layer alone, in training mode, forward and backward, on the activations it sees in the network (in the
-        // network's layout: channels-last from the input on unless --channels-first). ReLU is timed copying, as a
+        // network's order, the pool before ReLU, and its layout: channels-last from the input on unless
+        // --channels-first). ReLU is timed copying, as a
         // layer alone must (its input here is a leaf that needs a gradient), though the network runs it in place.
         using (var layerScope = NewDisposeScope())
         {
@@ -88,8 +89,8 @@ internal static class ConvBenchmark
                 {
                     ($"conv{block} {inputs}->{width} at {x.shape[2]}x{x.shape[3]}", nn.Conv2d(inputs, width, 3, padding: 1)),
                     ($"norm{block}", nn.BatchNorm2d(width)),
-                    ($"relu{block}", nn.ReLU()),
                     ($"pool{block}", nn.MaxPool2d(2)),
+                    ($"relu{block}", nn.ReLU()),
                 };
                 foreach (var (name, module) in layers)
                 {
@@ -119,12 +120,19 @@ internal static class ConvBenchmark
             }
         }
 
-        // The same network's layers, run channel-first with ReLU copying (as before ConvOptions.ChannelsLast), and as
-        // the network runs them: the input viewed channels-last, so that every map is (TorchSharp has no memory_format
-        // argument, but libtorch reads the layout from the strides), and ReLU in place.
+        // The same network's layers three ways: channel-first with ReLU copying (as before ConvOptions.ChannelsLast);
+        // channels-last (the input viewed so: TorchSharp has no memory_format argument, but libtorch reads the layout
+        // from the strides) with ReLU in place before the pool; and as the network runs them, channels-last with the
+        // pool before ReLU (the two commute, so ReLU sees a quarter of the values).
         using (var variantScope = NewDisposeScope())
         {
-            foreach (bool channelsLast in new[] { false, true, false, true })
+            var arrangements = new (string Name, bool ChannelsLast, bool PoolFirst)[]
+            {
+                ("channel-first (NCHW), ReLU copying, then pool", false, false),
+                ("channels-last, ReLU in place, then pool", true, false),
+                ("channels-last, pool, then ReLU in place", true, true),
+            };
+            foreach (var (name, channelsLast, poolFirst) in arrangements.Concat(arrangements))
             {
                 manual_seed(1);
                 var modules = new List<nn.Module<Tensor, Tensor>>();
@@ -134,8 +142,11 @@ internal static class ConvBenchmark
                 {
                     modules.Add(nn.Conv2d(inputs, widths[b], 3, padding: 1));
                     modules.Add(nn.BatchNorm2d(widths[b]));
+                    bool pooled = b < widths.Count - 1;
+                    if (pooled && poolFirst)
+                        modules.Add(nn.MaxPool2d(2));
                     modules.Add(nn.ReLU(inplace: channelsLast));
-                    if (b < widths.Count - 1)
+                    if (pooled && !poolFirst)
                         modules.Add(nn.MaxPool2d(2));
                     inputs = widths[b];
                 }
@@ -160,7 +171,7 @@ internal static class ConvBenchmark
                         total += clock.Elapsed.TotalMilliseconds;
                 }
 
-                Console.WriteLine(string.Create(culture, $"  layers {(channelsLast ? "channels-last from the input, ReLU in place" : "channel-first (NCHW), ReLU copying")}: training step {total / steps:F1} ms"));
+                Console.WriteLine(string.Create(culture, $"  layers {name}: training step {total / steps:F1} ms"));
             }
         }
 

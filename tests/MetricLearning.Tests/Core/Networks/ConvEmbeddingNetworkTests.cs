@@ -113,6 +113,46 @@ public sealed class ConvEmbeddingNetworkTests
         last.state_dict().Keys.Should().Equal(first.state_dict().Keys, "the layout step holds no weights");
     }
 
+    [Theory]
+    [InlineData(9, 1, true)]   // odd sides: pooling drops the last row and column
+    [InlineData(8, 3, true)]
+    [InlineData(9, 1, false)]
+    public void The_network_computes_the_textbook_blocks_convolution_normalisation_relu_then_pool(int size, int channels, bool channelsLast)
+    {
+        // The network pools before ReLU (the two commute); the textbook order, written out here with functional
+        // operations on the network's own parameters, must give the same embedding and the same parameter gradients
+        // in training mode (batch statistics). Default widths: with very few channels (4 -> 6 at 9x9, say) libtorch
+        // 2.10's convolution backward on two threads returns wrong input gradients, in either order.
+        manual_seed(33);
+        using var network = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = channels, ChannelsLast = channelsLast });
+        network.train();
+        var weights = network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var textbook = weights.ToDictionary(p => p.Key, p => p.Value.detach().clone().requires_grad_(true));
+        using var images = randn(7, channels, size, size);
+
+        using var actual = network.forward(images);
+        Tensor x = images;
+        for (int block = 1; block <= 3; block++)
+        {
+            x = nn.functional.conv2d(x, textbook[$"layers.conv{block}.weight"], textbook[$"layers.conv{block}.bias"], padding: new long[] { 1, 1 });
+            x = nn.functional.batch_norm(x, null, null, textbook[$"layers.norm{block}.weight"], textbook[$"layers.norm{block}.bias"], training: true);
+            x = nn.functional.relu(x);
+            if (block < 3)
+                x = nn.functional.max_pool2d(x, 2);
+        }
+
+        using var expected = nn.functional.linear(x.mean(new long[] { 2, 3 }), textbook["layers.embed.weight"], textbook["layers.embed.bias"]);
+        using var direction = randn(expected.shape);
+        (actual * direction).sum().backward();
+        (expected * direction).sum().backward();
+
+        actual.allclose(expected, rtol: 1e-4, atol: 1e-5).Should().BeTrue("pooling before ReLU gives the textbook block's values");
+        foreach (var (name, parameter) in weights)
+            parameter.grad!.allclose(textbook[name].grad!, rtol: 1e-3, atol: 1e-4).Should().BeTrue($"and the same gradient of {name}");
+        using var shifted = expected + 1e-2;
+        actual.allclose(shifted, rtol: 1e-4, atol: 1e-5).Should().BeFalse("a different embedding is told apart");
+    }
+
     [Fact]
     public void A_one_channel_input_that_is_a_slice_of_a_larger_tensor_is_embedded_from_its_own_images()
     {
