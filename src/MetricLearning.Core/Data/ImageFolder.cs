@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -201,15 +200,15 @@ public sealed class ImageFolder
 
     /// <summary>One file, decoded, brought to the target size, written into <paramref name="destination"/> as channel-first bytes.</summary>
     /// <remarks>
-    /// Streaming decodes every file of every epoch, so this is kept lean: the file is read with one open and read into
-    /// a pooled buffer (not <c>File.ReadAllBytes</c>, which asks the file system for more), few SkiaSharp objects are
+    /// Streaming decodes every file of every epoch, so this is kept lean: the file is read whole into a pooled buffer
+    /// with as few system calls as the platform allows (<see cref="ImageFileBytes"/>), few SkiaSharp objects are
     /// made (SkiaSharp registers each in a process-wide table under a lock, which is what limits decoding on several
     /// threads), and a grayscale file of the target size, wanted as grayscale, is decoded straight to one byte per
     /// pixel (the same values as the colour path gives it: its red, green and blue are equal).
     /// </remarks>
     private static void DecodeInto(string path, ImageFolderOptions settings, Span<byte> destination)
     {
-        var encoded = ReadFile(path, out int length);
+        var encoded = ImageFileBytes.Read(path, out int length);
         try
         {
             using var data = SKData.CreateCopy(encoded.AsSpan(0, length));
@@ -222,7 +221,7 @@ public sealed class ImageFolder
                 ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
                 : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
             int decodedLength = info.BytesSize;
-            var decoded = RentBuffer(decodedLength);
+            var decoded = ImageFileBytes.Rent(decodedLength);
             try
             {
                 var handle = GCHandle.Alloc(decoded, GCHandleType.Pinned);
@@ -250,52 +249,12 @@ public sealed class ImageFolder
             }
             finally
             {
-                ReturnBuffer(decoded);
+                ImageFileBytes.Return(decoded);
             }
         }
         finally
         {
-            ReturnBuffer(encoded);
-        }
-    }
-
-    /// <summary>Largest buffer taken from the shared pool; larger ones (photographs of many megapixels) are allocated and left to the collector, so that the pool does not keep them.</summary>
-    private const int LargestPooledBuffer = 8 << 20;
-
-    private static byte[] RentBuffer(int length) => length <= LargestPooledBuffer ? ArrayPool<byte>.Shared.Rent(length) : new byte[length];
-
-    private static void ReturnBuffer(byte[] buffer)
-    {
-        if (buffer.Length <= LargestPooledBuffer)
-            ArrayPool<byte>.Shared.Return(buffer);
-    }
-
-    /// <summary>The whole file in a pooled buffer (the caller returns it); <paramref name="length"/> bytes of it are the file.</summary>
-    private static byte[] ReadFile(string path, out int length)
-    {
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-        long size = RandomAccess.GetLength(file);
-        if (size == 0)
-            throw new InvalidDataException("the file is empty");
-        if (size > Array.MaxLength)
-            throw new InvalidDataException($"it is {size:N0} bytes, larger than an image file can be here");
-        var buffer = RentBuffer((int)size);
-        try
-        {
-            length = 0;
-            int read;
-            while (length < size && (read = RandomAccess.Read(file, buffer.AsSpan(length, (int)size - length), length)) > 0)
-                length += read;
-            // A file cut short while it is read is named as such (one that grows is read to its old size, and the
-            // codec judges those bytes: asking for the size again would cost every file a system call).
-            if (length < size)
-                throw new InvalidDataException($"it changed while being read ({length:N0} of {size:N0} bytes could be read)");
-            return buffer;
-        }
-        catch
-        {
-            ReturnBuffer(buffer);
-            throw;
+            ImageFileBytes.Return(encoded);
         }
     }
 

@@ -177,4 +177,41 @@ public sealed class ImageFolderTests
         missing.Should().Throw<DirectoryNotFoundException>().WithMessage("*nope*");
         empty.Should().Throw<InvalidDataException>().WithMessage($"*'{folder.Path}' has no class folders*");
     }
+
+    [Fact]
+    public async System.Threading.Tasks.Task A_named_pipe_among_the_images_is_reported_without_waiting_for_a_writer()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;   // mkfifo below; the reader's C library path is Linux's
+        using var folder = new TempFolder();
+        Write(folder.File("one/good.png"), 4, 4, (x, y) => Gray(x), SKEncodedImageFormat.Png);
+        Directory.CreateDirectory(folder.File("two"));
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", folder.File("two/pipe.png")))
+            await mkfifo.WaitForExitAsync();
+        Write(folder.File("two/good.png"), 4, 4, (x, y) => Gray(y), SKEncodedImageFormat.Png);
+
+        // Opening a pipe for reading waits for a writer unless asked not to; the time-out (a TimeoutException) fails the
+        // test instead of hanging CI.
+        var load = System.Threading.Tasks.Task.Run(() => ImageFolder.Load(folder.Path, new ImageFolderOptions { Height = 4, Width = 4, SkipUnreadable = true }));
+        var loaded = await load.WaitAsync(TimeSpan.FromMinutes(1));
+
+        loaded.Files.Select(Path.GetFileName).Should().Equal("good.png", "good.png");
+        loaded.Skipped.Should().ContainSingle().Which.Should().StartWith(folder.File("two/pipe.png"));
+    }
+
+    [Fact]
+    public void A_file_removed_after_a_streaming_source_is_opened_stops_the_read_naming_it()
+    {
+        using var folder = new TempFolder();
+        Write(folder.File("one/a.png"), 4, 4, (x, y) => Gray(x), SKEncodedImageFormat.Png);
+        Write(folder.File("one/b.png"), 4, 4, (x, y) => Gray(y), SKEncodedImageFormat.Png);
+        var source = ImageFolderSource.Open(folder.Path, new ImageFolderOptions { Height = 4, Width = 4 });
+        File.Delete(folder.File("one/b.png"));
+
+        using var first = source.Read(new[] { 0 });
+        var second = () => source.Read(new[] { 1 });
+
+        first.shape.Should().Equal(1, 1, 4, 4);
+        second.Should().Throw<InvalidDataException>().WithMessage($"'{folder.File("one/b.png")}' is no longer a readable image: it could not be read*");
+    }
 }
