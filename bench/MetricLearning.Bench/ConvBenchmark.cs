@@ -24,7 +24,7 @@ internal static class ConvBenchmark
         var culture = CultureInfo.InvariantCulture;
         manual_seed(1);
         using var network = new ConvEmbeddingNetwork(new ConvOptions { ChannelsLast = !channelsFirst });
-        Console.WriteLine($"activations: {(channelsFirst ? "channels first (NCHW)" : "channels last from the input on, ReLU in place")}");
+        Console.WriteLine($"activations: {(channelsFirst ? "channels first (NCHW)" : "channels last from the input on")}; each block pools, then applies ReLU in place");
         var optimizer = optim.Adam(network.parameters(), 1e-3);
         using var images = rand(batch, 1, 28, 28);
         network.train();
@@ -75,8 +75,8 @@ internal static class ConvBenchmark
 
         // Each layer alone, in training mode, forward and backward, on the activations it sees in the network (in the
         // network's order, the pool before ReLU, and its layout: channels-last from the input on unless
-        // --channels-first). ReLU is timed copying, as a
-        // layer alone must (its input here is a leaf that needs a gradient), though the network runs it in place.
+        // --channels-first). ReLU is timed copying, as a layer alone must (its input here is a leaf that needs a
+        // gradient), though the network runs it in place.
         using (var layerScope = NewDisposeScope())
         {
             Tensor x = channelsFirst ? images : images.view(batch, 28, 28, 1).permute(0, 3, 1, 2);

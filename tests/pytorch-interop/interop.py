@@ -30,7 +30,11 @@ DTYPES = {"F32": (torch.float32, np.float32), "F64": (torch.float64, np.float64)
 
 
 class SmallCnn(nn.Module):
-    """MetricLearning's ConvEmbeddingNetwork with its default options, layer for layer and name for name."""
+    """MetricLearning's ConvEmbeddingNetwork with its default options, name for name, in the textbook block order.
+
+    Each block here applies ReLU and then max-pools; ConvEmbeddingNetwork max-pools and then applies ReLU. The two
+    commute exactly (ReLU is monotonic), so the outputs compared below are the same function's.
+    """
 
     def __init__(self, in_channels=1, channels=(32, 64, 128), embedding=128):
         super().__init__()

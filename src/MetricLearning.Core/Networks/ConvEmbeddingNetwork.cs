@@ -9,17 +9,17 @@ namespace MetricLearning.Networks;
 /// <summary>
 /// A small convolutional embedding network for small images: for each entry of <see cref="ConvOptions.Channels"/> a
 /// 3x3 convolution (padding 1), batch normalisation, ReLU, and a 2x2 max-pool after every block but the last (taken
-/// before the ReLU, which gives the same values and gradients for a quarter of the work); then
-/// global average pooling and a linear layer to the embedding. With default options: 1 → 32 → 64 → 128 channels,
+/// before the ReLU, which gives the same values and gradients with ReLU on a quarter of the values); then global
+/// average pooling and a linear layer to the embedding. With default options: 1 → 32 → 64 → 128 channels,
 /// linear 128 → 128, the CNN of the PyTorch retrieval yardstick.
 /// </summary>
 /// <remarks>
 /// Takes <c>[N, C, H, W]</c> images of any size of at least 2^(blocks - 1) pixels a side. Weights are PyTorch's
 /// default initialisation, drawn from torch's global generator: call <c>torch.manual_seed</c> first for reproducible
 /// weights. With <see cref="ConvOptions.ChannelsLast"/> (the default) the input is laid out in channels-last memory
-/// order, and with it every activation, which changes no value beyond rounding; ReLU runs in place, so forward hooks
-/// on a max-pool (or, in the last block, on the batch normalisation) see values after the ReLU. Saved-weights keys follow the layer names (<c>layers.conv1.weight</c>, <c>layers.norm1.running_mean</c>,
-/// ..., <c>layers.embed.weight</c>). Batch normalisation behaves differently in training and evaluation: the trainers
+/// order, and with it every activation, which changes no value beyond rounding; ReLU runs in place, so a forward
+/// hook on the layer before each ReLU sees values after it. Saved-weights keys follow the layer names
+/// (<c>layers.conv1.weight</c>, <c>layers.norm1.running_mean</c>, ..., <c>layers.embed.weight</c>). Batch normalisation behaves differently in training and evaluation: the trainers
 /// and <see cref="Models.TrainedModel"/> switch the mode. Not thread-safe; dispose it to free its parameters.
 /// </remarks>
 public sealed class ConvEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingNetwork
@@ -49,9 +49,10 @@ public sealed class ConvEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbedding
             if (Options.BatchNorm)
                 modules.Add(($"norm{i + 1}", nn.BatchNorm2d(width)));
             // Max-pooling runs before ReLU: ReLU is monotonic, so the two commute (the same values, and the same
-            // gradients: both send each window's gradient to its largest input, and none when that is not positive),
-            // and ReLU then touches a quarter of the values. In place: the pool's backward pass needs only its
-            // indices, and ReLU's only its own output; one map fewer is made and written per block.
+            // gradients: both send each window's gradient to its largest input, and none when that is 0 or less),
+            // and ReLU then touches a quarter of the values. ReLU runs in place because no layer before it keeps its
+            // own output for the backward pass (the pool keeps its input and indices, batch normalisation and the
+            // convolution their inputs), and ReLU's backward needs only ReLU's output; one map fewer per block.
             bool pooled = i < Options.Channels.Count - 1;
             if (pooled)
                 modules.Add(($"pool{i + 1}", nn.MaxPool2d(2)));

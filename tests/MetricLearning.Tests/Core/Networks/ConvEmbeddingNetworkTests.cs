@@ -121,8 +121,10 @@ public sealed class ConvEmbeddingNetworkTests
     {
         // The network pools before ReLU (the two commute); the textbook order, written out here with functional
         // operations on the network's own parameters, must give the same embedding and the same parameter gradients
-        // in training mode (batch statistics). Default widths: with very few channels (4 -> 6 at 9x9, say) libtorch
-        // 2.10's convolution backward on two threads returns wrong input gradients, in either order.
+        // in training mode (batch statistics). Default widths and options (three blocks with batch normalisation, as
+        // written out below): with very few channels (4 -> 6 at 9x9, say) libtorch 2.10's convolution backward on two
+        // threads returns wrong input gradients, in either order.
+        using var scope = NewDisposeScope();
         manual_seed(33);
         using var network = new ConvEmbeddingNetwork(new ConvOptions { InputChannels = channels, ChannelsLast = channelsLast });
         network.train();
