@@ -36,8 +36,11 @@ internal static class ImageFileBytes
     private const int NotSeekable = 29;             // ESPIPE
 
     /// <summary>Whether files are read with the C library (64-bit Linux) rather than .NET's file API.</summary>
-    /// <remarks>Set to false, once, if the C library cannot be called; a thread that reads it stale only tries once more.</remarks>
-    internal static bool ReadsWithCLibrary { get; private set; } =
+    /// <remarks>
+    /// Set to false, once, if the C library cannot be called (a thread that reads it stale only tries once more); tests
+    /// set it to false for a while to exercise .NET's path on Linux.
+    /// </remarks>
+    internal static bool ReadsWithCLibrary { get; set; } =
         OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
     /// <summary>A buffer of at least <paramref name="length"/> bytes, from the shared pool unless it is large.</summary>

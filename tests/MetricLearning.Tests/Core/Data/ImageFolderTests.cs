@@ -221,4 +221,38 @@ public sealed class ImageFolderTests
         first.shape.Should().Equal(1, 1, 4, 4);
         second.Should().Throw<InvalidDataException>().WithMessage($"'{folder.File("one/b.png")}' is no longer a readable image: it could not be read*");
     }
+
+    [Fact]
+    public void The_c_library_reader_and_the_dotnet_reader_give_the_same_pixels_and_the_same_refusals()
+    {
+        if (!ImageFileBytes.ReadsWithCLibrary)
+            return;   // only .NET's reader here: nothing to compare it with
+        using var folder = new TempFolder();
+        Write(folder.File("one/a.png"), 6, 5, (x, y) => new SKColor((byte)(40 * x), (byte)(50 * y), 7), SKEncodedImageFormat.Png);
+        Write(folder.File("one/b.jpg"), 9, 9, (x, y) => Gray(25 * x + y), SKEncodedImageFormat.Jpeg);
+        Directory.CreateDirectory(folder.File("two"));
+        File.WriteAllBytes(folder.File("two/empty.png"), Array.Empty<byte>());
+        File.WriteAllText(folder.File("two/notes.txt"), "not an image");
+        Write(folder.File("two/c.png"), 4, 4, (x, y) => Gray(60 * y), SKEncodedImageFormat.Png);
+        var options = new ImageFolderOptions { Height = 4, Width = 4, Grayscale = false, SkipUnreadable = true };
+
+        var withC = ImageFolder.Load(folder.Path, options);
+        ImageFolder withDotnet;
+        // Tests in this class run one at a time, so the pipe test never sees .NET's reader; other classes' reads
+        // merely take .NET's path for a moment.
+        ImageFileBytes.ReadsWithCLibrary = false;
+        try
+        {
+            withDotnet = ImageFolder.Load(folder.Path, options);
+        }
+        finally
+        {
+            ImageFileBytes.ReadsWithCLibrary = true;
+        }
+
+        withC.Files.Should().Equal(withDotnet.Files);
+        withC.Pixels.ToArray().Should().Equal(withDotnet.Pixels.ToArray(), "both read the same bytes");
+        withC.Skipped.Should().HaveCount(2).And.Equal(withDotnet.Skipped, "the same files are refused for the same reasons");
+        withC.Pixels.ToArray().Should().Contain(b => b > 0, "the images are not blank");
+    }
 }
