@@ -213,10 +213,11 @@ public sealed class ImageFolder
         {
             using var data = SKData.CreateCopy(encoded.AsSpan(0, length));
             using var codec = SKCodec.Create(data) ?? throw new InvalidDataException("it is not an image SkiaSharp decodes (PNG, JPEG, BMP, GIF, WebP)");
-            int width = codec.Info.Width, height = codec.Info.Height;
+            var codecInfo = codec.Info;   // a native call each time it is read
+            int width = codecInfo.Width, height = codecInfo.Height;
             if (width > 16384 || height > 16384)
                 throw new InvalidDataException($"it is {width}x{height}, larger than 16,384 pixels a side");
-            bool direct = settings.Grayscale && width == settings.Width && height == settings.Height && codec.Info.ColorType == SKColorType.Gray8;
+            bool direct = settings.Grayscale && width == settings.Width && height == settings.Height && codecInfo.ColorType == SKColorType.Gray8;
             var info = direct
                 ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
                 : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);

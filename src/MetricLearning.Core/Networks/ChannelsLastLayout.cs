@@ -5,9 +5,10 @@ namespace MetricLearning.Networks;
 
 /// <summary>
 /// Brings a batch of images or feature maps <c>[N, C, H, W]</c> into channels-last memory order (the same shape and
-/// values, strides of NHWC): a copy, or for one contiguous channel a view of the same memory. TorchSharp has no <c>memory_format</c> argument, but libtorch reads a tensor's layout from its
-/// strides, and its convolutions, batch normalisation, ReLU and pooling then keep that order: pooling in particular
-/// runs several times faster on it than on channel-first maps.
+/// values, strides of NHWC): a copy, or for one contiguous channel a view of the same memory. TorchSharp has no
+/// <c>memory_format</c> argument, but libtorch reads a tensor's layout from its strides, and its convolutions, batch
+/// normalisation, ReLU and pooling then keep that order: pooling in particular runs several times faster on it than
+/// on channel-first maps.
 /// </summary>
 internal sealed class ChannelsLastLayout : nn.Module<Tensor, Tensor>
 {
