@@ -188,4 +188,38 @@ public sealed class ChannelNormalization : IInputPreprocessing
     /// <inheritdoc />
     public override string ToString() => FormattableString.Invariant(
         $"ChannelNormalization(scale={Scale}, mean=[{string.Join(", ", _mean)}], std=[{string.Join(", ", _standardDeviation)}])");
+
+    /// <summary>How this preprocessing is saved with a model: the scale, the channel count, each channel's mean and deviation.</summary>
+    private sealed class Format : NumericPartFormat<ChannelNormalization>
+    {
+        public override string Name => nameof(ChannelNormalization);
+
+        protected override IReadOnlyDictionary<string, double> Describe(ChannelNormalization part)
+        {
+            var settings = new Dictionary<string, double> { ["scale"] = part.Scale, ["channels"] = part.Channels };
+            for (int c = 0; c < part.Channels; c++)
+            {
+                settings[$"mean{c}"] = part.Mean[c];
+                settings[$"std{c}"] = part.StandardDeviation[c];
+            }
+
+            return settings;
+        }
+
+        protected override ChannelNormalization Create(NumericSettings settings)
+        {
+            double channels = settings.Get("channels");
+            if (channels is < 1 or > 4096 || channels != Math.Floor(channels))
+                throw new System.IO.InvalidDataException($"'{settings.Source}': the channel normalisation's channel count {channels} is not a whole number from 1 to 4,096.");
+            var mean = new float[(int)channels];
+            var deviation = new float[(int)channels];
+            for (int c = 0; c < mean.Length; c++)
+            {
+                mean[c] = (float)settings.Get($"mean{c}");
+                deviation[c] = (float)settings.Get($"std{c}");
+            }
+
+            return new ChannelNormalization((float)settings.Get("scale"), mean, deviation);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -90,4 +91,16 @@ public sealed class InputScaling : IInputPreprocessing
 
     /// <inheritdoc />
     public override string ToString() => FormattableString.Invariant($"InputScaling(scale={Scale}, mean={Mean}, std={StandardDeviation})");
+
+    /// <summary>How this preprocessing is saved with a model: its three numbers.</summary>
+    private sealed class Format : NumericPartFormat<InputScaling>
+    {
+        public override string Name => nameof(InputScaling);
+
+        protected override IReadOnlyDictionary<string, double> Describe(InputScaling part) =>
+            new Dictionary<string, double> { ["scale"] = part.Scale, ["mean"] = part.Mean, ["std"] = part.StandardDeviation };
+
+        protected override InputScaling Create(NumericSettings settings) =>
+            new((float)settings.Get("scale"), (float)settings.Get("mean"), (float)settings.Get("std"));
+    }
 }

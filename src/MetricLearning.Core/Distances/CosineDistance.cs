@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Distances;
@@ -26,5 +27,15 @@ public sealed class CosineDistance : IDistance
     {
         using var negated = similarity.neg();
         return negated.add(1.0);
+    }
+
+    /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
+    private sealed class Format : NumericPartFormat<CosineDistance>
+    {
+        public override string Name => nameof(CosineDistance);
+
+        protected override IReadOnlyDictionary<string, double> Describe(CosineDistance part) => new Dictionary<string, double>();
+
+        protected override CosineDistance Create(NumericSettings settings) => new();
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Distances;
@@ -33,5 +34,15 @@ public sealed class CosineSimilarity : IDistance
         using var r = EmbeddingNormalization.Normalize(references);
         using var referencesT = r.t();
         return q.matmul(referencesT);
+    }
+
+    /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
+    private sealed class Format : NumericPartFormat<CosineSimilarity>
+    {
+        public override string Name => nameof(CosineSimilarity);
+
+        protected override IReadOnlyDictionary<string, double> Describe(CosineSimilarity part) => new Dictionary<string, double>();
+
+        protected override CosineSimilarity Create(NumericSettings settings) => new();
     }
 }

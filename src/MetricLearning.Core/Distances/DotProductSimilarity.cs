@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Distances;
@@ -37,5 +38,15 @@ public sealed class DotProductSimilarity : IDistance
         using var r = EmbeddingNormalization.MaybeNormalize(references, Normalize);
         using var referencesT = r.t();
         return q.matmul(referencesT);
+    }
+
+    /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
+    private sealed class Format : NumericPartFormat<DotProductSimilarity>
+    {
+        public override string Name => nameof(DotProductSimilarity);
+
+        protected override IReadOnlyDictionary<string, double> Describe(DotProductSimilarity part) => new Dictionary<string, double> { ["normalize"] = part.Normalize ? 1 : 0 };
+
+        protected override DotProductSimilarity Create(NumericSettings settings) => new(settings.GetFlag("normalize"));
     }
 }

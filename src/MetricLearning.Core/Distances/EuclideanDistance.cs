@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -55,5 +56,15 @@ public sealed class EuclideanDistance : IDistance
         using var squared = _squared.ComputeMatrix(queries, references);
         using var floored = squared.clamp_min(_floor);
         return floored.sqrt();
+    }
+
+    /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
+    private sealed class Format : NumericPartFormat<EuclideanDistance>
+    {
+        public override string Name => nameof(EuclideanDistance);
+
+        protected override IReadOnlyDictionary<string, double> Describe(EuclideanDistance part) => new Dictionary<string, double> { ["floor"] = part.Floor };
+
+        protected override EuclideanDistance Create(NumericSettings settings) => new(settings.Get("floor"));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using static TorchSharp.torch;
 
@@ -45,5 +46,15 @@ public sealed class LpDistance : IDistance
         using var q = EmbeddingNormalization.MaybeNormalize(queries, Normalize);
         using var r = EmbeddingNormalization.MaybeNormalize(references, Normalize);
         return cdist(q, r, P);
+    }
+
+    /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
+    private sealed class Format : NumericPartFormat<LpDistance>
+    {
+        public override string Name => nameof(LpDistance);
+
+        protected override IReadOnlyDictionary<string, double> Describe(LpDistance part) => new Dictionary<string, double> { ["p"] = part.P, ["normalize"] = part.Normalize ? 1 : 0 };
+
+        protected override LpDistance Create(NumericSettings settings) => new(settings.Get("p"), settings.GetFlag("normalize"));
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using static TorchSharp.torch;
 
@@ -44,5 +45,15 @@ public sealed class SquaredEuclideanDistance : IDistance
         using var norms = queryNorms + referenceNorms;
         using var squared = norms.add(products, -2.0);
         return squared.clamp_min(0.0);
+    }
+
+    /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
+    private sealed class Format : NumericPartFormat<SquaredEuclideanDistance>
+    {
+        public override string Name => nameof(SquaredEuclideanDistance);
+
+        protected override IReadOnlyDictionary<string, double> Describe(SquaredEuclideanDistance part) => new Dictionary<string, double> { ["normalize"] = part.Normalize ? 1 : 0 };
+
+        protected override SquaredEuclideanDistance Create(NumericSettings settings) => new(settings.GetFlag("normalize"));
     }
 }

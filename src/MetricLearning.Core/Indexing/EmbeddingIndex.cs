@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
+using System.Text.Json.Nodes;
 using MetricLearning.Distances;
 using MetricLearning.Models;
 using static TorchSharp.torch;
@@ -233,7 +234,7 @@ public sealed class EmbeddingIndex : INeighbourIndex
     private void SaveLocked(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var (describedName, describedParameters) = SavedParts.Describe(Distance);
+        var (describedName, describedParameters) = DescribeDistance(Distance);
         foreach (string text in describedParameters.Keys.Prepend(describedName))
         {
             if (Encoding.UTF8.GetByteCount(text) > LongestName)
@@ -245,7 +246,7 @@ public sealed class EmbeddingIndex : INeighbourIndex
             using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
             using var writer = new BinaryWriter(stream, Encoding.UTF8);
             writer.Write(Encoding.ASCII.GetBytes(Magic));
-            var (name, parameters) = SavedParts.Describe(Distance);
+            var (name, parameters) = (describedName, describedParameters);
             writer.Write(name);
             writer.Write(parameters.Count);
             foreach (var (key, value) in parameters)
@@ -323,9 +324,11 @@ public sealed class EmbeddingIndex : INeighbourIndex
             var savedParameters = new Dictionary<string, double>();
             for (int i = 0; i < parameterCount; i++)
                 savedParameters[ReadName(reader, path)] = reader.ReadDouble();
-            string saved = DistanceDescription.Text(savedName, savedParameters);
+            string saved = SavedJson.Text(savedName, savedParameters);
             if (distance is null)
-                distance = SavedParts.CreateDistance(savedName, savedParameters, components, path);
+                distance = PartCatalogue.Create<IDistance>(
+                    new SavedPart(savedName, null, new JsonObject(savedParameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value))))),
+                    "distance", components, new PartLoadContext(path));
             else if (Text(distance) != saved)
                 throw new InvalidDataException($"'{path}' was saved for {saved}; it cannot be searched with {Text(distance)}.");
 
@@ -391,8 +394,8 @@ public sealed class EmbeddingIndex : INeighbourIndex
 
     private static string Text(IDistance distance)
     {
-        var (name, parameters) = SavedParts.Describe(distance);
-        return DistanceDescription.Text(name, parameters);
+        var (name, parameters) = DescribeDistance(distance);
+        return SavedJson.Text(name, parameters);
     }
 
     /// <inheritdoc />
@@ -403,6 +406,21 @@ public sealed class EmbeddingIndex : INeighbourIndex
             _disposed = true;
             _embeddings?.Dispose();
             _embeddings = null;
+        }
+    }
+
+    /// <summary>A distance's saved name and settings, as an index file holds them (named numbers).</summary>
+    /// <exception cref="InvalidOperationException">The distance's format writes settings that are not named numbers.</exception>
+    private static (string Name, Dictionary<string, double> Parameters) DescribeDistance(IDistance distance)
+    {
+        var saved = PartCatalogue.Describe(distance);
+        try
+        {
+            return (saved.Type, SavedJson.Numbers(saved.Settings, saved.Type, "(the index being saved)"));
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidOperationException($"The distance {saved.Type} has settings an index file cannot hold (it holds named numbers): {ex.Message}", ex);
         }
     }
 }

@@ -11,8 +11,10 @@ namespace MetricLearning.Models;
 /// </summary>
 /// <remarks>
 /// A factory builds the part as it was configured when saved (a network untrained, with the saved architecture:
-/// its weights are loaded after). The library's own parts need no factory. Register before loading; reading is
-/// thread-safe once registration is done.
+/// its weights are loaded after); it suits parts without settings. A part with settings is better given an
+/// <see cref="IPartFormat"/> in its own assembly, which is found without registering anything (the library's own
+/// parts are found that way); <see cref="Add(IPartFormat)"/> registers a format by hand, taking precedence over the
+/// one its assembly declares. Register before loading; reading is thread-safe once registration is done.
 /// </remarks>
 /// <example><code>
 /// var components = new ModelComponents()
@@ -23,6 +25,22 @@ namespace MetricLearning.Models;
 public sealed class ModelComponents
 {
     private readonly Dictionary<string, Func<object>> _factories = new(StringComparer.Ordinal);
+    private readonly List<IPartFormat> _formats = new();
+
+    /// <summary>Registers a format, replacing an earlier one for the same part type or name.</summary>
+    /// <param name="format">How a part is saved and rebuilt.</param>
+    /// <returns>This object, to chain registrations.</returns>
+    /// <exception cref="ArgumentException">The format's part is neither a network, a distance nor a preprocessing, or its name is empty.</exception>
+    public ModelComponents Add(IPartFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        if (string.IsNullOrWhiteSpace(format.Name))
+            throw new ArgumentException($"The format {format.GetType().FullName} has an empty name.", nameof(format));
+        CheckPartType(format.PartType, nameof(format));
+        _formats.RemoveAll(f => f.PartType == format.PartType || f.Name == format.Name);
+        _formats.Add(format);
+        return this;
+    }
 
     /// <summary>Registers the factory of one of your types, replacing an earlier one for the same type.</summary>
     /// <typeparam name="T">Your network, distance or preprocessing type; saved and looked up by its full name.</typeparam>
@@ -36,12 +54,26 @@ public sealed class ModelComponents
         if (type.IsInterface || type.IsAbstract)
             throw new ArgumentException(
                 $"Register a concrete type, not {type.FullName}: parts are saved under their own type's name (Add(() => new MyDistance()), not Add<IDistance>(...)).", nameof(create));
-        if (!typeof(IEmbeddingNetwork).IsAssignableFrom(type) && !typeof(IDistance).IsAssignableFrom(type) && !typeof(IInputPreprocessing).IsAssignableFrom(type))
-            throw new ArgumentException(
-                $"{type.FullName} is not an IEmbeddingNetwork, an IDistance or an IInputPreprocessing; only those are saved with a model.", nameof(create));
+        CheckPartType(type, nameof(create));
         _factories[TypeName(type)] = create;
         return this;
     }
+
+    private static void CheckPartType(Type type, string parameter)
+    {
+        if (!typeof(IEmbeddingNetwork).IsAssignableFrom(type) && !typeof(IDistance).IsAssignableFrom(type) && !typeof(IInputPreprocessing).IsAssignableFrom(type))
+            throw new ArgumentException(
+                $"{type.FullName} is not an IEmbeddingNetwork, an IDistance or an IInputPreprocessing; only those are saved with a model.", parameter);
+    }
+
+    /// <summary>The format registered for exactly this part type, or null.</summary>
+    internal IPartFormat? FindFormat(Type type) => _formats.Find(f => f.PartType == type);
+
+    /// <summary>The format registered under this saved name, or null.</summary>
+    internal IPartFormat? FindFormat(string name) => _formats.Find(f => f.Name == name);
+
+    /// <summary>Whether a factory is registered for the part saved as <paramref name="typeName"/>.</summary>
+    internal bool HasFactory(string typeName) => _factories.ContainsKey(typeName);
 
     /// <summary>The name a part of type <paramref name="type"/> is saved under.</summary>
     internal static string TypeName(Type type) => type.FullName ?? type.Name;

@@ -4,11 +4,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using MetricLearning.Data;
-using MetricLearning.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,8 +25,9 @@ namespace MetricLearning.Models;
 /// <para>
 /// Saving writes the weights, then the description (each atomically: a temporary file, then a rename); the
 /// description records the weights' SHA-256, so a folder whose two files do not belong together is refused on load.
-/// The library's networks, distances and preprocessing are saved with their settings and rebuilt on load; parts of
-/// your own are saved by type name and rebuilt by the factories you register in <see cref="ModelComponents"/>.
+/// Every part (network, distance, preprocessing) is saved through its <see cref="IPartFormat"/>, by name with its
+/// settings, and rebuilt on load; the library's parts and yours alike (a part of your own without a format is saved
+/// by type name and rebuilt by a factory registered in <see cref="ModelComponents"/>).
 /// </para>
 /// <para>
 /// Thread-safety: every method may be called from many threads at once (calls run the network one at a time, and
@@ -40,22 +37,8 @@ namespace MetricLearning.Models;
 /// </remarks>
 public sealed class TrainedModel : IDisposable
 {
-    /// <summary>The description format this version writes and reads.</summary>
-    public const string Format = "metriclearning-model/2";
-    private const string WeightsFile = "weights.bin";
-    private const string DescriptionFile = "model.json";
-    private const string MlpType = nameof(MlpEmbeddingNetwork);
-    private const string ConvType = nameof(ConvEmbeddingNetwork);
-    private const string ResNetType = nameof(ResNetEmbeddingNetwork);
-    // Enums by name ("Relu"), so the file reads well and survives reordered enums; numbers still read. Every field
-    // of the description must be present: a missing threshold must not load as 0.
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
-        RespectRequiredConstructorParameters = true,
-        RespectNullableAnnotations = true,
-    };
+    /// <summary>The description format this version writes; it also reads <c>metriclearning-model/2</c>.</summary>
+    public const string Format = ModelDescription.FormatName;
     private const long MaxInputValues = 1L << 28;
     private readonly object _gate = new();
     private readonly long[]? _inputShape;
@@ -93,14 +76,15 @@ public sealed class TrainedModel : IDisposable
                 $"The input shape [{string.Join(", ", inputShape!)}] holds more than {MaxInputValues} values per input.", nameof(inputShape));
         }
 
-        if (network is MlpEmbeddingNetwork net && inputShape is not null && values != net.Options.InputSize)
+        long? fixedValues = (network as IFixedInputShape)?.InputShape.Aggregate(1L, (product, size) => product * size);
+        if (fixedValues is not null && inputShape is not null && values != fixedValues)
             throw new ArgumentException(
-                $"The input shape [{string.Join(", ", inputShape)}] holds {values} values, but the MLP reads {net.Options.InputSize}.", nameof(inputShape));
+                $"The input shape [{string.Join(", ", inputShape)}] holds {values} values, but the network reads {fixedValues}.", nameof(inputShape));
         Network = network;
         Distance = distance;
         Threshold = threshold;
         Preprocessing = preprocessing ?? InputScaling.Identity;
-        _inputShape = inputShape?.ToArray() ?? (network is MlpEmbeddingNetwork mlp ? new long[] { mlp.Options.InputSize } : null);
+        _inputShape = inputShape?.ToArray() ?? (network as IFixedInputShape)?.InputShape.ToArray();
         _classNames = classNames?.ToArray();
     }
 
@@ -287,194 +271,37 @@ public sealed class TrainedModel : IDisposable
 
     /// <summary>Saves the model into <paramref name="folder"/> (created if missing).</summary>
     /// <param name="folder">The folder; <c>weights.bin</c> and <c>model.json</c> in it are replaced.</param>
+    /// <exception cref="InvalidOperationException">A part of the model has settings that are not JSON-serialisable.</exception>
     public void Save(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            string weights = Path.Combine(folder, WeightsFile);
-            string hash = "";
-            // Hashed before the rename: the description vouches for exactly the bytes this call wrote.
-            AtomicFile.Write(weights, temporary =>
-            {
-                Network.Module.save(temporary);
-                hash = Sha256(temporary);
-            });
-            var mlp = Network as MlpEmbeddingNetwork;
-            var conv = Network as ConvEmbeddingNetwork;
-            var resnet = Network as ResNetEmbeddingNetwork;
-            string networkType = mlp is not null ? MlpType : conv is not null ? ConvType : resnet is not null ? ResNetType : ModelComponents.TypeName(Network.GetType());
-            var (distance, distanceParameters) = SavedParts.Describe(Distance);
-            var (preprocessing, preprocessingParameters) = SavedParts.Describe(Preprocessing);
-            var description = new ModelDescription(
-                Format, LibraryVersion, networkType, mlp?.Options,
-                distance, distanceParameters, preprocessing, preprocessingParameters, _inputShape, _classNames, Threshold, hash, conv?.Options, resnet?.Options);
-            AtomicFile.Write(Path.Combine(folder, DescriptionFile),
-                temporary => File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(description, Json)));
+            ModelFolder.Save(this, folder);
         }
     }
 
-    /// <summary>Loads a model saved by <see cref="Save"/> whose parts are all the library's.</summary>
+    /// <summary>Loads a model saved by <see cref="Save"/> whose parts all have formats (the library's do; see <see cref="IPartFormat"/>).</summary>
     /// <param name="folder">The folder.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="InvalidDataException">The description is of another format, names a part of the user's own, does not match the weights, or the weights do not fit the network.</exception>
-    public static TrainedModel Load(string folder, Device? device = null) => Read(folder, null, device);
+    /// <exception cref="InvalidDataException">The description is of another format, names a part no format builds, does not match the weights, or the weights do not fit the network.</exception>
+    public static TrainedModel Load(string folder, Device? device = null) => ModelFolder.Load(folder, null, device);
 
-    /// <summary>Loads a model saved by <see cref="Save"/>, building the parts of your own with the factories registered in <paramref name="components"/>.</summary>
+    /// <summary>Loads a model saved by <see cref="Save"/>, building the parts of your own with the formats and factories registered in <paramref name="components"/>.</summary>
     /// <param name="folder">The folder.</param>
-    /// <param name="components">Factories for your own network, distance or preprocessing.</param>
+    /// <param name="components">Formats and factories for your own network, distance or preprocessing.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    /// <exception cref="InvalidDataException">The description is of another format, names a part no factory builds, does not match the weights, or the weights do not fit the network built.</exception>
+    /// <exception cref="InvalidDataException">The description is of another format, names a part no format or factory builds, does not match the weights, or the weights do not fit the network built.</exception>
     public static TrainedModel Load(string folder, ModelComponents components, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(components);
-        return Read(folder, components, device);
+        return ModelFolder.Load(folder, components, device);
     }
 
-    private static TrainedModel Read(string folder, ModelComponents? components, Device? device)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
-        string path = Path.Combine(folder, DescriptionFile);
-        string weights = Path.Combine(folder, WeightsFile);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"No model description at '{path}'.", path);
-        if (!File.Exists(weights))
-            throw new FileNotFoundException($"No model weights at '{weights}'.", weights);
-
-        ModelDescription description;
-        try
-        {
-            description = JsonSerializer.Deserialize<ModelDescription>(File.ReadAllBytes(path), Json)
-                ?? throw new InvalidDataException($"'{path}' is empty.");
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or ArgumentException)
-        {
-            throw new InvalidDataException($"'{path}' is not a model description: {ex.Message}", ex);
-        }
-
-        if (description.Format != Format)
-            throw new InvalidDataException($"'{path}' has format '{description.Format}'; this version reads '{Format}'.");
-        if (description.NetworkType is null || description.Distance is null || description.Preprocessing is null || description.WeightsSha256 is null)
-            throw new InvalidDataException($"'{path}' lacks its network type, distance, preprocessing or weights hash.");
-        if (!string.Equals(Sha256(weights), description.WeightsSha256, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"'{weights}' is not the weights file '{path}' was saved with (SHA-256 differs).");
-
-        var distance = SavedParts.CreateDistance(description.Distance, description.DistanceParameters, components, path);
-        var preprocessing = SavedParts.CreatePreprocessing(description.Preprocessing, description.PreprocessingParameters, components, path);
-        IEmbeddingNetwork network = description.NetworkType switch
-        {
-            MlpType => CreateMlp(description, path, new FileInfo(weights).Length),
-            ConvType => CreateConv(description, path, new FileInfo(weights).Length),
-            ResNetType => CreateResNet(description, path, new FileInfo(weights).Length),
-            _ => (components ?? new ModelComponents()).Create<IEmbeddingNetwork>(description.NetworkType, "network", path),
-        };
-        try
-        {
-            try
-            {
-                new SiameseNetwork(network, distance).LoadWeights(weights);
-            }
-            catch (InvalidDataException ex)
-            {
-                throw new InvalidDataException($"The network '{path}' describes does not fit its weights: {ex.Message}", ex);
-            }
-
-            if (device is not null)
-                network.Module.to(device);
-            network.Module.eval();
-            return new TrainedModel(network, distance, description.Threshold, preprocessing, description.InputShape, description.ClassNames);
-        }
-        catch (Exception ex)
-        {
-            DisposeNetwork(network);
-            if (ex is ArgumentException)
-                throw new InvalidDataException($"'{path}' describes an invalid model: {ex.Message}", ex);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Builds the MLP the description names, after checking that the weights file can hold its parameters: a
-    /// description must not make the loader allocate layers far larger than the weights it comes with.
-    /// </summary>
-    private static MlpEmbeddingNetwork CreateMlp(ModelDescription description, string path, long weightsBytes)
-    {
-        if (description.Network is null)
-            throw new InvalidDataException($"'{path}' has no network configuration.");
-        try
-        {
-            description.Network.Validate();
-            // Stops adding once past what the file holds, so no sum of widths can overflow.
-            long parameters = 0, inputs = description.Network.InputSize, limit = weightsBytes / sizeof(float);
-            foreach (int width in description.Network.LayerSizes)
-            {
-                if (width > limit || inputs > limit / Math.Max(1, width))
-                {
-                    parameters = long.MaxValue;
-                    break;
-                }
-
-                parameters += inputs * width + width;
-                if (parameters > limit)
-                    break;
-                inputs = width;
-            }
-
-            if (parameters > limit)
-                throw new InvalidDataException(
-                    $"'{path}' describes an MLP of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
-            return new MlpEmbeddingNetwork(description.Network);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Builds the CNN the description names, after checking that the weights file can hold its parameters.</summary>
-    private static ConvEmbeddingNetwork CreateConv(ModelDescription description, string path, long weightsBytes)
-    {
-        if (description.Convolutional is null)
-            throw new InvalidDataException($"'{path}' has no convolutional network configuration.");
-        try
-        {
-            description.Convolutional.Validate();
-            long parameters = description.Convolutional.ParameterCount();
-            if (parameters > weightsBytes / sizeof(float))
-                throw new InvalidDataException($"'{path}' describes a CNN of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
-            return new ConvEmbeddingNetwork(description.Convolutional);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
-        }
-    }
-
-    /// <summary>Builds the ResNet the description names, after checking that the weights file can hold its trunk.</summary>
-    private static ResNetEmbeddingNetwork CreateResNet(ModelDescription description, string path, long weightsBytes)
-    {
-        if (description.ResNet is null)
-            throw new InvalidDataException($"'{path}' has no ResNet configuration.");
-        try
-        {
-            description.ResNet.Validate();
-            // The smallest trunk, ResNet-18, has 11.2 million parameters: a weights file much smaller cannot be one.
-            const long smallestTrunk = 11_000_000;
-            long head = (long)description.ResNet.TrunkFeatures * description.ResNet.EmbeddingSize;
-            if (smallestTrunk + head > weightsBytes / sizeof(float))
-                throw new InvalidDataException($"'{path}' describes a ResNet-{description.ResNet.Depth} with a {description.ResNet.EmbeddingSize}-wide head, more than its {weightsBytes}-byte weights file holds.");
-            return new ResNetEmbeddingNetwork(description.ResNet);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new InvalidDataException($"'{path}' describes an invalid network: {ex.Message}", ex);
-        }
-    }
-
-    private static void DisposeNetwork(IEmbeddingNetwork network)
+    internal static void DisposeNetwork(IEmbeddingNetwork network)
     {
         if (network is IDisposable disposable)
             disposable.Dispose();
@@ -492,13 +319,5 @@ public sealed class TrainedModel : IDisposable
             _disposed = true;
             DisposeNetwork(Network);
         }
-    }
-
-    private static string LibraryVersion => typeof(TrainedModel).Assembly.GetName().Version?.ToString() ?? "unknown";
-
-    private static string Sha256(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -90,4 +90,23 @@ public sealed class ConvEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbedding
             throw new ArgumentException($"Images of {input.shape[2]}x{input.shape[3]} are too small for {Options.Channels.Count} blocks; at least {smallest}x{smallest} are needed.", nameof(input));
         return layers.forward(input);
     }
+
+    /// <summary>How this network is saved with a model: its <see cref="ConvOptions"/>.</summary>
+    private sealed class Format : PartFormat<ConvEmbeddingNetwork, ConvOptions>
+    {
+        public override string Name => nameof(ConvEmbeddingNetwork);
+
+        protected override ConvOptions Describe(ConvEmbeddingNetwork part) => part.Options;
+
+        /// <summary>Builds the CNN after checking that the weights file can hold its parameters.</summary>
+        protected override ConvEmbeddingNetwork Create(ConvOptions settings, PartLoadContext context)
+        {
+            settings.Validate();
+            long parameters = settings.ParameterCount();
+            if (context.WeightsBytes is long weightsBytes && parameters > weightsBytes / sizeof(float))
+                throw new System.IO.InvalidDataException(
+                    $"'{context.Source}' describes a CNN of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
+            return new ConvEmbeddingNetwork(settings);
+        }
+    }
 }

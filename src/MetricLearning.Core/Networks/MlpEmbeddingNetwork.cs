@@ -17,7 +17,7 @@ namespace MetricLearning.Networks;
 /// weights. The saved-weights keys are <c>layers.dense{i}.weight</c> and <c>layers.dense{i}.bias</c>.
 /// Not thread-safe; dispose it to free its parameters.
 /// </remarks>
-public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingNetwork
+public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingNetwork, IFixedInputShape
 {
     private readonly Sequential layers;
 
@@ -63,6 +63,9 @@ public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingN
     /// <inheritdoc />
     public long EmbeddingSize { get; }
 
+    /// <summary>One input of <see cref="MlpOptions.InputSize"/> values (inputs of any shape with that many values are flattened).</summary>
+    public IReadOnlyList<long> InputShape => new long[] { Options.InputSize };
+
     /// <summary>The dense layers in order, for code that computes the network's pass without autograd.</summary>
     internal IReadOnlyList<Linear> DenseLayers() => layers.children().OfType<Linear>().ToList();
 
@@ -103,5 +106,43 @@ public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingN
         if (disposing)
             layers.Dispose();
         base.Dispose(disposing);
+    }
+
+    /// <summary>How this network is saved with a model: its <see cref="MlpOptions"/>.</summary>
+    private sealed class Format : PartFormat<MlpEmbeddingNetwork, MlpOptions>
+    {
+        public override string Name => nameof(MlpEmbeddingNetwork);
+
+        protected override MlpOptions Describe(MlpEmbeddingNetwork part) => part.Options;
+
+        /// <summary>Builds the MLP after checking that the weights file can hold its parameters.</summary>
+        protected override MlpEmbeddingNetwork Create(MlpOptions settings, PartLoadContext context)
+        {
+            settings.Validate();
+            if (context.WeightsBytes is long weightsBytes)
+            {
+                // Stops adding once past what the file holds, so that no sum of widths can overflow.
+                long parameters = 0, inputs = settings.InputSize, limit = weightsBytes / sizeof(float);
+                foreach (int width in settings.LayerSizes)
+                {
+                    if (width > limit || inputs > limit / Math.Max(1, width))
+                    {
+                        parameters = long.MaxValue;
+                        break;
+                    }
+
+                    parameters += inputs * width + width;
+                    if (parameters > limit)
+                        break;
+                    inputs = width;
+                }
+
+                if (parameters > limit)
+                    throw new System.IO.InvalidDataException(
+                        $"'{context.Source}' describes an MLP of {parameters} parameters, more than its {weightsBytes}-byte weights file holds.");
+            }
+
+            return new MlpEmbeddingNetwork(settings);
+        }
     }
 }

@@ -179,4 +179,25 @@ public sealed class ResNetEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddi
             embedded = nn.functional.normalize(embedded, p: 2, dim: 1);
         return embedded.MoveToOuterDisposeScope();
     }
+
+    /// <summary>How this network is saved with a model: its <see cref="ResNetOptions"/>.</summary>
+    private sealed class Format : PartFormat<ResNetEmbeddingNetwork, ResNetOptions>
+    {
+        public override string Name => nameof(ResNetEmbeddingNetwork);
+
+        protected override ResNetOptions Describe(ResNetEmbeddingNetwork part) => part.Options;
+
+        /// <summary>Builds the ResNet after checking that the weights file can hold its trunk.</summary>
+        protected override ResNetEmbeddingNetwork Create(ResNetOptions settings, PartLoadContext context)
+        {
+            settings.Validate();
+            // The smallest trunk, ResNet-18, has 11.2 million parameters: a weights file much smaller cannot be one.
+            const long smallestTrunk = 11_000_000;
+            long head = (long)settings.TrunkFeatures * settings.EmbeddingSize;
+            if (context.WeightsBytes is long weightsBytes && smallestTrunk + head > weightsBytes / sizeof(float))
+                throw new System.IO.InvalidDataException(
+                    $"'{context.Source}' describes a ResNet-{settings.Depth} with a {settings.EmbeddingSize}-wide head, more than its {weightsBytes}-byte weights file holds.");
+            return new ResNetEmbeddingNetwork(settings);
+        }
+    }
 }

@@ -9,7 +9,7 @@ using MetricLearning.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Tests.Core.Data;
+namespace MetricLearning.Tests.Core.Models;
 
 public sealed class TrainedModelTests
 {
@@ -37,7 +37,7 @@ public sealed class TrainedModelTests
         Tensors.Values(loaded.Embed(a)).Should().Equal(Tensors.Values(model.Embed(a)));
         loaded.Verify(a, b).Should().Equal(model.Verify(a, b));
         Directory.GetFiles(folder.Path).Should().HaveCount(2, "weights.bin and model.json, no temporary files");
-        File.ReadAllText(Path.Combine(folder.Path, "model.json")).Should().Contain("\"Activation\": \"Relu\"").And.Contain("\"NetworkType\": \"MlpEmbeddingNetwork\"");
+        File.ReadAllText(Path.Combine(folder.Path, "model.json")).Should().Contain("\"Activation\": \"Relu\"").And.Contain("\"Type\": \"MlpEmbeddingNetwork\"");
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class TrainedModelTests
         string description = Path.Combine(folder.Path, "model.json");
         string original = File.ReadAllText(description);
 
-        File.WriteAllText(description, original.Replace("metriclearning-model/2", "metriclearning-model/99"));
+        File.WriteAllText(description, original.Replace("metriclearning-model/3", "metriclearning-model/99"));
         var future = () => TrainedModel.Load(folder.Path);
         future.Should().Throw<InvalidDataException>().WithMessage("*metriclearning-model/99*");
 
@@ -188,7 +188,7 @@ public sealed class TrainedModelTests
         load.Should().Throw<InvalidDataException>().WithMessage("*not a model description*Threshold*");
 
         File.WriteAllText(description, original.Replace("\"InputShape\": [\n    4\n  ]", "\"InputShape\": [\n    5\n  ]"));
-        load.Should().Throw<InvalidDataException>().WithMessage("*holds 5 values*MLP reads 4*");
+        load.Should().Throw<InvalidDataException>().WithMessage("*holds 5 values*network reads 4*");
     }
 
     [Fact]

@@ -9,7 +9,7 @@ using MetricLearning.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Tests.Core.Data;
+namespace MetricLearning.Tests.Core.Models;
 
 public sealed class SiameseNetworkTests
 {
