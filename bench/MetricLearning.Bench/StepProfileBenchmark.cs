@@ -84,7 +84,7 @@ internal static class StepProfileBenchmark
         Counted(countsAutograd, steps);
 
         // The fused step (TrainerOptions.FusedStep): the same step without autograd.
-        using var fused = FusedMlpPairStep.TryCreate(model, loss, inputs, Pairs, out string? reason)
+        using var fused = FusedPairStep.TryCreate(model, loss, inputs, Pairs, out string? reason)
                           ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
         double fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
         var countsFused = Snapshot();
@@ -226,7 +226,7 @@ internal static class StepProfileBenchmark
         Line("whole step", whole, whole);
         Counted(countsRetrievalAutograd, steps);
 
-        using var fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, Batch, out string? reason)
+        using var fused = FusedBatchStep.TryCreate(network, loss, miner, inputs, labels, Batch, out string? reason)
                           ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
         double fusedStep = 0, fusedOptimizer = 0, fusedWhole = 0;
         var countsRetrievalFused = Snapshot();

@@ -38,7 +38,9 @@ internal static class TrainingBenchmark
         options.EvaluateTrainingPairs = false;
         options.FusedStep = !generic;
         var loss = SiameseMnistPreset.CreateLoss();
-        string? notFused = generic ? "--generic" : FusedMlpPairStep.WhyNot(model, loss, trainPairs.Inputs, Math.Min(options.BatchSize, trainPairs.Pairs.Count));
+        string? notFused = "--generic";
+        if (!generic)
+            FusedPairStep.TryCreate(model, loss, trainPairs.Inputs, Math.Min(options.BatchSize, trainPairs.Pairs.Count), out notFused)?.Dispose();
 
         var reports = new SiameseTrainer(loss, options).Fit(model, trainPairs, testPairs);
         // Epoch 1 includes warm-up (first-touch allocations, MKL's buffers, JIT): the median of the rest is the figure.

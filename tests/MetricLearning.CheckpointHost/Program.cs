@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
+using MetricLearning.Losses;
 using MetricLearning.Data;
 using MetricLearning.Models;
 using MetricLearning.Networks;
@@ -36,7 +37,7 @@ var options = new TrainerOptions
 };
 Console.WriteLine("training");
 Console.Out.Flush();
-new SiameseTrainer(options: options).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+new SiameseTrainer(new ContrastiveLoss(), options: options).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
 
 using var stream = File.Create(args[1]);
 foreach (var parameter in network.Module.parameters())

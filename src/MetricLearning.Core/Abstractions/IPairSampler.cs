@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using MetricLearning.Data;
 
 namespace MetricLearning;
 

@@ -16,9 +16,15 @@ namespace MetricLearning.Losses;
 /// <c>d²</c>; different-class pairs are pushed apart until they are at least the margin <c>m</c> apart and cost
 /// nothing beyond it.
 /// </para>
+/// <para>
+/// Hand-written gradient (<see cref="IFusedPairLoss"/>): at the <see cref="Distances.EuclideanDistance"/>, the loss
+/// and its derivative with respect to both embeddings are written out in closed form
+/// (<c>∂L/∂a = 2/N · (y·d + (1 − y)·min(d − m, 0)) · (a − b)/‖a − b‖</c>, zero below the distance's floor, and
+/// <c>∂L/∂b = −∂L/∂a</c>), so that a network with a hand-written pass trains without autograd.
+/// </para>
 /// <para>Stateless and thread-safe.</para>
 /// </remarks>
-public sealed class ContrastiveLoss : ILoss
+public sealed class ContrastiveLoss : IFusedPairLoss
 {
     /// <summary>The margin of the reference experiment.</summary>
     public const double DefaultMargin = 1.0;
@@ -40,6 +46,18 @@ public sealed class ContrastiveLoss : ILoss
 
     /// <summary>Distance beyond which different-class pairs cost nothing.</summary>
     public double Margin { get; }
+
+    /// <summary>The closed-form gradient at the <see cref="Distances.EuclideanDistance"/>; null, with the reason, at any other distance.</summary>
+    /// <param name="distance">The Siamese model's distance.</param>
+    /// <param name="maxPairs">The most pairs one step has.</param>
+    /// <param name="embeddingWidth">The width of the embeddings.</param>
+    /// <param name="whyNot">Why it does not apply; null when it does.</param>
+    public IFusedPairGradient? CreateFusedGradient(IDistance distance, int maxPairs, int embeddingWidth, out string? whyNot)
+    {
+        ArgumentNullException.ThrowIfNull(distance);
+        whyNot = distance is Distances.EuclideanDistance ? null : $"the distance is a {distance.GetType().Name}, not a {nameof(Distances.EuclideanDistance)}";
+        return distance is Distances.EuclideanDistance euclidean ? new FusedContrastiveGradient(this, euclidean) : null;
+    }
 
     /// <inheritdoc />
     public Tensor Compute(Tensor distances, Tensor sameClass)

@@ -16,8 +16,16 @@ namespace MetricLearning.Losses;
 /// pairs above it dominate their sums, so hard pairs weigh most without an explicit miner. An anchor without
 /// positives (or negatives) contributes 0 to that half. Computed with log-sum-exp for stability. Stateless and
 /// thread-safe.
+/// <para>
+/// Hand-written gradient (<see cref="IFusedBatchLoss"/>): on cosine similarity, with a multi-similarity miner
+/// (<see cref="IMultiSimilarityMiner"/>, cosine) or none, the derivative with respect to each similarity is
+/// <c>∂L/∂S_ik = −(1/N)·e^{−α(S_ik − λ)} / (1 + Σ_P e^{−α(S − λ)})</c> for a counted positive and
+/// <c>(1/N)·e^{β(S_ik − λ)} / (1 + Σ_N e^{β(S − λ)})</c> for a counted negative, taken back through
+/// <c>S = N·Nᵀ</c> and the normalisation in closed form, so that a network with a hand-written pass trains without
+/// autograd.
+/// </para>
 /// </remarks>
-public sealed class MultiSimilarityLoss : IBatchLoss
+public sealed class MultiSimilarityLoss : IFusedBatchLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="alpha">Weight of same-class pairs; positive.</param>
@@ -52,6 +60,14 @@ public sealed class MultiSimilarityLoss : IBatchLoss
 
     /// <summary>The similarity the loss is computed on.</summary>
     public IDistance Similarity { get; }
+
+    /// <summary>The hand-written gradient on cosine similarity, with a cosine multi-similarity miner or none; null, with the reason, otherwise.</summary>
+    /// <param name="miner">The trainer's miner, or null.</param>
+    /// <param name="maxRows">The most embeddings one step has.</param>
+    /// <param name="embeddingWidth">The width of the embeddings.</param>
+    /// <param name="whyNot">Why it does not apply; null when it does.</param>
+    public IFusedBatchGradient? CreateFusedGradient(IMiner? miner, int maxRows, int embeddingWidth, out string? whyNot) =>
+        FusedMultiSimilarityGradient.TryCreate(this, miner, maxRows, embeddingWidth, out whyNot);
 
     /// <inheritdoc />
     public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)

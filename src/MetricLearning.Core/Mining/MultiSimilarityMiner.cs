@@ -14,7 +14,7 @@ namespace MetricLearning.Mining;
 /// Default ε = 0.1 on cosine similarity, as pytorch-metric-learning's <c>MultiSimilarityMiner</c>. Pair it with
 /// <see cref="Losses.MultiSimilarityLoss"/>. Stateless and thread-safe.
 /// </remarks>
-public sealed class MultiSimilarityMiner : IMiner
+public sealed class MultiSimilarityMiner : IMultiSimilarityMiner
 {
     /// <summary>Creates the miner.</summary>
     /// <param name="epsilon">How far beyond the hardest pair of the other kind a pair may be and still be mined; at least 0 and finite.</param>

@@ -17,7 +17,7 @@ namespace MetricLearning.Networks;
 /// weights. The saved-weights keys are <c>layers.dense{i}.weight</c> and <c>layers.dense{i}.bias</c>.
 /// Not thread-safe; dispose it to free its parameters.
 /// </remarks>
-public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingNetwork, IFixedInputShape
+public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IFusedNetwork, IFixedInputShape
 {
     private readonly Sequential layers;
 
@@ -65,6 +65,22 @@ public sealed class MlpEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddingN
 
     /// <summary>One input of <see cref="MlpOptions.InputSize"/> values (inputs of any shape with that many values are flattened).</summary>
     public IReadOnlyList<long> InputShape => new long[] { Options.InputSize };
+
+    /// <summary>
+    /// The hand-written training pass (<see cref="FusedMlpPass"/>): float32 on the CPU, ReLU, tanh or the identity,
+    /// every parameter trainable and contiguous; null, with the reason, otherwise.
+    /// </summary>
+    /// <param name="inputShape">The shape of one input; it must hold <see cref="MlpOptions.InputSize"/> values.</param>
+    /// <param name="device">The inputs' device.</param>
+    /// <param name="maxRows">The most inputs one step embeds.</param>
+    /// <param name="whyNot">Why the pass does not apply; null when it does.</param>
+    public IFusedNetworkPass? CreateFusedPass(IReadOnlyList<long> inputShape, Device device, int maxRows, out string? whyNot)
+    {
+        ArgumentNullException.ThrowIfNull(inputShape);
+        ArgumentNullException.ThrowIfNull(device);
+        whyNot = FusedMlpPass.WhyNot(this, inputShape, device, maxRows);
+        return whyNot is null ? new FusedMlpPass(this, maxRows) : null;
+    }
 
     /// <summary>The dense layers in order, for code that computes the network's pass without autograd.</summary>
     internal IReadOnlyList<Linear> DenseLayers() => layers.children().OfType<Linear>().ToList();

@@ -77,10 +77,10 @@ public sealed class LayeringTests
     }
 
     /// <summary>A use of <c>ToType</c> by <c>FromType</c>; <c>Internal</c> when both are defined in the scanned assembly.</summary>
-    private sealed record Dependency(string FromType, string From, string ToType, string To, bool Internal);
+    internal sealed record Dependency(string FromType, string From, string ToType, string To, bool Internal);
 
     /// <summary>Every (type, referenced type) pair in an assembly, namespaces taken from the outermost declaring type.</summary>
-    private static List<Dependency> Dependencies(string path)
+    internal static List<Dependency> Dependencies(string path)
     {
         using var assembly = AssemblyDefinition.ReadAssembly(path);
         var result = new List<Dependency>();

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using FluentAssertions;
+using MetricLearning.Losses;
 using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Indexing;
@@ -79,7 +80,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         using var folder = new TempFolder();
         manual_seed(3);
         using (var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 4, LayerSizes = new[] { 8, 4 } }))
-            new SiameseTrainer(options: new TrainerOptions { Epochs = 1, Checkpoint = { Folder = folder.Path } }).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+            new SiameseTrainer(new ContrastiveLoss(), options: new TrainerOptions { Epochs = 1, Checkpoint = { Folder = folder.Path } }).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
         string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
 
         Fuzz<CheckpointException>(File.ReadAllBytes(path), path, () => CheckpointFile.Read(path), seed: 4);
@@ -101,7 +102,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         }
 
         using (var network = Network())
-            new SiameseTrainer(options: options).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+            new SiameseTrainer(new ContrastiveLoss(), options: options).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
         string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
         byte[] valid = File.ReadAllBytes(path);
         var resume = new TrainerOptions { Epochs = 1, Checkpoint = { Folder = folder.Path, Resume = true } };
@@ -113,7 +114,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
             using var network = Network();
             try
             {
-                new SiameseTrainer(options: resume).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+                new SiameseTrainer(new ContrastiveLoss(), options: resume).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
                 resumed++;
             }
             catch (CheckpointException ex)

@@ -79,7 +79,7 @@ public sealed class ParameterGroupTests
         var trunkBefore = Snapshot(network.TrunkParameters);
         var headBefore = Snapshot(network.HeadParameters);
 
-        new SiameseTrainer(options: new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 31 })
+        new SiameseTrainer(new ContrastiveLoss(), options: new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 31 })
             .Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
 
         Snapshot(network.TrunkParameters).Should().BeEquivalentTo(trunkBefore, o => o.WithStrictOrdering(), "the trunk is in no group");
@@ -116,7 +116,7 @@ public sealed class ParameterGroupTests
         {
             using var network = new TrunkAndHead(seed: 33, trunkScale: scale);
             var before = Tensors.Values(network.TrunkParameters[0]);
-            new SiameseTrainer(options: options).Fit(new SiameseNetwork(network), pairs);
+            new SiameseTrainer(new ContrastiveLoss(), options: options).Fit(new SiameseNetwork(network), pairs);
             return Tensors.Values(network.TrunkParameters[0]).Zip(before, (after, start) => after - start).ToArray();
         }
 
@@ -134,7 +134,7 @@ public sealed class ParameterGroupTests
         using var _ = inputs;
         using var network = new Overlapping();
 
-        var act = () => new SiameseTrainer(options: new TrainerOptions { Epochs = 1 }).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
+        var act = () => new SiameseTrainer(new ContrastiveLoss(), options: new TrainerOptions { Epochs = 1 }).Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
 
         act.Should().Throw<ArgumentException>().WithMessage("*'all'*'bias again'*one group only*");
     }
@@ -162,7 +162,7 @@ public sealed class ParameterGroupTests
             Schedule = new LearningRateSchedule { Kind = schedule, StepEpochs = 6, StepFactor = 0.5 },
         };
 
-        var reports = new SiameseTrainer(options: options).Fit(model, data, data);
+        var reports = new SiameseTrainer(new ContrastiveLoss(), options: options).Fit(model, data, data);
 
         reports[^1].Loss.Should().BeLessThan(reports[0].Loss);
         reports[^1].ValidationAccuracy.Should().BeGreaterThan(untrained).And.BeGreaterThan(0.9);

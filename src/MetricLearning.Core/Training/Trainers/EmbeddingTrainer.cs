@@ -16,8 +16,10 @@ namespace MetricLearning.Training;
 /// <see cref="EmbeddingTrainerOptions.Schedule"/>).
 /// </summary>
 /// <remarks>
-/// Each epoch's batches are drawn on the host and moved to the device once, as one index tensor; the step loop then
-/// makes no host/device copies, and the loss total is read once per epoch. Some steps do synchronise with the device:
+/// Training on an <see cref="InputSet"/>, each epoch's batches are drawn on the host and moved to the device once, as
+/// one index tensor; the step loop then makes no host/device copies. Training on an <see cref="ILabelledSource"/>,
+/// each step's batch is read on the host and copied to the device. Either way the loss total is read once per epoch.
+/// Some steps do synchronise with the device:
 /// miners return a data-dependent number of indices (<c>nonzero</c>), and losses with class vectors read the labels'
 /// range to check it. After each epoch the spread of one batch's
 /// embeddings is measured, and training stops with an <see cref="EmbeddingCollapseException"/> if they have collapsed.
@@ -109,17 +111,28 @@ public sealed class EmbeddingTrainer
         var device = network.Module.parameters().FirstOrDefault()?.device ?? CPU;
         inputs.CheckDevice(device);
 
+        // The fused step is asked of the network and the loss through their seams (IFusedNetwork, IFusedBatchLoss);
+        // it is made here, before the run is identified and logged, and handed to the feeder, which owns it.
         string? notFused = !Options.FusedStep ? $"{nameof(EmbeddingTrainerOptions)}.{nameof(EmbeddingTrainerOptions.FusedStep)} is false"
             : Options.Augmentation is not null ? "the batches are augmented"
-            : FusedMultiSimilarityStep.WhyNot(network, Loss, Miner, inputs, Options.BatchSize);
-        return Run(network, device,
-            identity => identity
-                .AddInputs("training", inputs)
-                .AddPreprocessing("training.preprocessing", inputs.Preprocessing)
-                .AddHash("training.labels", labels),
-            notFused,
-            () => new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device, fused: notFused is null),
-            progress, cancellationToken);
+            : null;
+        var fused = notFused is null ? FusedBatchStep.TryCreate(network, Loss, Miner, inputs, labels, Options.BatchSize, out notFused) : null;
+        try
+        {
+            return Run(network, device,
+                identity => identity
+                    .AddInputs("training", inputs)
+                    .AddPreprocessing("training.preprocessing", inputs.Preprocessing)
+                    .AddHash("training.labels", labels),
+                notFused,
+                () => new BatchFeeder(network, Loss, Miner, Options, inputs, labels, device, Interlocked.Exchange(ref fused, null)),
+                progress, cancellationToken);
+        }
+        finally
+        {
+            // Freed here only if the feeder never took it (the run failed before making the feeder).
+            fused?.Dispose();
+        }
     }
 
     /// <summary>

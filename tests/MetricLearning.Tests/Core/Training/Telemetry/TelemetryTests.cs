@@ -92,7 +92,7 @@ public sealed class TelemetryTests
         listener.Start();
 
         using var network = Network(51);
-        var reports = new SiameseTrainer(options: new TrainerOptions { Epochs = 3, BatchSize = 8, Seed = 51 })
+        var reports = new SiameseTrainer(new ContrastiveLoss(), options: new TrainerOptions { Epochs = 3, BatchSize = 8, Seed = 51 })
             .Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
         listener.Dispose();
 
@@ -123,13 +123,13 @@ public sealed class TelemetryTests
 
         logger.Events.Select(e => e.Id).Should().Equal(
             TrainingTelemetry.StepChosen, TrainingTelemetry.Started, TrainingTelemetry.EpochCompleted, TrainingTelemetry.EpochCompleted);
-        logger.Events.First().Message.Should().Be("EmbeddingTrainer trains with the fused step (no autograd graph; matrix products into buffers made once)");
+        logger.Events.First().Message.Should().Be("EmbeddingTrainer trains with the fused step (the network's and the loss's hand-written passes, no autograd graph)");
         logger.Events.Skip(2).First().Message.Should().StartWith("EmbeddingTrainer epoch 1/2: loss ");
 
         // A learning rate this large makes the loss explode: the error is logged before the exception.
         var diverging = new RecordingLogger();
         using var other = Network(53);
-        var act = () => new SiameseTrainer(options: new TrainerOptions { Epochs = 3, BatchSize = 8, Optimizer = OptimizerSettings.Sgd(1e30, momentum: 0) }) { Logger = diverging }
+        var act = () => new SiameseTrainer(new ContrastiveLoss(), options: new TrainerOptions { Epochs = 3, BatchSize = 8, Optimizer = OptimizerSettings.Sgd(1e30, momentum: 0) }) { Logger = diverging }
             .Fit(new SiameseNetwork(other), new LabelledData(inputs, labels));
         act.Should().Throw<TrainingDivergedException>();
         diverging.Events.Should().Contain(e => e.Id == TrainingTelemetry.Diverged && e.Level == LogLevel.Error);
@@ -143,7 +143,7 @@ public sealed class TelemetryTests
         var steps = new List<StepReport>();
         using var network = Network(54);
 
-        var reports = new SiameseTrainer(options: new TrainerOptions { Epochs = 2, BatchSize = 8, Seed = 54 }) { StepProgress = new SynchronousProgress<StepReport>(steps.Add) }
+        var reports = new SiameseTrainer(new ContrastiveLoss(), options: new TrainerOptions { Epochs = 2, BatchSize = 8, Seed = 54 }) { StepProgress = new SynchronousProgress<StepReport>(steps.Add) }
             .Fit(new SiameseNetwork(network), new LabelledData(inputs, labels));
 
         steps.Should().NotBeEmpty();

@@ -1,45 +1,39 @@
 using System;
 using System.Collections.Generic;
 using System.Runtime.Intrinsics;
-using MetricLearning.Data;
 using MetricLearning.Distances;
-using MetricLearning.Losses;
-using MetricLearning.Mining;
-using MetricLearning.Networks;
-using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Training;
+namespace MetricLearning.Losses;
 
 /// <summary>
-/// One step of the batch path for an <see cref="MlpEmbeddingNetwork"/> trained with the
-/// <see cref="MultiSimilarityLoss"/> on cosine similarity, with the <see cref="MultiSimilarityMiner"/> (cosine) or no
-/// miner, float32 on the CPU, computed without autograd: the network's pass is <see cref="FusedMlp"/>'s; the
-/// similarity matrix is one matrix product; mining, the loss and its gradient with respect to the similarities are a
-/// few vectorised passes over each anchor's row; the gradient goes back to the embeddings through one more product and
+/// The <see cref="MultiSimilarityLoss"/>'s hand-written value and gradient on cosine similarity, with a
+/// multi-similarity miner (<see cref="IMultiSimilarityMiner"/>, cosine) or none, float32 on the CPU: the similarity
+/// matrix is one matrix product; mining, the loss and its gradient with respect to the similarities are a few
+/// vectorised passes over each anchor's row; the gradient goes back to the embeddings through one more product and
 /// the normalisation's closed-form derivative.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Why: the autograd step built the similarity matrix twice (miner and loss), masks, <c>masked_fill</c>s, two
 /// <c>logsumexp</c>s and their backward passes, each a kernel over the whole batch-by-batch matrix; at the retrieval
-/// sample's size (320 images) they took several times as long as the network's own products (<c>bench step</c>).
+/// sample's size (320 images) they took several times as long as an MLP's own products (<c>bench step</c>).
 /// </para>
 /// <para>
 /// The same mining rule (strict inequalities on the similarities, as the miner's; the similarities themselves may
 /// differ from autograd's in the last bit, so a pair exactly at a threshold can fall the other way), the same loss and
-/// gradients as autograd's (checked in the tests), and the network's dropout masks for a seed. Not thread-safe.
+/// gradients as autograd's (checked in the tests). Not thread-safe.
 /// </para>
 /// </remarks>
-internal sealed class FusedMultiSimilarityStep : IDisposable
+internal sealed class FusedMultiSimilarityGradient : IFusedBatchGradient
 {
-    private readonly FusedMlp _mlp;
-    private readonly IReadOnlyList<int> _labels;
     private readonly float _alpha;
     private readonly float _beta;
     private readonly float _lambda;
     private readonly float _epsilon;
     private readonly bool _hasMiner;
+    private readonly int _maxRows;
+    private readonly int _width;
     // Flat buffers, so that a [rows, ...] view is contiguous for any batch size up to the largest.
     private readonly Tensor _normalized;
     private readonly Tensor _similarity;
@@ -47,102 +41,77 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
     private readonly float[] _norms;
     private readonly int[] _batchLabels;
 
-    private FusedMultiSimilarityStep(MlpEmbeddingNetwork network, MultiSimilarityLoss loss, MultiSimilarityMiner? miner, IReadOnlyList<int> labels, int batchSize)
+    private FusedMultiSimilarityGradient(MultiSimilarityLoss loss, IMultiSimilarityMiner? miner, int maxRows, int width)
     {
-        _mlp = new FusedMlp(network, batchSize);
-        _labels = labels;
         _alpha = (float)loss.Alpha;
         _beta = (float)loss.Beta;
         _lambda = (float)loss.Lambda;
         _hasMiner = miner is not null;
         _epsilon = (float)(miner?.Epsilon ?? 0);
-        int width = _mlp.EmbeddingWidth;
-        _normalized = empty((long)batchSize * width, dtype: ScalarType.Float32).DetachFromDisposeScope();
-        _similarity = empty((long)batchSize * batchSize, dtype: ScalarType.Float32).DetachFromDisposeScope();
-        _normalizedGradient = empty((long)batchSize * width, dtype: ScalarType.Float32).DetachFromDisposeScope();
-        _norms = new float[batchSize];
-        _batchLabels = new int[batchSize];
+        _maxRows = maxRows;
+        _width = width;
+        using var scope = NewDisposeScope();
+        _normalized = empty((long)maxRows * width, dtype: ScalarType.Float32);
+        _similarity = empty((long)maxRows * maxRows, dtype: ScalarType.Float32);
+        _normalizedGradient = empty((long)maxRows * width, dtype: ScalarType.Float32);
+        _normalized.DetachFromDisposeScope();
+        _similarity.DetachFromDisposeScope();
+        _normalizedGradient.DetachFromDisposeScope();
+        _norms = new float[maxRows];
+        _batchLabels = new int[maxRows];
     }
 
-    /// <summary>Why the fused step cannot train these components, or null when it can.</summary>
-    /// <param name="network">The network being trained.</param>
-    /// <param name="loss">The batch loss.</param>
+    /// <summary>The hand-written gradient for this loss and miner, or null with the reason.</summary>
+    /// <param name="loss">The loss.</param>
     /// <param name="miner">The miner, or null for none.</param>
-    /// <param name="inputs">The inputs the steps will gather from.</param>
-    /// <param name="batchSize">The rows of a step.</param>
-    internal static string? WhyNot(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, InputSet inputs, int batchSize) =>
-        FusedMlp.WhyNot(network, inputs, batchSize)
-        ?? ((long)batchSize * batchSize > int.MaxValue / sizeof(float) ? $"a batch of {batchSize} makes a similarity matrix larger than one buffer holds (2 GB)" : null)
-        ?? (loss is not MultiSimilarityLoss multiSimilarity ? $"the loss is a {loss.GetType().Name}, not a {nameof(MultiSimilarityLoss)}"
-            : multiSimilarity.Similarity is not CosineSimilarity ? $"the loss compares with {multiSimilarity.Similarity.GetType().Name}, not {nameof(CosineSimilarity)}"
-            : null)
-        ?? (miner switch
-        {
-            null => null,
-            MultiSimilarityMiner { Distance: CosineSimilarity } => null,
-            MultiSimilarityMiner other => $"the miner compares with {other.Distance.GetType().Name}, not {nameof(CosineSimilarity)}",
-            _ => $"the miner is a {miner.GetType().Name}, not a {nameof(MultiSimilarityMiner)}",
-        });
-
-    /// <summary>
-    /// The fused step for these components, or null (with the reason, <see cref="WhyNot"/>'s) when they are not the
-    /// combination it computes.
-    /// </summary>
-    /// <param name="network">The network being trained.</param>
-    /// <param name="loss">The batch loss.</param>
-    /// <param name="miner">The miner, or null for none.</param>
-    /// <param name="inputs">The inputs the steps will gather from.</param>
-    /// <param name="labels">Every input's class label.</param>
-    /// <param name="batchSize">The rows of a step.</param>
-    /// <param name="reason">Why the fused step does not apply; null when it does.</param>
-    internal static FusedMultiSimilarityStep? TryCreate(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, InputSet inputs,
-        IReadOnlyList<int> labels, int batchSize, out string? reason)
+    /// <param name="maxRows">The most rows of a step.</param>
+    /// <param name="width">The embeddings' width.</param>
+    /// <param name="whyNot">Why it does not apply; null when it does.</param>
+    internal static FusedMultiSimilarityGradient? TryCreate(MultiSimilarityLoss loss, IMiner? miner, int maxRows, int width, out string? whyNot)
     {
-        reason = WhyNot(network, loss, miner, inputs, batchSize);
-        return reason is null
-            ? new FusedMultiSimilarityStep((MlpEmbeddingNetwork)network, (MultiSimilarityLoss)loss, (MultiSimilarityMiner?)miner, labels, batchSize)
-            : null;
+        whyNot = maxRows < 2 ? $"a step has fewer than 2 rows ({maxRows})"
+            : (long)maxRows * maxRows > int.MaxValue / sizeof(float) ? $"a batch of {maxRows} makes a similarity matrix larger than one buffer holds (2 GB)"
+            : (long)maxRows * width > int.MaxValue / sizeof(float) ? $"a batch of {maxRows} embeddings of width {width} is larger than one buffer holds (2 GB)"
+            : loss.Similarity is not CosineSimilarity ? $"the loss compares with {loss.Similarity.GetType().Name}, not {nameof(CosineSimilarity)}"
+            : miner switch
+            {
+                null => null,
+                IMultiSimilarityMiner { Distance: CosineSimilarity } => null,
+                IMultiSimilarityMiner other => $"the miner compares with {other.Distance.GetType().Name}, not {nameof(CosineSimilarity)}",
+                _ => $"the miner is a {miner.GetType().Name}, not a multi-similarity miner ({nameof(IMultiSimilarityMiner)})",
+            };
+        return whyNot is null ? new FusedMultiSimilarityGradient(loss, miner as IMultiSimilarityMiner, maxRows, width) : null;
     }
 
-    /// <summary>
-    /// Computes the loss of one batch and writes its gradient into every parameter's gradient (replacing what was
-    /// there, so no zeroing is needed first).
-    /// </summary>
-    /// <param name="inputs">The set the batch is gathered from.</param>
-    /// <param name="indices">Int64 <c>[B]</c> on the CPU: the batch's rows.</param>
-    /// <param name="mine">Whether the miner (given at creation) picks the pairs; otherwise every valid pair counts.</param>
-    /// <returns>The loss, a float32 0-d tensor in the caller's dispose scope (no autograd history).</returns>
-    internal Tensor Step(InputSet inputs, Tensor indices, bool mine)
+    /// <inheritdoc />
+    public double Compute(Tensor embeddings, ReadOnlySpan<int> labels, bool mine, Tensor gradient)
     {
-        int rows = checked((int)indices.shape[0]);
-        if (rows < 2 || rows > _mlp.MaxRows)
-            throw new ArgumentException($"A fused batch step takes 2 to {_mlp.MaxRows} rows; got {rows}.", nameof(indices));
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(gradient);
+        int rows = checked((int)embeddings.shape[0]);
+        if (embeddings.dim() != 2 || rows < 2 || rows > _maxRows || embeddings.shape[1] != _width || labels.Length != rows
+            || !gradient.shape.AsSpan().SequenceEqual(embeddings.shape))
+            throw new ArgumentException(
+                $"A fused batch step takes 2 to {_maxRows} embeddings of width {_width}, a label each and a gradient of their shape; got {TensorChecks.Shape(embeddings)}, {labels.Length} labels and {TensorChecks.Shape(gradient)}.", nameof(embeddings));
         if (mine && !_hasMiner)
             throw new InvalidOperationException("This step was made without a miner.");
-        if (indices.dtype != ScalarType.Int64 || indices.device_type != DeviceType.CPU || !indices.is_contiguous())
-            throw new ArgumentException($"A fused batch step takes contiguous int64 indices on the CPU; got {indices.dtype} on {indices.device}.", nameof(indices));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var rowIndices = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(indices.bytes);
-        for (int i = 0; i < rows; i++)
-            _batchLabels[i] = _labels[checked((int)rowIndices[i])];
-
-        var embeddings = _mlp.Forward(inputs, indices, rows);
-        int width = _mlp.EmbeddingWidth;
+        labels.CopyTo(_batchLabels);
+        int width = _width;
         var normalized = _normalized.narrow(0, 0, (long)rows * width).view(rows, width);
-        Normalize(FusedMlp.Floats(embeddings), FusedMlp.Floats(normalized), rows, width);
+        Normalize(FusedBuffers.Floats(embeddings), FusedBuffers.Floats(normalized), rows, width);
         var similarity = _similarity.narrow(0, 0, (long)rows * rows).view(rows, rows);
         similarity.addmm_(normalized, normalized.t(), beta: 0);
 
         // The similarities' gradient replaces them in place, then is made symmetric: S = N·Nᵀ, so dL/dN = (G + Gᵀ)·N.
-        var values = FusedMlp.Floats(similarity);
+        var values = FusedBuffers.Floats(similarity);
         double loss = LossAndGradient(values, rows, mine);
         Symmetrize(values, rows);
         var normalizedGradient = _normalizedGradient.narrow(0, 0, (long)rows * width).view(rows, width);
         normalizedGradient.addmm_(similarity, normalized, beta: 0);
-        NormalizeBackward(FusedMlp.Floats(normalizedGradient), FusedMlp.Floats(normalized), FusedMlp.Floats(_mlp.EmbeddingGradient(rows)), rows, width);
-        _mlp.Backward(rows);
-        return tensor((float)loss).MoveToOuterDisposeScope();
+        NormalizeBackward(FusedBuffers.Floats(normalizedGradient), FusedBuffers.Floats(normalized), FusedBuffers.Floats(gradient), rows, width);
+        return loss;
     }
 
     /// <summary>Rows divided by their norms (at least 1e-12, as <c>normalize</c>'s), keeping the norms for the backward pass.</summary>
@@ -375,7 +344,6 @@ internal sealed class FusedMultiSimilarityStep : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _mlp.Dispose();
         _normalized.Dispose();
         _similarity.Dispose();
         _normalizedGradient.Dispose();

@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 namespace MetricLearning.Tests.Core.Training;
 
-public sealed class FusedMultiSimilarityStepTests
+public sealed class FusedBatchStepTests
 {
     private const int Features = 11;
     private const int Count = 60;
@@ -56,7 +56,7 @@ public sealed class FusedMultiSimilarityStepTests
     {
         foreach (var parameter in network.parameters())
             parameter.grad = null;
-        using var step = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, batchSize, out string? reason);
+        using var step = FusedBatchStep.TryCreate(network, loss, miner, inputs, labels, batchSize, out string? reason);
         step.Should().NotBeNull(reason);
         manual_seed(seed);
         using var indices = tensor(rows);
@@ -144,7 +144,7 @@ public sealed class FusedMultiSimilarityStepTests
 
         string? Reason(IBatchLoss loss, IMiner? miner)
         {
-            using var step = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, 16, out string? reason);
+            using var step = FusedBatchStep.TryCreate(network, loss, miner, inputs, labels, 16, out string? reason);
             (step is null).Should().Be(reason is not null);
             return reason;
         }

@@ -31,38 +31,39 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private int _epoch;
     private IReadOnlyList<int[]>? _epochBatches;
     private BatchPrefetcher? _prefetcher;
-    private readonly FusedMultiSimilarityStep? _fused;
+    private readonly FusedBatchStep? _fused;
 
-    // fused: whether the steps are FusedMultiSimilarityStep's (the trainer has checked that it applies and logged its choice).
+    // fused: the step without autograd that the trainer made (and logged), or null for autograd's; the feeder owns it
+    // from here, also if this constructor fails.
     internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, InputSet inputs, IReadOnlyList<int> labels, Device device,
-        bool fused = false)
-        : this(network, loss, miner, options, labels, device)
+        FusedBatchStep? fused = null)
+        : this(network, loss, miner, options, labels, device, fused)
     {
         _inputs = inputs;
-        if (!fused)
-            return;
-        try
-        {
-            _fused = FusedMultiSimilarityStep.TryCreate(network, loss, miner, inputs, labels, options.BatchSize, out string? reason)
-                     ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
-        }
-        catch
-        {
-            // What the other constructor made is freed with the feeder that will never be returned.
-            Dispose();
-            throw;
-        }
+        _fused = fused;
     }
 
     /// <summary>The streaming form: each step's batch is read from <paramref name="source"/>, a few steps ahead on worker threads, or when the step needs it (PrefetchBatches = 0).</summary>
     internal BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, ILabelledSource source, Device device)
-        : this(network, loss, miner, options, source.Labels, device)
+        : this(network, loss, miner, options, source.Labels, device, null)
     {
         _source = source;
     }
 
-    private BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, IReadOnlyList<int> labels, Device device)
+    private BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, IReadOnlyList<int> labels, Device device,
+        FusedBatchStep? fused)
     {
+        // The only native memory this constructor makes is the label tensor, made last; if it fails, the step is freed here.
+        try
+        {
+            _labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device).DetachFromDisposeScope();
+        }
+        catch
+        {
+            fused?.Dispose();
+            throw;
+        }
+
         _network = network;
         _loss = loss;
         _miner = miner;
@@ -70,7 +71,6 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
         _labels = labels;
         _device = device;
         _sampler = new MPerClassSampler(options.SamplesPerClass, options.BatchSize, options.Seed);
-        _labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device).DetachFromDisposeScope();
     }
 
     public double EpochLossDivisor => _batches;

@@ -4,7 +4,6 @@ using System.Threading;
 using MetricLearning.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using MetricLearning.Losses;
 using MetricLearning.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,8 +11,8 @@ using static TorchSharp.torch;
 namespace MetricLearning.Training;
 
 /// <summary>
-/// Trains a <see cref="SiameseNetwork"/> on pairs with a pair loss (<see cref="ILoss"/>); by default with the
-/// reference experiment's contrastive loss and RMSprop.
+/// Trains a <see cref="SiameseNetwork"/> on pairs with a pair loss (<see cref="ILoss"/>, such as
+/// <see cref="Losses.ContrastiveLoss"/>); by default with the reference experiment's RMSprop.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -26,7 +25,7 @@ namespace MetricLearning.Training;
 /// unless it implements <see cref="ITrainableParameters"/>) and the loss's, if it has any.
 /// </para>
 /// <para>
-/// With the built-in pair losses the step loop makes no host/device copies and no synchronisation: the running loss
+/// With the library's pair losses the step loop makes no host/device copies and no synchronisation: the running loss
 /// stays on the device and is read once per epoch. Cancellation is honoured between steps. Same seed, device and
 /// thread count: same result.
 /// Not thread-safe; run one <c>Fit</c> at a time per trainer, on one thread (dispose scopes are per thread).
@@ -35,16 +34,17 @@ namespace MetricLearning.Training;
 public sealed class SiameseTrainer
 {
     /// <summary>Creates a trainer.</summary>
-    /// <param name="loss">The pair loss to minimise; null for the reference experiment's <see cref="ContrastiveLoss"/> (margin 1).</param>
+    /// <param name="loss">The pair loss to minimise, for example <c>new ContrastiveLoss()</c> (Hadsell's, margin 1, as in the reference experiment).</param>
     /// <param name="options">Settings; null for the reference experiment's. Copied and validated.</param>
     /// <param name="sampler">
     /// Draws the pairs when training on <see cref="LabelledData"/>; null for an <see cref="AlternatingPairSampler"/>
     /// seeded with <see cref="TrainerOptions.Seed"/>.
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
-    public SiameseTrainer(ILoss? loss = null, TrainerOptions? options = null, IPairSampler? sampler = null)
+    public SiameseTrainer(ILoss loss, TrainerOptions? options = null, IPairSampler? sampler = null)
     {
-        Loss = loss ?? new ContrastiveLoss();
+        ArgumentNullException.ThrowIfNull(loss);
+        Loss = loss;
         Options = (options ?? new TrainerOptions()).Clone();
         Options.Validate();
         Sampler = sampler ?? new AlternatingPairSampler(Options.Seed);
@@ -125,13 +125,25 @@ public sealed class SiameseTrainer
             validation.Inputs.CheckDevice(device);
 
         var groups = TrainingParameters.Collect(model.Embedding, Loss);
-        string? notFused = Options.FusedStep
-            ? FusedMlpPairStep.WhyNot(model, Loss, training.Inputs, PairFeeder.MaxPairs(Options, training))
-            : $"{nameof(TrainerOptions)}.{nameof(TrainerOptions.FusedStep)} is false";
-        var identity = Options.Checkpoint.Folder is null ? new TrainingIdentity() : Identity(model, groups, training, validation).AddStep(notFused is null);
-        TrainingIdentity.LogStep(Logger, nameof(SiameseTrainer), notFused);
-        manual_seed(Options.Seed);
-        using var feeder = new PairFeeder(model, Loss, Options, training, validation, fused: notFused is null);
+        // The fused step is asked of the network and the loss through their seams (IFusedNetwork, IFusedPairLoss).
+        string? notFused = Options.FusedStep ? null : $"{nameof(TrainerOptions)}.{nameof(TrainerOptions.FusedStep)} is false";
+        var fused = notFused is null ? FusedPairStep.TryCreate(model, Loss, training.Inputs, PairFeeder.MaxPairs(Options, training), out notFused) : null;
+        PairFeeder feeder;
+        TrainingIdentity identity;
+        try
+        {
+            identity = Options.Checkpoint.Folder is null ? new TrainingIdentity() : Identity(model, groups, training, validation).AddStep(notFused is null);
+            TrainingIdentity.LogStep(Logger, nameof(SiameseTrainer), notFused);
+            manual_seed(Options.Seed);
+            feeder = new PairFeeder(model, Loss, Options, training, validation, fused);
+        }
+        catch
+        {
+            fused?.Dispose();
+            throw;
+        }
+
+        using var _ = feeder;
         var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(SiameseTrainer), Logger, StepProgress);
         return TrainingLoop.Run(model.Embedding, groups, settings, device, feeder, progress, cancellationToken);
     }

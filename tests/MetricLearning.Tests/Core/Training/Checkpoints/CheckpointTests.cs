@@ -126,7 +126,7 @@ public sealed class CheckpointTests
         var data = Pairs(inputs, labels);
         using var reference = Network(44);
         var logger = new RecordingLogger();
-        var expected = new SiameseTrainer(options: PairOptions(null)) { Logger = logger }.Fit(new SiameseNetwork(reference), data);
+        var expected = new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(null)) { Logger = logger }.Fit(new SiameseNetwork(reference), data);
         logger.Events.Should().Contain(e => e.Id == TrainingTelemetry.StepChosen && e.Message.Contains("fused step"),
             "the run must take the fused step for this test to mean anything");
 
@@ -139,7 +139,7 @@ public sealed class CheckpointTests
                 if (report.Epoch == 2)
                     source.Cancel();
             });
-            var interrupted = () => new SiameseTrainer(options: PairOptions(folder.Path))
+            var interrupted = () => new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path))
                 .Fit(new SiameseNetwork(first), data, null, cancelAfterEpoch2, source.Token);
             interrupted.Should().Throw<OperationCanceledException>();
         }
@@ -147,7 +147,7 @@ public sealed class CheckpointTests
         var saved = CheckpointFile.Read(Path.Combine(folder.Path, CheckpointOptions.FileName));
         saved.Description["epoch"]!.GetValue<int>().Should().Be(3);
         using var resumed = Network(seed: 999);
-        var reports = new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
+        var reports = new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
 
         Weights(resumed).Should().Equal(Weights(reference), "a resumed run continues bit for bit");
         reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
@@ -156,7 +156,7 @@ public sealed class CheckpointTests
         using var other = Network(seed: 999);
         var autograd = PairOptions(folder.Path, resume: true);
         autograd.FusedStep = false;
-        var act = () => new SiameseTrainer(options: autograd).Fit(new SiameseNetwork(other), data);
+        var act = () => new SiameseTrainer(new ContrastiveLoss(), options: autograd).Fit(new SiameseNetwork(other), data);
         act.Should().Throw<CheckpointException>().WithMessage("*step was 'the fused step (FusedStep = true*");
     }
 
@@ -253,12 +253,12 @@ public sealed class CheckpointTests
         var data = Pairs(inputs, labels);
         using var folder = new TempFolder();
         using (var network = Network(44))
-            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+            new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
 
         var options = PairOptions(folder.Path, resume: true);
         options.Optimizer.LearningRate = 1e-2;
         using var other = Network(44);
-        var act = () => new SiameseTrainer(options: options).Fit(new SiameseNetwork(other), data);
+        var act = () => new SiameseTrainer(new ContrastiveLoss(), options: options).Fit(new SiameseNetwork(other), data);
 
         act.Should().Throw<CheckpointException>().WithMessage("*checkpoint.mlckpt*options.Optimizer.LearningRate was '0.003'*is '0.01'*");
     }
@@ -270,17 +270,17 @@ public sealed class CheckpointTests
         using var _ = inputs;
         using var folder = new TempFolder();
         using (var network = Network(45))
-            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), Pairs(inputs, labels));
+            new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), Pairs(inputs, labels));
 
         manual_seed(45);
         using var wider = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 6, LayerSizes = new[] { 32, 8 } });
-        var otherNetwork = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(wider), Pairs(inputs, labels));
+        var otherNetwork = () => new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(wider), Pairs(inputs, labels));
         otherNetwork.Should().Throw<CheckpointException>().WithMessage("*LayerSizes was '[24,8]'*is '[32,8]'*");
 
         var (otherInputs, _) = Blobs.Create(perClass: 10, classes: 2, dimensions: 6, seed: 46);
         using var __ = otherInputs;
         using var same = Network(45);
-        var otherData = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(same), Pairs(otherInputs, labels));
+        var otherData = () => new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(same), Pairs(otherInputs, labels));
         otherData.Should().Throw<CheckpointException>().WithMessage("*training.inputs was*sha256*");
     }
 
@@ -292,7 +292,7 @@ public sealed class CheckpointTests
         var data = Pairs(inputs, labels);
         using var folder = new TempFolder();
         using (var network = Network(47))
-            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+            new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
         string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
         byte[] original = File.ReadAllBytes(path);
 
@@ -300,7 +300,7 @@ public sealed class CheckpointTests
         {
             File.WriteAllBytes(path, damaged);
             using var network = Network(47);
-            var act = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(network), data);
+            var act = () => new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(network), data);
             act.Should().Throw<CheckpointException>().Where(e => e.Path == path).WithMessage($"*'{path}'*");
         }
 
@@ -320,14 +320,14 @@ public sealed class CheckpointTests
         var data = Pairs(inputs, labels);
         using var folder = new TempFolder();
         using (var network = Network(48))
-            new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+            new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
         string path = Path.Combine(folder.Path, CheckpointOptions.FileName);
         byte[] complete = File.ReadAllBytes(path);
         // What a process killed half-way through the next write leaves behind: the temporary file, never renamed.
         File.WriteAllBytes(path + ".tmp-" + Guid.NewGuid().ToString("N"), complete[..(complete.Length / 2)]);
 
         using var resumed = Network(48);
-        var reports = new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
+        var reports = new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(resumed), data);
 
         reports.Should().HaveCount(4, "the finished run's history is in its last checkpoint");
     }
@@ -341,11 +341,11 @@ public sealed class CheckpointTests
         using var folder = new TempFolder();
         using var network = Network(49);
 
-        var resumeNothing = () => new SiameseTrainer(options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(network), data);
+        var resumeNothing = () => new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path, resume: true)).Fit(new SiameseNetwork(network), data);
         resumeNothing.Should().Throw<CheckpointException>().WithMessage("There is no checkpoint to resume at*");
 
-        new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
-        var overwrite = () => new SiameseTrainer(options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+        new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
+        var overwrite = () => new SiameseTrainer(new ContrastiveLoss(), options: PairOptions(folder.Path)).Fit(new SiameseNetwork(network), data);
         overwrite.Should().Throw<CheckpointException>().WithMessage("*already holds a checkpoint*resume*");
     }
 

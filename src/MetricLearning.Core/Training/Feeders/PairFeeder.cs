@@ -27,16 +27,13 @@ internal sealed class PairFeeder : ITrainingFeeder<EpochReport>
     // Weights of a batch's mean loss in the epoch's total; made once (TorchSharp frees a Scalar only when disposed).
     private readonly Scalar _fullBatchWeight;
     private readonly Scalar _lastBatchWeight;
-    private readonly FusedMlpPairStep? _fused;
+    private readonly FusedPairStep? _fused;
     private PairTensors? _shuffled;
 
-    // fused: whether the steps are FusedMlpPairStep's (the trainer has checked that it applies and logged its choice).
-    internal PairFeeder(SiameseNetwork model, ILoss loss, TrainerOptions options, PairDataset training, PairDataset? validation, bool fused)
+    // fused: the step without autograd that the trainer made (and logged), or null for autograd's; the feeder owns it.
+    internal PairFeeder(SiameseNetwork model, ILoss loss, TrainerOptions options, PairDataset training, PairDataset? validation, FusedPairStep? fused)
     {
-        // Made first: if it cannot be made, nothing else has been made yet.
-        _fused = !fused ? null
-            : FusedMlpPairStep.TryCreate(model, loss, training.Inputs, MaxPairs(options, training), out string? reason)
-              ?? throw new InvalidOperationException($"The fused step does not apply: {reason}.");
+        _fused = fused;
         _model = model;
         _loss = loss;
         _options = options;

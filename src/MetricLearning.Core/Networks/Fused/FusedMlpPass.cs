@@ -2,17 +2,16 @@ using System;
 using System.Linq;
 using System.Numerics;
 using System.Runtime.InteropServices;
-using MetricLearning.Data;
-using MetricLearning.Networks;
+using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace MetricLearning.Training;
+namespace MetricLearning.Networks;
 
 /// <summary>
-/// An <see cref="MlpEmbeddingNetwork"/>'s training pass computed without autograd, for the fused steps
-/// (<see cref="FusedMlpPairStep"/>, <see cref="FusedMultiSimilarityStep"/>): each layer's matrix product goes straight
+/// An <see cref="MlpEmbeddingNetwork"/>'s training pass computed without autograd (its <see cref="IFusedNetworkPass"/>,
+/// which the trainers' fused steps use with a loss's hand-written gradient): each layer's matrix product goes straight
 /// into a buffer made once, the weight gradients straight into the parameters' gradients, and the bias, activation,
 /// dropout and their derivatives are one managed pass per layer over those buffers.
 /// </summary>
@@ -29,7 +28,7 @@ namespace MetricLearning.Training;
 /// registered on the network's modules are not run (the pass does not call them). Not thread-safe; CPU, float32.
 /// </para>
 /// </remarks>
-internal sealed class FusedMlp : IDisposable
+internal sealed class FusedMlpPass : IFusedNetworkPass
 {
     private readonly MlpEmbeddingNetwork _network;
     private readonly Parameter[] _weights;
@@ -49,7 +48,7 @@ internal sealed class FusedMlp : IDisposable
     private readonly Tensor _gradient;
     private readonly Tensor _nextGradient;
 
-    internal FusedMlp(MlpEmbeddingNetwork network, int maxRows)
+    internal FusedMlpPass(MlpEmbeddingNetwork network, int maxRows)
     {
         _network = network;
         var layers = network.DenseLayers();
@@ -73,20 +72,18 @@ internal sealed class FusedMlp : IDisposable
             buffer.DetachFromDisposeScope();
     }
 
-    /// <summary>The most rows a pass takes.</summary>
-    internal int MaxRows { get; }
+    /// <inheritdoc />
+    public int MaxRows { get; }
 
-    /// <summary>The width of the embeddings.</summary>
-    internal int EmbeddingWidth => _widths[^1];
+    /// <inheritdoc />
+    public int EmbeddingWidth => _widths[^1];
 
     /// <summary>
-    /// Why the fused pass cannot train <paramref name="network"/> on <paramref name="inputs"/> in passes of up to
-    /// <paramref name="maxRows"/> rows, or null when it can.
+    /// Why the fused pass cannot train <paramref name="mlp"/> on inputs of <paramref name="inputShape"/> on
+    /// <paramref name="device"/> in passes of up to <paramref name="maxRows"/> rows, or null when it can.
     /// </summary>
-    internal static string? WhyNot(IEmbeddingNetwork network, InputSet inputs, long maxRows)
+    internal static string? WhyNot(MlpEmbeddingNetwork mlp, IReadOnlyList<long> inputShape, Device device, long maxRows)
     {
-        if (network is not MlpEmbeddingNetwork mlp)
-            return $"the network is a {network.GetType().Name}, not an {nameof(MlpEmbeddingNetwork)}";
         var layers = mlp.DenseLayers();
         var parameters = mlp.parameters().ToList();
         if (parameters.Count != 2 * layers.Count || layers.Any(layer => layer.bias is null))
@@ -97,10 +94,10 @@ internal sealed class FusedMlp : IDisposable
             return $"a step has no rows ({maxRows})";
         if (maxRows > int.MaxValue / sizeof(float) / widest)
             return $"a step of {maxRows} rows of up to {widest} values is more than one buffer holds (2 GB)";
-        if (inputs.InputShape.Aggregate(1L, (product, size) => product * size) != mlp.Options.InputSize)
-            return $"the inputs have [{string.Join(", ", inputs.InputShape)}] values each, not the network's {mlp.Options.InputSize}";
-        if (inputs.Device.type != DeviceType.CPU)
-            return $"the inputs are on {inputs.Device}";
+        if (inputShape.Aggregate(1L, (product, size) => product * size) != mlp.Options.InputSize)
+            return $"the inputs have [{string.Join(", ", inputShape)}] values each, not the network's {mlp.Options.InputSize}";
+        if (device.type != DeviceType.CPU)
+            return $"the inputs are on {device}";
         if (mlp.Options.Activation is not (Activation.Relu or Activation.Tanh or Activation.Identity))
             return $"the activation is {mlp.Options.Activation}";
         foreach (var parameter in parameters)
@@ -118,18 +115,18 @@ internal sealed class FusedMlp : IDisposable
         return null;
     }
 
+    /// <inheritdoc />
+    public Tensor Inputs(int rows) => _inputs.narrow(0, 0, CheckRows(rows));
+
     /// <summary>
-    /// Gathers the rows named by <paramref name="indices"/> from <paramref name="inputs"/> and embeds them (with
-    /// dropout when the network is in training mode). Call under <c>no_grad</c>, inside a dispose scope.
+    /// Embeds the first <paramref name="rows"/> rows of <see cref="Inputs"/> (with dropout when the network is in
+    /// training mode). Call under <c>no_grad</c>, inside a dispose scope.
     /// </summary>
     /// <returns>The embeddings, <c>[rows, EmbeddingWidth]</c>, a view of a buffer that the next pass overwrites.</returns>
-    internal Tensor Forward(InputSet inputs, Tensor indices, int rows)
+    public Tensor Forward(int rows)
     {
-        if (rows < 1 || rows > MaxRows)
-            throw new ArgumentException($"A fused pass takes 1 to {MaxRows} rows; got {rows}.", nameof(rows));
         bool dropout = _network.training && _dropout > 0;
-        var input = _inputs.narrow(0, 0, rows);
-        inputs.GatherInto(indices, input);
+        var input = _inputs.narrow(0, 0, CheckRows(rows));
         for (int l = 0; l < _weights.Length; l++)
         {
             var output = _outputs[l].narrow(0, 0, rows);
@@ -141,10 +138,10 @@ internal sealed class FusedMlp : IDisposable
             {
                 // Exactly FastDropout's draw: one seed from torch's generator per layer, in layer order.
                 using var draw = randint(long.MaxValue, new long[] { 1 }, dtype: ScalarType.Int64);
-                FastDropout.FillMask(Floats(slope), _dropout, (ulong)draw.item<long>());
+                FastDropout.FillMask(FusedBuffers.Floats(slope), _dropout, (ulong)draw.item<long>());
             }
 
-            Activate(Floats(output), Floats(slope), Floats(_biases[l]), !last || _activateLastLayer ? _activation : Activation.Identity, drop);
+            Activate(FusedBuffers.Floats(output), FusedBuffers.Floats(slope), FusedBuffers.Floats(_biases[l]), !last || _activateLastLayer ? _activation : Activation.Identity, drop);
             input = output;
         }
 
@@ -152,14 +149,19 @@ internal sealed class FusedMlp : IDisposable
     }
 
     /// <summary>Where the caller writes the loss's gradient with respect to the last <see cref="Forward"/>'s embeddings before <see cref="Backward"/>.</summary>
-    internal Tensor EmbeddingGradient(int rows) => Rows(_gradient, rows, EmbeddingWidth);
+    public Tensor EmbeddingGradient(int rows) => Rows(_gradient, CheckRows(rows), EmbeddingWidth);
+
+    private int CheckRows(int rows) => rows >= 1 && rows <= MaxRows
+        ? rows
+        : throw new ArgumentOutOfRangeException(nameof(rows), rows, $"A fused pass takes 1 to {MaxRows} rows.");
 
     /// <summary>
     /// Backpropagates the gradient in <see cref="EmbeddingGradient"/> through the last <see cref="Forward"/> and writes
     /// every parameter's gradient (replacing what was there). Call under <c>no_grad</c>, inside a dispose scope.
     /// </summary>
-    internal void Backward(int rows)
+    public void Backward(int rows)
     {
+        CheckRows(rows);
         var next = _nextGradient;
         var current = _gradient;
         for (int l = _weights.Length - 1; l >= 0; l--)
@@ -168,7 +170,7 @@ internal sealed class FusedMlp : IDisposable
             var upstream = Rows(current, rows, width);
             var weightGradient = GradientOf(_weights[l]);
             var biasGradient = GradientOf(_biases[l]);
-            ApplySlope(Floats(upstream), Floats(_slopes[l].narrow(0, 0, rows)), Floats(biasGradient), width);
+            ApplySlope(FusedBuffers.Floats(upstream), FusedBuffers.Floats(_slopes[l].narrow(0, 0, rows)), FusedBuffers.Floats(biasGradient), width);
             var layerInput = l == 0 ? _inputs.narrow(0, 0, rows) : _outputs[l - 1].narrow(0, 0, rows);
             weightGradient.addmm_(upstream.t(), layerInput, beta: 0);
             if (l > 0)
@@ -178,14 +180,6 @@ internal sealed class FusedMlp : IDisposable
                 (current, next) = (next, current);
             }
         }
-    }
-
-    /// <summary>A contiguous CPU float32 tensor's elements, in place.</summary>
-    internal static Span<float> Floats(Tensor tensor)
-    {
-        if (tensor.dtype != ScalarType.Float32 || tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
-            throw new InvalidOperationException($"The fused step needs contiguous float32 tensors on the CPU; got {tensor.dtype} on {tensor.device}.");
-        return MemoryMarshal.Cast<byte, float>(tensor.bytes);
     }
 
     /// <summary>The first <paramref name="rows"/> × <paramref name="width"/> elements of a flat buffer, as a contiguous matrix.</summary>
