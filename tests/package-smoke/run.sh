@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Proves the packages work for a user: packs MetricLearning, creates fresh console
-# projects outside the repository, adds the package from the packed output with
-# `dotnet add package`, builds them (which applies the package's native-library fix),
-# computes losses by hand-checked values, trains through MetricLearning.Mnist on an IDX set of its own
-# (MnistApp.cs.txt), and runs README's quick start (QuickStart.cs.txt): trains on float[][] with string labels,
-# saves, loads, embeds and verifies.
+# Proves the packages work for a user: packs them, creates fresh console projects outside the repository, adds
+# one package to each from the packed output with `dotnet add package`, builds them (which applies the package's
+# native-library fix), computes losses by hand-checked values and checks that the core package brings no
+# integration's native library (Program.cs.txt), trains through MetricLearning.Mnist on an IDX set of its own
+# (MnistApp.cs.txt), runs README's quick start (QuickStart.cs.txt: trains on float[][] with string labels, saves,
+# loads, embeds and verifies), and gives each integration package (MetricLearning.Images, .Search, .PyTorch) an
+# app of its own that references only it (ImagesApp.cs.txt, SearchApp.cs.txt, PyTorchApp.cs.txt).
 # Prints "package-smoke: passed" or fails.
 set -euo pipefail
 
@@ -16,8 +17,10 @@ version="0.1.0-smoke.$(date +%s)"
 
 dotnet pack "$root/src/MetricLearning.Core/MetricLearning.Core.csproj" -c Release -o "$work/feed" \
   -p:Version="$version" --nologo -v quiet
-dotnet pack "$root/src/MetricLearning.Mnist/MetricLearning.Mnist.csproj" -c Release -o "$work/feed" \
-  -p:Version="$version" --nologo -v quiet
+for package in Mnist Images Search PyTorch; do
+  dotnet pack "$root/src/MetricLearning.$package/MetricLearning.$package.csproj" -c Release -o "$work/feed" \
+    -p:Version="$version" --nologo -v quiet
+done
 ls "$work/feed"
 
 mkdir -p "$work/app"
@@ -44,6 +47,17 @@ if [[ "$output" != *"loss=0.125000"* || "$output" != *"mined=0.700000"* ]]; then
   echo "package-smoke: expected loss=0.125000 and mined=0.700000"
   exit 1
 fi
+# The core package alone brings TorchSharp (and, through it, SkiaSharp 2.88's managed assembly) and the
+# Microsoft.Extensions abstractions: no integration's native library or assembly.
+bin="$work/app/bin/Release/net10.0"
+echo "core app: $(du -sh "$bin" | cut -f1) in bin/; native libraries other than libtorch's:"
+find "$bin" -name '*.so*' | grep -v -E '/(libtorch|libc10|libgomp|libLibTorchSharp|libbackend_with_compiler|libjitbackend_test|libnnapi_backend|libshm|libtorch_global_deps|libtorchbind_test)' | sed "s|$bin/|  |" || true
+for unwanted in 'libSkiaSharp.so' 'libusearch_c.so' 'TorchVision.dll' 'TorchSharp.PyBridge.dll' 'Cloud.Unum.USearch.dll'; do
+  if [ -n "$(find "$bin" -name "$unwanted" | head -n 1)" ]; then
+    echo "package-smoke: the core package brought $unwanted"
+    exit 1
+  fi
+done
 
 # MetricLearning.Mnist, in its own fresh app: an IDX set in MNIST's layout (not MNIST) loads, trains and is
 # validated; a damaged file is refused, named.
@@ -62,6 +76,34 @@ if [[ "$output" != *"loaded: train 300 of 8x8, test 90, classes 3"* || "$output"
   echo "package-smoke: the MetricLearning.Mnist app did not load, train (90% needed, got '$mnist_accuracy'%) and refuse as expected"
   exit 1
 fi
+
+# Each integration package in a fresh app that references only it (and a backend).
+integration() {  # package, source file, then the lines its output must contain
+  local package=$1 source=$2; shift 2
+  mkdir -p "$work/$package"
+  cd "$work/$package"
+  dotnet new console --framework net10.0 --name "${package//./}App" --output . >/dev/null
+  cp "$work/app/nuget.config" .
+  dotnet add package "$package" --version "$version" >/dev/null
+  dotnet add package TorchSharp-cpu --version 0.107.0 >/dev/null
+  cp "$root/tests/package-smoke/$source" Program.cs
+  output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the $package app failed"; exit 1; }
+  echo "$output"
+  for expected in "$@"; do
+    if [[ "$output" != *"$expected"* ]]; then
+      echo "package-smoke: the $package app did not print '$expected'"
+      exit 1
+    fi
+  done
+}
+integration MetricLearning.Images ImagesApp.cs.txt "loaded: 6 images of 1x4x6, classes dark, light" "pixels: first 30, last 220" "stray file: refused, named"
+integration MetricLearning.Search SearchApp.cs.txt "same answers after loading: True"
+agree=$(echo "$output" | sed -n 's/^nearest neighbour agrees with exact search: \([0-9]*\) of 100$/\1/p')
+if [ -z "$agree" ] || [ "$agree" -lt 90 ]; then
+  echo "package-smoke: the approximate index agreed with exact search on '$agree' of 100 queries (90 needed)"
+  exit 1
+fi
+integration MetricLearning.PyTorch PyTorchApp.cs.txt "weights.pt: same embeddings True" "weights.safetensors: same embeddings True" "resnet-18 embeddings: [2, 32]"
 
 # README's quick start, in a second fresh app that references only the packages.
 mkdir -p "$work/quickstart"

@@ -15,7 +15,7 @@ namespace MetricLearning;
 /// of the current scope (<c>DetachFromDisposeScope</c>), as must the one it returns. Raw inputs are what the source
 /// stores (pixels 0 to 255 as bytes, say); <see cref="Preprocessing"/> turns them into network inputs and is saved
 /// with a model trained on them. The library's sources: <see cref="Data.InMemorySource"/> (a tensor),
-/// <see cref="Data.ImageFolderSource"/> (class folders of image files) and MetricLearning.Mnist's <c>IdxSource</c>.
+/// <c>ImageFolderSource</c> (package MetricLearning.Images) (class folders of image files) and MetricLearning.Mnist's <c>IdxSource</c>.
 /// </remarks>
 public interface ILabelledSource
 {

@@ -106,7 +106,7 @@ public static class RetrievalEvaluator
     /// Evaluates retrieval of <paramref name="queries"/> against the vectors of an index, exact or approximate, so
     /// that the cost of approximate search can be measured in the metrics it changes.
     /// </summary>
-    /// <param name="index">The references: an <see cref="EmbeddingIndex"/>, an <see cref="ApproximateIndex"/> or an index of your own.</param>
+    /// <param name="index">The references: an <see cref="EmbeddingIndex"/>, an <c>ApproximateIndex</c> (package MetricLearning.Search) or an index of your own.</param>
     /// <param name="queries">Query vectors, each of the index's width.</param>
     /// <param name="queryLabels">The class of each query.</param>
     /// <param name="maxR">

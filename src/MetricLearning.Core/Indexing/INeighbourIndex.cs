@@ -5,7 +5,7 @@ namespace MetricLearning.Indexing;
 
 /// <summary>
 /// A searchable set of labelled vectors: the seam shared by <see cref="EmbeddingIndex"/> (exact search) and
-/// <see cref="ApproximateIndex"/> (an HNSW graph), so that services and
+/// <c>ApproximateIndex</c> (package MetricLearning.Search) (an HNSW graph), so that services and
 /// <see cref="Evaluation.RetrievalEvaluator"/> work with either.
 /// </summary>
 public interface INeighbourIndex : IDisposable

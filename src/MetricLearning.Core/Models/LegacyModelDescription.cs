@@ -25,7 +25,7 @@ namespace MetricLearning.Models;
 /// <param name="Threshold">The verification threshold.</param>
 /// <param name="WeightsSha256">SHA-256 of the weights file, so that a description and weights from different saves are caught.</param>
 /// <param name="Convolutional">The configuration of a <see cref="ConvEmbeddingNetwork"/>; null for any other network.</param>
-/// <param name="ResNet">The configuration of a <see cref="ResNetEmbeddingNetwork"/>; null for any other network.</param>
+/// <param name="ResNet">The configuration of a <c>ResNetEmbeddingNetwork</c> (MetricLearning.PyTorch), kept as JSON; null for any other network.</param>
 internal sealed record LegacyModelDescription(
     string Format,
     string LibraryVersion,
@@ -40,7 +40,7 @@ internal sealed record LegacyModelDescription(
     double Threshold,
     string WeightsSha256,
     ConvOptions? Convolutional = null,
-    ResNetOptions? ResNet = null)
+    JsonNode? ResNet = null)
 {
     /// <summary>The format this record reads.</summary>
     internal const string FormatName = "metriclearning-model/2";
@@ -57,7 +57,7 @@ internal sealed record LegacyModelDescription(
         {
             "MlpEmbeddingNetwork" => Network ?? throw new InvalidDataException($"'{source}' has no network configuration."),
             "ConvEmbeddingNetwork" => Convolutional ?? throw new InvalidDataException($"'{source}' has no convolutional network configuration."),
-            "ResNetEmbeddingNetwork" => ResNet ?? throw new InvalidDataException($"'{source}' has no ResNet configuration."),
+            "ResNetEmbeddingNetwork" => (object?)ResNet?.DeepClone() ?? throw new InvalidDataException($"'{source}' has no ResNet configuration."),
             _ => null,
         };
         return new ModelDescription(

@@ -46,7 +46,7 @@ public sealed class EmbeddingTrainerOptions
 
     /// <summary>
     /// Random changes applied to each training batch's raw inputs before preprocessing (for images, an
-    /// <see cref="Data.ImageAugmentation"/>), drawn from a generator seeded with <see cref="Seed"/>, the epoch and the
+    /// <c>ImageAugmentation</c> (package MetricLearning.Images)), drawn from a generator seeded with <see cref="Seed"/>, the epoch and the
     /// step; null for none (the default). Never applied outside training.
     /// </summary>
     public IAugmentation? Augmentation { get; set; }
