@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-measures the figures README quotes and prints them as README's tables, with the machine and the date.
+# Re-measures the figures docs/results.md quotes and prints them as its tables, with the machine and the date.
 #   bash bench/figures.sh            # reference experiment, retrieval sample, Fashion-MNIST (about 35 minutes on 2 cores)
 #   bash bench/figures.sh --all      # also every loss and miner of the retrieval table (about 90 minutes more)
 # Run it with the CPUs otherwise idle: seconds per epoch depend on it (the accuracies do not).

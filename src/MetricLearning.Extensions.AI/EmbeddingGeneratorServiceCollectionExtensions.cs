@@ -19,7 +19,7 @@ public static class EmbeddingGeneratorServiceCollectionExtensions
     /// <param name="services">The app's services.</param>
     /// <param name="modelFolder">A folder written by <see cref="TrainedModel.Save"/>.</param>
     /// <param name="configure">Adjusts the batching; null for the defaults.</param>
-    /// <param name="components">Factories for parts of your own the model names; null if it has none.</param>
+    /// <param name="components">Formats and factories for parts of your own the model names; null if it has none.</param>
     /// <returns>The same services.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist (checked at registration, so a typo fails at start).</exception>
     public static IServiceCollection AddTrainedModelEmbeddingGenerator(

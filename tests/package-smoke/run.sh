@@ -3,7 +3,8 @@
 # one package to each from the packed output with `dotnet add package`, builds them (which applies the package's
 # native-library fix), computes losses by hand-checked values and checks that the core package brings no
 # integration's native library (Program.cs.txt), trains through MetricLearning.Mnist on an IDX set of its own
-# (MnistApp.cs.txt), runs README's quick start (QuickStart.cs.txt: trains on float[][] with string labels, saves,
+# (MnistApp.cs.txt), runs README's quick start (the first C# block under "## Quick start", taken from README.md itself so that the
+# two cannot drift: trains on float[][] with string labels, saves,
 # loads, embeds and verifies), and gives each integration package (MetricLearning.Images, .Search, .PyTorch) an
 # app of its own that references only it (ImagesApp.cs.txt, SearchApp.cs.txt, PyTorchApp.cs.txt).
 # Prints "package-smoke: passed" or fails.
@@ -112,7 +113,8 @@ dotnet new console --framework net10.0 --name QuickStart --output . >/dev/null
 cp "$work/app/nuget.config" .
 dotnet add package MetricLearning --version "$version" >/dev/null
 dotnet add package TorchSharp-cpu --version 0.107.0 >/dev/null
-cp "$root/tests/package-smoke/QuickStart.cs.txt" Program.cs
+awk '/^## Quick start/ { section = 1 } section && /^```csharp/ { inside = 1; next } inside && /^```/ { exit } inside' "$root/README.md" > Program.cs
+[ -s Program.cs ] || { echo "package-smoke: no C# block under '## Quick start' in README.md"; exit 1; }
 output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the quick start failed"; exit 1; }
 echo "$output"
 accuracy=$(echo "$output" | sed -n 's/^verification accuracy on new pairs: \([0-9.]*\)%$/\1/p')

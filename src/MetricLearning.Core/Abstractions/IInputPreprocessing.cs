@@ -9,8 +9,9 @@ namespace MetricLearning;
 /// </summary>
 /// <remarks>
 /// Implementations are pure functions of their input: stateless and thread-safe. The returned tensor belongs to the
-/// caller's dispose scope. A preprocessing of your own saves by type name and loads through the factory you register
-/// in <see cref="Models.ModelComponents"/>.
+/// caller's dispose scope. A preprocessing of your own saves through its <see cref="IPartFormat"/> (a nested
+/// <see cref="NumericPartFormat{TPart}"/> is enough), or, without one, by type name with a factory registered in
+/// <see cref="Models.ModelComponents"/>.
 /// </remarks>
 public interface IInputPreprocessing
 {

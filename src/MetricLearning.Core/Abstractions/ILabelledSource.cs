@@ -5,7 +5,7 @@ namespace MetricLearning;
 
 /// <summary>
 /// Labelled training or evaluation data read a batch at a time, for data that need not (or cannot) sit in memory:
-/// its size, its labels, and the raw inputs at any list of positions. The trainers and the embedder read it ahead of
+/// its size, its labels, and the raw inputs at any list of positions. <see cref="Training.EmbeddingTrainer"/> and the embedder read it ahead of
 /// the step that needs it, on worker threads (or, with a read-ahead of 0 batches, on their own thread when the step
 /// needs it).
 /// </summary>

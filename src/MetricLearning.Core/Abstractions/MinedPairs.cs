@@ -15,7 +15,7 @@ public sealed class MinedPairs : MinedIndices
     private (Tensor Positive, Tensor Negative)? _masks;
 
     /// <summary>
-    /// Wraps index vectors built elsewhere, after checking them (this reads their range from the device once). Takes
+    /// Wraps index vectors built elsewhere, after checking them (this reads each vector's range from the device). Takes
     /// ownership: disposing these mined pairs disposes the vectors.
     /// </summary>
     /// <param name="positiveAnchors">Anchors of the same-class pairs.</param>

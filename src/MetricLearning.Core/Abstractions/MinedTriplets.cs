@@ -9,7 +9,7 @@ namespace MetricLearning;
 public sealed class MinedTriplets : MinedIndices
 {
     /// <summary>
-    /// Wraps index vectors built elsewhere, after checking them (this reads their range from the device once). Takes
+    /// Wraps index vectors built elsewhere, after checking them (this reads each vector's range from the device). Takes
     /// ownership: disposing these mined triplets disposes the vectors.
     /// </summary>
     /// <param name="anchors">Anchor rows.</param>

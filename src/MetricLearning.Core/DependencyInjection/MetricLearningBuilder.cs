@@ -105,7 +105,7 @@ public sealed class MetricLearningBuilder
     /// many threads at once.
     /// </summary>
     /// <param name="folder">The folder holding <c>model.json</c> and <c>weights.bin</c>.</param>
-    /// <param name="components">Factories for the model's parts of your own (network, distance, preprocessing); null when all are the library's.</param>
+    /// <param name="components">Formats and factories for the model's parts of your own (network, distance, preprocessing); null when all are the library's.</param>
     /// <param name="device">Where to put the weights; the CPU if null.</param>
     /// <exception cref="ArgumentException"><paramref name="folder"/> is empty.</exception>
     /// <remarks>A missing or incompatible model is reported when the model is first resolved, by <see cref="TrainedModel.Load(string, ModelComponents, Device?)"/>.</remarks>
@@ -123,7 +123,7 @@ public sealed class MetricLearningBuilder
     /// registered too (see <see cref="UseSavedModel"/>), loading checks that the model's distance is that one.
     /// </summary>
     /// <param name="path">The index file.</param>
-    /// <param name="components">Factories for a distance of your own; null when it is the library's or comes from the registered model.</param>
+    /// <param name="components">Formats and factories for a distance of your own; null when it is the library's or comes from the registered model.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     public MetricLearningBuilder UseSavedIndex(string path, ModelComponents? components = null, Device? device = null)

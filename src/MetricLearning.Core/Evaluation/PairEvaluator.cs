@@ -78,7 +78,7 @@ public static class PairEvaluator
             if (data.Inputs.Count <= 2L * data.Pairs.Count)
             {
                 // Without dropout an input's embedding does not depend on its pair, and pairs share inputs (MNIST's
-                // 108,400 training pairs use 60,000 images 216,800 times): embed every input once, then compare rows.
+                // 108,400 training pairs use at most 54,210 images 216,800 times): embed every input once, then compare rows.
                 using var embeddings = Embedder.EmbedAll(model.Embedding, data.Inputs, 2 * batchSize);
                 for (int start = 0; start < data.Pairs.Count; start += batchSize)
                 {

@@ -11,7 +11,7 @@ namespace MetricLearning.Evaluation;
 /// <remarks>
 /// A pair is predicted "same class" when its score is below the threshold for a distance, above it for a
 /// similarity. Every distinct score is tried as a cut; thresholds are reported midway between neighbouring scores
-/// (half a step beyond the extreme score for the cuts that accept everything or nothing). Runs in O(n log n) on the
+/// (one average score gap, (max − min) / n, beyond the extreme score for the cuts that accept everything or nothing). Runs in O(n log n) on the
 /// host. Stateless and thread-safe.
 /// </remarks>
 public static class VerificationEvaluator

@@ -19,7 +19,7 @@ namespace MetricLearning.Indexing;
 /// than a query batch times the index. The index owns its tensor; dispose it. Thread-safe: searches, additions and
 /// saves may come from many threads at once (they run one at a time).
 /// File format (little-endian): the ASCII magic <c>MLINDEX2</c>; the distance as a name (the library's distances) or
-/// a full type name (the user's own, rebuilt on load by a factory registered in <see cref="ModelComponents"/>) and its numeric settings (an int32 count, then name and float64 value each); the
+/// its format's name (or, for a distance of the user's own without a format, its full type name; either rebuilt on load by a format or factory registered in <see cref="ModelComponents"/>) and its numeric settings (an int32 count, then name and float64 value each); the
 /// embedding width (int64), the count (int32), the labels (int32), the embeddings (float32, row-major). Files are
 /// written atomically.
 /// </remarks>
@@ -281,14 +281,14 @@ public sealed class EmbeddingIndex : INeighbourIndex
     public static EmbeddingIndex Load(string path, Device? device = null) => Read(path, null, null, device);
 
     /// <summary>
-    /// Reads an index written by <see cref="Save"/>, building a distance of your own with the factory registered in
+    /// Reads an index written by <see cref="Save"/>, building a distance of your own with the format or factory registered in
     /// <paramref name="components"/> (the library's distances need none).
     /// </summary>
     /// <param name="path">The file.</param>
-    /// <param name="components">Factories for your own distance.</param>
+    /// <param name="components">Formats and factories for your own distance.</param>
     /// <param name="device">Where to put the embeddings; the CPU if null.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not an index or is truncated, or no factory builds its distance.</exception>
+    /// <exception cref="InvalidDataException">The file is not an index or is truncated, or no format or factory builds its distance.</exception>
     public static EmbeddingIndex Load(string path, ModelComponents components, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(components);

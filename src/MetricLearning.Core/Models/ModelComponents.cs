@@ -5,15 +5,17 @@ using System.IO;
 namespace MetricLearning.Models;
 
 /// <summary>
-/// Factories for the parts of a saved model or index that are your own (an <see cref="IEmbeddingNetwork"/>, an
-/// <see cref="IDistance"/> or an <see cref="IInputPreprocessing"/>): one mechanism for all three. Saving records a
-/// part's full type name; loading finds the factory registered for that name and builds the part with it.
+/// Formats and factories for the parts of a saved model or index that are your own (an <see cref="IEmbeddingNetwork"/>,
+/// an <see cref="IDistance"/> or an <see cref="IInputPreprocessing"/>): one mechanism for all three. A part with an
+/// <see cref="IPartFormat"/> is saved under the format's name; one without is saved by its full type name and rebuilt
+/// by the factory registered for that name.
 /// </summary>
 /// <remarks>
 /// A factory builds the part as it was configured when saved (a network untrained, with the saved architecture:
 /// its weights are loaded after); it suits parts without settings. A part with settings is better given an
-/// <see cref="IPartFormat"/> in its own assembly, which is found without registering anything (the library's own
-/// parts are found that way); <see cref="Add(IPartFormat)"/> registers a format by hand, taking precedence over the
+/// <see cref="IPartFormat"/> in its own assembly, which a saved model finds without registering anything (the
+/// library's own parts are found that way; an index file, which records no assembly, needs a distance's format
+/// registered); <see cref="Add(IPartFormat)"/> registers a format by hand, taking precedence over the
 /// one its assembly declares. Register before loading; reading is thread-safe once registration is done.
 /// </remarks>
 /// <example><code>

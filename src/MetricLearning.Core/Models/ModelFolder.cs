@@ -23,9 +23,17 @@ internal static class ModelFolder
         string weights = Path.Combine(folder, WeightsFile);
         string hash = "";
         // Described before anything is written, so that a part that cannot be described leaves the folder as it was.
-        var network = PartCatalogue.Describe(model.Network);
-        var distance = PartCatalogue.Describe(model.Distance);
-        var preprocessing = PartCatalogue.Describe(model.Preprocessing);
+        SavedPart network, distance, preprocessing;
+        try
+        {
+            network = PartCatalogue.Describe(model.Network);
+            distance = PartCatalogue.Describe(model.Distance);
+            preprocessing = PartCatalogue.Describe(model.Preprocessing);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or JsonException)
+        {
+            throw new InvalidOperationException($"A part of the model cannot be saved: its settings are not serialisable ({ex.Message}).", ex);
+        }
         // Hashed before the rename: the description vouches for exactly the bytes this call wrote.
         AtomicFile.Write(weights, temporary =>
         {

@@ -50,9 +50,10 @@ public sealed class TrainedModel : IDisposable
     /// <param name="distance">How embeddings are compared.</param>
     /// <param name="threshold">Pairs closer than this (more similar, for a similarity) are "same class".</param>
     /// <param name="preprocessing">What turns raw inputs into network inputs; null for none (<see cref="InputScaling.Identity"/>).</param>
-    /// <param name="inputShape">The shape of one raw input, needed to embed plain arrays; null to take an MLP's input size.</param>
+    /// <param name="inputShape">The shape of one raw input, needed to embed plain arrays; null to take the network's (<see cref="IFixedInputShape"/>), if it has one.</param>
     /// <param name="classNames">The name of each class number, or null.</param>
-    /// <exception cref="ArgumentException">The threshold is not finite, or the input shape has a size below 1.</exception>
+    /// <exception cref="ArgumentException">The threshold is not finite; the input shape has a size below 1, holds more than 2²⁸ values
+    /// or differs in size from the network's fixed input; or a class name is null.</exception>
     public TrainedModel(
         IEmbeddingNetwork network,
         IDistance distance,
@@ -271,7 +272,7 @@ public sealed class TrainedModel : IDisposable
 
     /// <summary>Saves the model into <paramref name="folder"/> (created if missing).</summary>
     /// <param name="folder">The folder; <c>weights.bin</c> and <c>model.json</c> in it are replaced.</param>
-    /// <exception cref="InvalidOperationException">A part of the model has settings that are not JSON-serialisable.</exception>
+    /// <exception cref="InvalidOperationException">A part of the model has settings that cannot be written (the inner exception says why); nothing is written then.</exception>
     public void Save(string folder)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(folder);

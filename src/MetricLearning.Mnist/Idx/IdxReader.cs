@@ -37,7 +37,10 @@ internal static class IdxReader
     /// <param name="name">Name used in error messages (usually the file's path).</param>
     /// <param name="expectedRank">If given, the rank the content must have.</param>
     /// <exception cref="IdxFormatException">The content is malformed or has another rank.</exception>
-    /// <remarks>The values are read straight into the returned array: no intermediate copy of the content is made.</remarks>
+    /// <remarks>
+    /// A seekable plain stream is read straight into the returned array, with no intermediate copy; other content
+    /// (a non-seekable stream, gzip) is buffered or grown in chunks first.
+    /// </remarks>
     public static IdxArray Read(Stream stream, string name, int? expectedRank = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -7,7 +7,7 @@ namespace MetricLearning.Networks;
 /// A file key is the module's key with <see cref="KeyPrefix"/> in front: a model saved from inside a wrapper
 /// (<c>backbone.conv1.weight</c>, or <c>module.</c> from <c>DataParallel</c>) loads into the bare network with
 /// <c>KeyPrefix = "backbone."</c>. Every other difference is an error, never a silent skip: the only tensors left out
-/// are those <see cref="IgnoredKeys"/> names.
+/// are those <see cref="IgnoredKeys"/> names, and batch-norm <c>num_batches_tracked</c> counters the file lacks.
 /// </remarks>
 public sealed class PyTorchWeightsOptions
 {

@@ -92,7 +92,7 @@ public sealed class ResNetEmbeddingNetwork : nn.Module<Tensor, Tensor>, IEmbeddi
     /// <remarks>A method, not a property: it is state, not a setting, and a run's identity records settings only.</remarks>
     public bool IsTrunkFrozen() => trunkFrozen;
 
-    /// <summary>The head at the trainer's learning rate and, unless frozen, the trunk at its scaled rate.</summary>
+    /// <summary>The head at the trainer's learning rate and the trunk at its scaled rate (listed even while frozen).</summary>
     /// <remarks>
     /// Both groups are always listed, so that the optimizer knows the trunk's weights from the start; while the trunk
     /// is frozen they receive no gradients and the optimizer leaves them as they are.

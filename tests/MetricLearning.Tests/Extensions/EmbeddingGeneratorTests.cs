@@ -54,7 +54,7 @@ public sealed class EmbeddingGeneratorTests
         var embeddings = await generator.GenerateAsync(inputs);
 
         embeddings.Should().HaveCount(7);
-        // Separate forward passes may round the last bit differently (MKL's alignment-dependent kernels, see README).
+        // Separate forward passes may round the last bit differently (MKL's alignment-dependent kernels, see docs/how-to/serve.md).
         for (int i = 0; i < inputs.Length; i++)
             embeddings[i].Vector.ToArray().Should().Equal(expected[i], (a, b) => Math.Abs(a - b) <= 1e-6f, "the generator embeds raw inputs as TrainedModel.Embed does, preprocessing included");
         embeddings.Should().OnlyContain(e => e.ModelId == "digits-v1");

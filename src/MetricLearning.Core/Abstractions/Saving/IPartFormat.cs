@@ -12,9 +12,12 @@ namespace MetricLearning;
 /// <para>
 /// The library's own parts and yours register the same way: derive from <see cref="PartFormat{TPart, TSettings}"/>
 /// (settings as a JSON-serialisable object) or <see cref="NumericPartFormat{TPart}"/> (settings as named numbers,
-/// which is what an index file can hold), in the part's own file (a nested class is enough). Formats are found by
-/// scanning the assembly that defines the part, so adding a part is adding its file; a format can also be registered
-/// by hand with <see cref="Models.ModelComponents.Add(IPartFormat)"/>.
+/// which is what an index file can hold), in the part's own file (a nested class is enough). A saved model records the
+/// assembly that defines each part, and loading finds the part's format by scanning that assembly, so adding a part
+/// is adding its file. An index file records only its distance's format name: the library's distances are found,
+/// but a distance of your own needs its format registered with
+/// <see cref="Models.ModelComponents.Add(IPartFormat)"/> (or the distance passed when loading). A format registered
+/// by hand takes precedence over the one its assembly declares.
 /// </para>
 /// <para>A format must have a public or private parameterless constructor to be found by scanning, and be stateless
 /// and thread-safe.</para>

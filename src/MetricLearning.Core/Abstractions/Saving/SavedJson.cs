@@ -13,8 +13,9 @@ namespace MetricLearning;
 internal static class SavedJson
 {
     /// <summary>
-    /// Enums by name ("Relu"), so that files read well and survive reordered enums (numbers still read); every field
-    /// present, so that a missing threshold cannot load as 0.
+    /// Enums by name ("Relu"), so that files read well and survive reordered enums (numbers still read); every
+    /// constructor parameter present (records such as the model description), so that a missing threshold cannot load
+    /// as 0. Option classes with settable properties take their defaults for a missing field.
     /// </summary>
     internal static readonly JsonSerializerOptions Options = new()
     {

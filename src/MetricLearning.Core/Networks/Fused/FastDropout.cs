@@ -15,7 +15,7 @@ namespace MetricLearning.Networks;
 /// a locked Mersenne Twister, which measured 213-258 µs for a 256×128 activation (on one or two threads), twice the
 /// 128×128 layer's own matrix product. This module draws CPU masks from xoshiro256** in managed code (67-76 µs for
 /// the same activation, mask and multiply included), seeded for every call from torch's global generator, so
-/// <c>torch.manual_seed</c> still makes runs reproducible. On other devices it calls torch's own fused dropout.
+/// <c>torch.manual_seed</c> still makes runs reproducible. On other devices or dtypes it calls torch's own fused dropout.
 /// </para>
 /// <para>
 /// A drop happens when a 32-bit uniform draw is below <c>round(p·2³²)</c>, so the drop probability equals

@@ -53,7 +53,7 @@ internal sealed class BatchFeeder : ITrainingFeeder<EmbeddingEpochReport>
     private BatchFeeder(IEmbeddingNetwork network, IBatchLoss loss, IMiner? miner, EmbeddingTrainerOptions options, IReadOnlyList<int> labels, Device device,
         FusedBatchStep? fused)
     {
-        // The only native memory this constructor makes is the label tensor, made last; if it fails, the step is freed here.
+        // The only native memory this constructor makes is the label tensor, made first and alone inside the try: if it fails, the step is freed here.
         try
         {
             _labelTensor = tensor(labels.Select(label => (long)label).ToArray(), device: device).DetachFromDisposeScope();

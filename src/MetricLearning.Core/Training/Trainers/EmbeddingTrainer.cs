@@ -17,11 +17,11 @@ namespace MetricLearning.Training;
 /// </summary>
 /// <remarks>
 /// Training on an <see cref="InputSet"/>, each epoch's batches are drawn on the host and moved to the device once, as
-/// one index tensor; the step loop then makes no host/device copies. Training on an <see cref="ILabelledSource"/>,
-/// each step's batch is read on the host and copied to the device. Either way the loss total is read once per epoch.
-/// Some steps do synchronise with the device:
-/// miners return a data-dependent number of indices (<c>nonzero</c>), and losses with class vectors read the labels'
-/// range to check it. After each epoch the spread of one batch's
+/// one index tensor; the step loop itself then copies nothing between host and device, except what the loss, miner or
+/// augmentation does (losses with class vectors read the labels' range to check it; an augmentation uploads its
+/// parameters; miners return a data-dependent number of indices, <c>nonzero</c>, which synchronises). Training on an
+/// <see cref="ILabelledSource"/>, each step's batch is read on the host and copied to the device. The loss total is
+/// read once per epoch, and at most five times a second when <see cref="StepProgress"/> is set. After each epoch the spread of one batch's
 /// embeddings is measured, and training stops with an <see cref="EmbeddingCollapseException"/> if they have collapsed.
 /// The weights trained are the network's parameter groups (all its parameters, unless it implements
 /// <see cref="ITrainableParameters"/>) and the loss's, if it has weights of its own (class proxies), each group at
@@ -34,6 +34,8 @@ public sealed class EmbeddingTrainer
     /// <param name="loss">The batch loss to minimise.</param>
     /// <param name="options">Settings; null for the defaults. Copied and validated.</param>
     /// <param name="miner">Picks the pairs or triplets of each batch the loss learns from; null for all of them.</param>
+    /// <exception cref="ArgumentException">An option is out of range (<see cref="ArgumentOutOfRangeException"/>), missing
+    /// (<see cref="ArgumentNullException"/>) or inconsistent, or the loss is null.</exception>
     public EmbeddingTrainer(IBatchLoss loss, EmbeddingTrainerOptions? options = null, IMiner? miner = null)
     {
         ArgumentNullException.ThrowIfNull(loss);

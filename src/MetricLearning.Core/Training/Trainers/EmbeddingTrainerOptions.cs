@@ -68,8 +68,8 @@ public sealed class EmbeddingTrainerOptions
     /// <see cref="Distances.CosineSimilarity"/> and the <see cref="Mining.MultiSimilarityMiner"/> (cosine) or no miner,
     /// float32 on the CPU, every parameter trained. The fused path computes the same loss and gradients as autograd
     /// (the same pairs mined, the same dropout masks for a seed; sums rounded in another order) in a few matrix
-    /// products and managed passes, which made the retrieval sample's epoch faster (figures in README's performance
-    /// section). The fused step does not run forward hooks registered on the network's modules: turn it off if you
+    /// products and managed passes, which made the retrieval sample's epoch faster (figures in
+    /// docs/performance.md). The fused step does not run forward hooks registered on the network's modules: turn it off if you
     /// use them. Other runs use autograd whatever this says; the trainer logs which step it takes and why
     /// (<see cref="TrainingTelemetry.StepChosen"/>). A checkpoint is resumed only on the step it was written with.
     /// Default true; false forces autograd.

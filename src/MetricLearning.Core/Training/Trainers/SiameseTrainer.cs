@@ -26,7 +26,8 @@ namespace MetricLearning.Training;
 /// </para>
 /// <para>
 /// With the library's pair losses the step loop makes no host/device copies and no synchronisation: the running loss
-/// stays on the device and is read once per epoch. Cancellation is honoured between steps. Same seed, device and
+/// stays on the device and is read once per epoch (and at most five times a second when <see cref="StepProgress"/> is
+/// set). Cancellation is honoured between steps. Same seed, device and
 /// thread count: same result.
 /// Not thread-safe; run one <c>Fit</c> at a time per trainer, on one thread (dispose scopes are per thread).
 /// </para>
@@ -40,7 +41,8 @@ public sealed class SiameseTrainer
     /// Draws the pairs when training on <see cref="LabelledData"/>; null for an <see cref="AlternatingPairSampler"/>
     /// seeded with <see cref="TrainerOptions.Seed"/>.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range (<see cref="ArgumentOutOfRangeException"/>), missing
+    /// (<see cref="ArgumentNullException"/>) or inconsistent, or the loss is null.</exception>
     public SiameseTrainer(ILoss loss, TrainerOptions? options = null, IPairSampler? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(loss);

@@ -41,7 +41,7 @@ public sealed class TrainerOptions
     /// <see cref="Distances.EuclideanDistance"/> and the <see cref="Losses.ContrastiveLoss"/>, float32 on the CPU, every
     /// parameter trained. The fused path computes the same loss and gradients as autograd (the same dropout masks for a
     /// seed; sums rounded in another order) with its matrix products written into buffers made once and the rest in a
-    /// few passes, which made the reference experiment's epoch faster (figures in README's performance section). The
+    /// few passes, which made the reference experiment's epoch faster (figures in docs/performance.md). The
     /// fused step does not run forward hooks registered on the network's modules: turn it off if you use them. Other
     /// runs use autograd whatever this says; the trainer logs which step it takes and why
     /// (<see cref="TrainingTelemetry.StepChosen"/>). A checkpoint is resumed only on the step it was written with.

@@ -58,7 +58,7 @@ public sealed class EmbeddingBatcherTests
 
         rows.Should().HaveCount(5);
         var direct = model.Embed(inputs);
-        // The same rows; separate passes may round the last bit differently (MKL's alignment-dependent kernels, see README).
+        // The same rows; separate passes may round the last bit differently (MKL's alignment-dependent kernels, see docs/how-to/serve.md).
         for (int i = 0; i < rows.Length; i++)
             rows[i].Should().Equal(direct[i], (a, b) => Math.Abs(a - b) <= 1e-6f);
     }

@@ -260,7 +260,7 @@ public sealed class TrainedModelTests
             }
         });
 
-        // Separate passes may round the last bit differently (MKL's alignment-dependent kernels, see README), so the
+        // Separate passes may round the last bit differently (MKL's alignment-dependent kernels, see docs/how-to/serve.md), so the
         // embeddings agree to 1e-6; a call that mixed up callers' inputs would be off by far more.
         for (int i = 0; i < inputs.Length; i++)
             parallelEmbeddings[i].Should().Equal(sequentialEmbeddings[i], (a, b) => Math.Abs(a - b) <= 1e-6f);
