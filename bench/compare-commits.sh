@@ -30,19 +30,21 @@ work=${METRICLEARNING_BENCH_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/metriclearning}
 old="$work/compare-commits/$(git -C "$root" rev-parse --short "$before")"
 if [ ! -d "$old" ]; then
   mkdir -p "$(dirname "$old")"
+  git -C "$root" worktree prune   # a worktree whose folder was deleted with the cache is forgotten first
   git -C "$root" worktree add --detach "$old" "$before" >/dev/null
 fi
 for tree in "$old" "$root"; do
-  for sample in SiameseMnist RetrievalMnist ImageRetrieval IdxToImages; do
+  for sample in SiameseMnist RetrievalMnist ImageRetrieval; do
     dotnet build "$tree/samples/$sample/$sample.csproj" -c Release --nologo -v quiet >/dev/null
   done
 done
+dotnet build "$root/samples/IdxToImages/IdxToImages.csproj" -c Release --nologo -v quiet >/dev/null
 
 fashion="$work/fashion-mnist"
 idx="$fashion/idx/usr/share/datasets/fashion-mnist"
 if [ ! -f "$idx/train-images-idx3-ubyte.gz" ]; then
   mkdir -p "$fashion/idx"
-  (cd "$fashion" && apt-get download dataset-fashion-mnist >/dev/null && dpkg -x dataset-fashion-mnist_*.deb "$fashion/idx")
+  (cd "$fashion" && rm -f dataset-fashion-mnist_*.deb && apt-get download dataset-fashion-mnist >/dev/null && dpkg -x dataset-fashion-mnist_*.deb "$fashion/idx")
 fi
 if [ ! -d "$fashion/png/test" ]; then
   for split in train:train t10k:test; do
@@ -51,14 +53,14 @@ if [ ! -d "$fashion/png/test" ]; then
   done
 fi
 
-run() {  # tree, run name: prints the run's RESULT line
+run() {  # tree, run name: prints the run's RESULT line, or says that the run printed none
   local tree=$1 name=$2 bin
   bin() { echo "$tree/samples/$1/bin/Release/net10.0/$1.dll"; }
   case "$name" in
     siamese-*) dotnet "$(bin SiameseMnist)" --seed "${name#siamese-}" --threads 1 ;;
     retrieval) dotnet "$(bin RetrievalMnist)" ;;
     images) dotnet "$(bin ImageRetrieval)" --train "$fashion/png/train" --test "$fashion/png/test" --epochs "$image_epochs" --threads 2 ;;
-  esac | grep '^RESULT'
+  esac | grep '^RESULT' || echo "no RESULT line (the run failed)"
 }
 
 # The figures that must be identical: everything but the timings.

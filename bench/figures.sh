@@ -17,9 +17,11 @@ for arg in "$@"; do
   esac
 done
 if [ "$write" -eq 1 ]; then
-  # Everything below prints into a file; "@@ NAME" lines start the blocks that replace docs/results.md's.
+  # Everything below prints into a file; "@@ NAME" lines start the blocks that replace docs/results.md's. Whatever
+  # happens, the file is shown at the end, so that no measurement is lost.
   output=$(mktemp)
   exec 3>&1 > "$output"
+  trap 'exec 1>&3; cat "$output"; rm -f "$output"' EXIT
 fi
 
 dotnet build samples/SiameseMnist -c Release --nologo -v quiet >/dev/null
@@ -157,16 +159,18 @@ for part in re.split(r"^@@ ", text, flags=re.M)[1:]:
     name, _, body = part.partition("\n")
     # A block ends with its last table row; what follows introduces the next section.
     rows = body.split("\n")
-    last = max(i for i, line in enumerate(rows) if line.startswith("|"))
-    body = "\n".join(rows[:last + 1])
+    table_rows = [i for i, line in enumerate(rows) if line.startswith("|")]
+    if not table_rows:
+        continue
+    body = "\n".join(rows[:table_rows[-1] + 1])
     blocks[name.strip()] = with_means(body.strip())
 for name, body in blocks.items():
     pattern = re.compile(rf"(<!-- figures:{name} -->\n).*?(\n<!-- /figures:{name} -->)", re.S)
     if not pattern.search(page):
-        sys.exit(f"figures.sh: docs/results.md has no <!-- figures:{name} --> block")
+        print(f"figures.sh: docs/results.md has no <!-- figures:{name} --> block; its table is in the output printed below, not written")
+        continue
     page = pattern.sub(lambda m: m.group(1) + body + m.group(2), page)
 open(page_path, "w").write(page)
 print("figures.sh: wrote " + ", ".join(blocks) + " into " + page_path)
 PY
-  rm -f "$output"
 fi

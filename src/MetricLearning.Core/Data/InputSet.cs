@@ -161,7 +161,14 @@ public sealed class InputSet : IDisposable
         long count = Count;
         long features = Data.numel() / count;
         var dtype = Data.dtype;
+        // The destination may come from code of the user's own (an IFusedNetworkPass's buffer): its size is checked
+        // here, and the managed pass writes only into contiguous float32 on the CPU; anything else is copied into.
+        long rowsWanted = indices.numel();
+        if (destination.numel() != rowsWanted * features)
+            throw new ArgumentException(
+                $"The destination {TensorChecks.Shape(destination)} does not hold {rowsWanted} inputs of {features} values.", nameof(destination));
         if (Preprocessing is not InputScaling scaling || Data.device_type != DeviceType.CPU || !Data.is_contiguous()
+            || destination.dtype != ScalarType.Float32 || destination.device_type != DeviceType.CPU || !destination.is_contiguous()
             || dtype is not (ScalarType.Byte or ScalarType.Float32)
             || indices.dtype != ScalarType.Int64 || indices.device_type != DeviceType.CPU || !indices.is_contiguous()
             || count * features * (dtype == ScalarType.Byte ? 1 : 4) > int.MaxValue)

@@ -15,8 +15,8 @@ namespace MetricLearning.Models;
 /// its weights are loaded after); it suits parts without settings. A part with settings is better given an
 /// <see cref="IPartFormat"/> in its own assembly, which a saved model finds without registering anything (the
 /// library's own parts are found that way; an index file, which records no assembly, needs a distance's format
-/// registered); <see cref="Add(IPartFormat)"/> registers a format by hand, taking precedence over the
-/// one its assembly declares. Register before loading; reading is thread-safe once registration is done.
+/// registered); <see cref="Add(IPartFormat)"/> registers a format by hand, which loading prefers to the one
+/// its assembly declares (saving uses the assembly's). Register before loading; reading is thread-safe once registration is done.
 /// </remarks>
 /// <example><code>
 /// var components = new ModelComponents()

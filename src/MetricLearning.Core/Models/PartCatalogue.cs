@@ -34,13 +34,6 @@ internal static class PartCatalogue
             : new SavedPart(format.Name, type.Assembly.GetName().Name, format.Describe(part));
     }
 
-    /// <summary>Text for messages: a numeric part as <c>LpDistance(normalize=1, p=2)</c>, any other by name.</summary>
-    internal static string Text(object part)
-    {
-        var saved = Describe(part);
-        return saved.Settings is null ? saved.Type : SavedJson.Text(saved.Type, SavedJson.Numbers(saved.Settings, saved.Type, "(describing)"));
-    }
-
     /// <summary>Builds the part <paramref name="saved"/> describes.</summary>
     /// <param name="saved">The saved part.</param>
     /// <param name="role">"network", "distance" or "preprocessing", for messages.</param>
@@ -49,15 +42,15 @@ internal static class PartCatalogue
     /// <exception cref="InvalidDataException">No format or factory builds it, its settings are invalid, or it built the wrong kind of part.</exception>
     internal static T Create<T>(SavedPart saved, string role, ModelComponents? components, PartLoadContext context) where T : class
     {
-        var format = components?.FindFormat(saved.Type) ?? FindByName(saved);
+        string? missingAssembly = null;
+        var format = components?.FindFormat(saved.Type) ?? FindByName(saved, context, out missingAssembly);
         if (format is null)
         {
             if (components is not null && components.HasFactory(saved.Type))
                 return components.Create<T>(saved.Type, role, context.Source);
-            string? assembly = saved.Assembly ?? MovedParts.GetValueOrDefault(saved.Type);
-            string where = assembly is null || assembly == typeof(PartCatalogue).Assembly.GetName().Name
+            string where = missingAssembly is null
                 ? ""
-                : $" It is defined in the assembly {assembly}: reference its package ({assembly}).";
+                : $" It is defined in the assembly {missingAssembly}, which this app cannot load: reference its package ({missingAssembly}).";
             throw new InvalidDataException(
                 $"'{context.Source}' was saved with the {role} {saved.Type}, which no format or factory builds.{where} For a part of your own, " +
                 $"give it a format (a PartFormat or NumericPartFormat in its assembly) or register a factory: new ModelComponents().Add(() => new {ShortName(saved.Type)}(...)), and pass it when loading.");
@@ -77,14 +70,37 @@ internal static class PartCatalogue
     private static IPartFormat? FindByType(Type type, ModelComponents? components) =>
         components?.FindFormat(type) ?? Formats(type.Assembly).FirstOrDefault(f => f.PartType == type);
 
-    private static IPartFormat? FindByName(SavedPart saved)
+    /// <summary>
+    /// The format saved as <paramref name="saved"/>: in the assembly it records (only there, so that a part of the
+    /// user's own named like one of the library's is never built as the library's), or, for files that record none
+    /// (format 2, index files), in the library, in the assembly a part moved to, or in the assemblies already loaded
+    /// that use the library.
+    /// </summary>
+    /// <param name="saved">The saved part.</param>
+    /// <param name="context">Where it was read from, for messages.</param>
+    /// <param name="missingAssembly">The assembly the part names when it could not be loaded; null otherwise.</param>
+    /// <exception cref="InvalidDataException">Several loaded assemblies declare a format of that name.</exception>
+    private static IPartFormat? FindByName(SavedPart saved, PartLoadContext context, out string? missingAssembly)
     {
-        var found = Formats(typeof(PartCatalogue).Assembly).FirstOrDefault(f => f.Name == saved.Type);
-        if (found is not null)
-            return found;
+        missingAssembly = null;
         string? assemblyName = saved.Assembly ?? MovedParts.GetValueOrDefault(saved.Type);
         if (assemblyName is null)
-            return null;
+        {
+            var found = Formats(typeof(PartCatalogue).Assembly).FirstOrDefault(f => f.Name == saved.Type);
+            if (found is not null)
+                return found;
+            var candidates = AppDomain.CurrentDomain.GetAssemblies()
+                .Where(UsesTheLibrary)
+                .SelectMany(Formats)
+                .Where(f => f.Name == saved.Type)
+                .ToList();
+            if (candidates.Count > 1)
+                throw new InvalidDataException(
+                    $"'{context.Source}' names the part {saved.Type} without its assembly, and several assemblies declare a format of that name " +
+                    $"({string.Join(", ", candidates.Select(f => f.GetType().Assembly.GetName().Name))}); register the one to use with ModelComponents.Add.");
+            return candidates.SingleOrDefault();
+        }
+
         Assembly assembly;
         try
         {
@@ -93,10 +109,24 @@ internal static class PartCatalogue
         }
         catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
         {
+            missingAssembly = assemblyName;
             return null;
         }
 
         return Formats(assembly).FirstOrDefault(f => f.Name == saved.Type);
+    }
+
+    private static bool UsesTheLibrary(Assembly assembly)
+    {
+        string library = typeof(PartCatalogue).Assembly.GetName().Name!;
+        try
+        {
+            return !assembly.IsDynamic && assembly.GetReferencedAssemblies().Any(reference => reference.Name == library);
+        }
+        catch (NotSupportedException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The formats an assembly declares: every concrete <see cref="IPartFormat"/> with a parameterless constructor.</summary>

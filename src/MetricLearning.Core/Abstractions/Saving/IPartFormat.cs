@@ -16,8 +16,9 @@ namespace MetricLearning;
 /// assembly that defines each part, and loading finds the part's format by scanning that assembly, so adding a part
 /// is adding its file. An index file records only its distance's format name: the library's distances are found,
 /// but a distance of your own needs its format registered with
-/// <see cref="Models.ModelComponents.Add(IPartFormat)"/> (or the distance passed when loading). A format registered
-/// by hand takes precedence over the one its assembly declares.
+/// <see cref="Models.ModelComponents.Add(IPartFormat)"/> (or the distance passed when loading). When loading, a format
+/// registered by hand takes precedence over the one the part's assembly declares; saving always uses the one its
+/// assembly declares (a part whose assembly declares none is saved by type name, for a factory to rebuild).
 /// </para>
 /// <para>A format must have a public or private parameterless constructor to be found by scanning, and be stateless
 /// and thread-safe.</para>

@@ -42,6 +42,12 @@ internal sealed class FusedPairStep : IDisposable
             return null;
         }
 
+        if (maxPairs > int.MaxValue / 2)
+        {
+            whyNot = $"a step of {maxPairs} pairs has more inputs than a fused pass takes";
+            return null;
+        }
+
         var pass = network.CreateFusedPass(inputs.InputShape, inputs.Device, 2 * maxPairs, out whyNot);
         if (pass is null)
             return null;

@@ -62,13 +62,14 @@ public sealed class EmbeddingTrainerOptions
     public int PrefetchBatches { get; set; } = 4;
 
     /// <summary>
-    /// Whether a step may be computed by the fused path when the run is one it computes: an
-    /// <see cref="Networks.MlpEmbeddingNetwork"/> (ReLU, tanh or identity activation) trained on an in-memory
-    /// <see cref="Data.InputSet"/> without augmentation, with the <see cref="Losses.MultiSimilarityLoss"/> on
-    /// <see cref="Distances.CosineSimilarity"/> and the <see cref="Mining.MultiSimilarityMiner"/> (cosine) or no miner,
-    /// float32 on the CPU, every parameter trained. The fused path computes the same loss and gradients as autograd
-    /// (the same pairs mined, the same dropout masks for a seed; sums rounded in another order) in a few matrix
-    /// products and managed passes, which made the retrieval sample's epoch faster (figures in
+    /// Whether a step may be computed without autograd when the network has a hand-written pass
+    /// (<see cref="IFusedNetwork"/>) and the loss a hand-written gradient for the miner (<see cref="IFusedBatchLoss"/>),
+    /// both accept this run, and the data is an in-memory <see cref="Data.InputSet"/> without augmentation: in the
+    /// library, an <see cref="Networks.MlpEmbeddingNetwork"/> (ReLU, tanh or identity activation, float32 on the CPU,
+    /// every parameter trained) with the <see cref="Losses.MultiSimilarityLoss"/> on
+    /// <see cref="Distances.CosineSimilarity"/> and the <see cref="Mining.MultiSimilarityMiner"/> (cosine) or no miner.
+    /// A fused step computes the same loss and gradients as autograd (the same pairs mined, the same dropout masks for
+    /// a seed; sums rounded in another order), which made the retrieval sample's epoch faster (figures in
     /// docs/performance.md). The fused step does not run forward hooks registered on the network's modules: turn it off if you
     /// use them. Other runs use autograd whatever this says; the trainer logs which step it takes and why
     /// (<see cref="TrainingTelemetry.StepChosen"/>). A checkpoint is resumed only on the step it was written with.

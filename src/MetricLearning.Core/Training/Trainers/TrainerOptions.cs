@@ -36,12 +36,13 @@ public sealed class TrainerOptions
     public bool EvaluateTrainingPairs { get; set; } = true;
 
     /// <summary>
-    /// Whether a step may be computed by the fused path when the run is one it computes: an
-    /// <see cref="Networks.MlpEmbeddingNetwork"/> (ReLU, tanh or identity activation) with the
-    /// <see cref="Distances.EuclideanDistance"/> and the <see cref="Losses.ContrastiveLoss"/>, float32 on the CPU, every
-    /// parameter trained. The fused path computes the same loss and gradients as autograd (the same dropout masks for a
-    /// seed; sums rounded in another order) with its matrix products written into buffers made once and the rest in a
-    /// few passes, which made the reference experiment's epoch faster (figures in docs/performance.md). The
+    /// Whether a step may be computed without autograd when the network has a hand-written pass
+    /// (<see cref="IFusedNetwork"/>) and the loss a hand-written gradient at the model's distance
+    /// (<see cref="IFusedPairLoss"/>), and both accept this run: in the library, an
+    /// <see cref="Networks.MlpEmbeddingNetwork"/> (ReLU, tanh or identity activation, float32 on the CPU, every
+    /// parameter trained) with the <see cref="Losses.ContrastiveLoss"/> at the <see cref="Distances.EuclideanDistance"/>.
+    /// A fused step computes the same loss and gradients as autograd (the same dropout masks for a seed; sums rounded
+    /// in another order), which made the reference experiment's epoch faster (figures in docs/performance.md). The
     /// fused step does not run forward hooks registered on the network's modules: turn it off if you use them. Other
     /// runs use autograd whatever this says; the trainer logs which step it takes and why
     /// (<see cref="TrainingTelemetry.StepChosen"/>). A checkpoint is resumed only on the step it was written with.
