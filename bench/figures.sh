@@ -29,7 +29,8 @@ dotnet build samples/RetrievalMnist -c Release --nologo -v quiet >/dev/null
 siamese=samples/SiameseMnist/bin/Release/net10.0/SiameseMnist.dll
 retrieval=samples/RetrievalMnist/bin/Release/net10.0/RetrievalMnist.dll
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# The work folder goes at the end; with --write, the raw output is shown too, whatever happened (this replaces the trap above).
+trap 'rm -rf "$work"; if [ "$write" -eq 1 ]; then exec 1>&3; cat "$output"; rm -f "$output"; fi' EXIT
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 measured="Measured $(date -u +%Y-%m-%d) on $(nproc) cores of $cpu (CPUs otherwise idle), commit $(git rev-parse --short HEAD), by \`bash bench/figures.sh\`"
