@@ -14,7 +14,7 @@
 #   --built   reference the library's assemblies already built in src/*/bin/Release/<tfm>/ instead of its projects
 #             (nothing of the library is rebuilt; build the solution in Release first)
 #   --keep    keep the scratch folder and print where it is
-#   FILE.md   check only these files (default: README.md and docs/**/*.md, generated folders left out)
+#   FILE.md   check only these files (default: README.md, src/PackageReadme.md and docs/**/*.md, generated folders left out)
 # Environment: JOBS=N limits the build to N parallel nodes (default: MSBuild's own choice).
 # Exit code 0 when every block compiles, 1 when one does not, 2 on a usage error.
 set -euo pipefail
@@ -35,7 +35,7 @@ done
 
 cd "$root"
 if [ "${#files[@]}" -eq 0 ]; then
-  files=(README.md)
+  files=(README.md src/PackageReadme.md)
   while IFS= read -r file; do files+=("$file"); done < <(
     find docs -name '*.md' -not -path 'docs/_site/*' -not -path 'docs/api/*' -not -path 'docs/obj/*' | sort)
 fi

@@ -5,8 +5,9 @@
 # integration's native library (Program.cs.txt), trains through MetricLearning.Mnist on an IDX set of its own
 # (MnistApp.cs.txt), runs README's quick start (the first C# block under "## Quick start", taken from README.md itself so that the
 # two cannot drift: trains on float[][] with string labels, saves,
-# loads, embeds and verifies), and gives each integration package (MetricLearning.Images, .Search, .PyTorch) an
-# app of its own that references only it (ImagesApp.cs.txt, SearchApp.cs.txt, PyTorchApp.cs.txt).
+# loads, embeds and verifies), and gives each integration package (MetricLearning.Images, .Search, .PyTorch,
+# .Reports, .Extensions.AI) an app of its own that references only it (ImagesApp.cs.txt, SearchApp.cs.txt,
+# PyTorchApp.cs.txt, ReportsApp.cs.txt, ExtensionsAIApp.cs.txt).
 # Prints "package-smoke: passed" or fails.
 set -euo pipefail
 
@@ -18,7 +19,7 @@ version="0.1.0-smoke.$(date +%s)"
 
 dotnet pack "$root/src/MetricLearning.Core/MetricLearning.Core.csproj" -c Release -o "$work/feed" \
   -p:Version="$version" --nologo -v quiet
-for package in Mnist Images Search PyTorch; do
+for package in Mnist Images Search PyTorch Reports Extensions.AI; do
   dotnet pack "$root/src/MetricLearning.$package/MetricLearning.$package.csproj" -c Release -o "$work/feed" \
     -p:Version="$version" --nologo -v quiet
 done
@@ -79,7 +80,7 @@ if [[ "$output" != *"loaded: train 300 of 8x8, test 90, classes 3"* || "$output"
 fi
 
 # Each integration package in a fresh app that references only it (and a backend).
-integration() {  # package, source file, then the lines its output must contain
+integration() {  # package, source file, then the lines its output must contain; $with: "id version" of one more package the app adds
   local package=$1 source=$2; shift 2
   mkdir -p "$work/$package"
   cd "$work/$package"
@@ -87,6 +88,7 @@ integration() {  # package, source file, then the lines its output must contain
   cp "$work/app/nuget.config" .
   dotnet add package "$package" --version "$version" >/dev/null
   dotnet add package TorchSharp-cpu --version 0.107.0 >/dev/null
+  if [ -n "${with:-}" ]; then dotnet add package ${with% *} --version ${with#* } >/dev/null; fi
   cp "$root/tests/package-smoke/$source" Program.cs
   output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the $package app failed"; exit 1; }
   echo "$output"
@@ -105,6 +107,9 @@ if [ -z "$agree" ] || [ "$agree" -lt 90 ]; then
   exit 1
 fi
 integration MetricLearning.PyTorch PyTorchApp.cs.txt "weights.pt: same embeddings True" "weights.safetensors: same embeddings True" "resnet-18 embeddings: [2, 32]"
+integration MetricLearning.Reports ReportsApp.cs.txt "charts: 2, all named in the page: True"
+# An app that serves has a container: the DI implementation is the one package it adds besides ours.
+with="Microsoft.Extensions.DependencyInjection 10.0.0" integration MetricLearning.Extensions.AI ExtensionsAIApp.cs.txt "embeddings: 2 of 4, the model's own: True"
 
 # README's quick start, in a second fresh app that references only the packages.
 mkdir -p "$work/quickstart"
