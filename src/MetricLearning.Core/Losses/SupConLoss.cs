@@ -7,7 +7,8 @@ namespace MetricLearning.Losses;
 /// Supervised contrastive loss (Khosla et al., NeurIPS 2020) on a <b>similarity</b> S (cosine by default) with
 /// temperature τ: <c>L = mean_i −(1/|P_i|) Σ_{p∈P_i} log( e^{S_ip/τ} / Σ_{a≠i} e^{S_ia/τ} )</c>, over the anchors i
 /// that have at least one other sample of their class (P_i). With mined indices, P_i are the mined same-class pairs
-/// anchored at i and the sum over a runs over the mined pairs (of either kind) anchored at i.
+/// anchored at i and the sum over a runs over the mined pairs (of either kind) anchored at i. A batch with no
+/// different-class pair (a single class), or mined indices without one, has loss 0, as pytorch-metric-learning's.
 /// </summary>
 /// <remarks>
 /// When every class in the batch has exactly two samples (two views of one item), this is the NT-Xent loss of
@@ -50,6 +51,10 @@ public sealed class SupConLoss : IBatchLoss
         var positives = weights.sum(1);
         var anchors = positives.gt(0).to_type(logProbability.dtype);
         var perAnchor = (logProbability * weights).sum(1) / positives.clamp_min(1);
-        return (-(perAnchor * anchors).sum() / anchors.sum().clamp_min(1)).MoveToOuterDisposeScope();
+        var loss = -(perAnchor * anchors).sum() / anchors.sum().clamp_min(1);
+        // A batch without both kinds of pair (one class, or a miner that kept no negatives) has nothing to contrast:
+        // its loss is 0, as pytorch-metric-learning's. A factor rather than a branch, so no value is read from the device.
+        var contrasted = positive.any().logical_and(negative.any()).to_type(loss.dtype);
+        return (loss * contrasted).MoveToOuterDisposeScope();
     }
 }

@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using FluentAssertions;
+using MetricLearning.Distances;
+using MetricLearning.Losses;
+using MetricLearning.Mining;
+using MetricLearning.Tests.TestSupport;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Core.Losses;
+
+/// <summary>
+/// The library's losses and miners against pytorch-metric-learning 2.8.1's own code: the expected values in
+/// Fixtures/pml-2.8.1.json were computed by PML (tests/pml-reference/generate.py, with Debian's python3-torch), in
+/// float64, on four input sets (a general batch, a class with one sample, a batch of one class, tied distances).
+/// PML is not needed here. Losses: value and gradient with respect to the embeddings, within 1e-5 relative. Miners:
+/// the same pairs (as sets; PML's order is its own), or for batch-hard, whose choice among tied distances is arbitrary,
+/// the same mined distances per anchor.
+/// </summary>
+public sealed class PmlReferenceTests
+{
+    private static readonly JsonElement Fixture = JsonDocument.Parse(File.ReadAllText(
+        Path.Combine(Repository.Root, "tests", "MetricLearning.Tests", "Core", "Losses", "Fixtures", "pml-2.8.1.json"))).RootElement;
+
+    public static IEnumerable<object[]> LossCases() => Fixture.GetProperty("losses").EnumerateArray()
+        .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("losses")[i]) });
+
+    public static IEnumerable<object[]> MinerCases() => Fixture.GetProperty("miners").EnumerateArray()
+        .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("miners")[i]) });
+
+    private static string Describe(JsonElement entry) =>
+        $"{entry.GetProperty("name").GetString()} {entry.GetProperty("settings").GetRawText()} on {entry.GetProperty("input").GetString()}";
+
+    private static (Tensor Embeddings, Tensor Labels) Input(string name)
+    {
+        var input = Fixture.GetProperty("inputs").GetProperty(name);
+        var rows = input.GetProperty("embeddings").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        var embeddings = tensor(rows.SelectMany(row => row).ToArray(), new long[] { rows.Length, rows[0].Length }, ScalarType.Float64);
+        var labels = tensor(input.GetProperty("labels").EnumerateArray().Select(v => v.GetInt64()).ToArray());
+        return (embeddings, labels);
+    }
+
+    private static double Setting(JsonElement settings, string name) => settings.GetProperty(name).GetDouble();
+
+    private static IBatchLoss Loss(string name, JsonElement settings) => name switch
+    {
+        "MultiSimilarityLoss" => new MultiSimilarityLoss(Setting(settings, "alpha"), Setting(settings, "beta"), Setting(settings, "lambda")),
+        // PML's default distance for the triplet loss: Euclidean on L2-normalised embeddings.
+        "TripletMarginLoss" => new TripletMarginLoss(Setting(settings, "margin"), new LpDistance(2, normalize: true)),
+        "SupConLoss" => new SupConLoss(Setting(settings, "temperature")),
+        _ => throw new InvalidOperationException($"No loss {name} in this test."),
+    };
+
+    private static IMiner Miner(string name, JsonElement settings) => name switch
+    {
+        "MultiSimilarityMiner" => new MultiSimilarityMiner(settings.TryGetProperty("epsilon", out var e) ? e.GetDouble() : 0.1),
+        "PairMarginMiner" => new PairMarginMiner(Setting(settings, "positiveMargin"), Setting(settings, "negativeMargin")),
+        "BatchHardMiner" => new BatchHardMiner(),
+        _ => throw new InvalidOperationException($"No miner {name} in this test."),
+    };
+
+    private static void ShouldBeClose(double actual, double expected, string what) =>
+        Math.Abs(actual - expected).Should().BeLessThanOrEqualTo(1e-5 * Math.Abs(expected) + 1e-12, $"{what}: ours {actual:R}, PML's {expected:R}");
+
+    [Theory]
+    [MemberData(nameof(LossCases))]
+    public void A_loss_gives_PMLs_value_and_gradient(int index, string description)
+    {
+        var entry = Fixture.GetProperty("losses")[index];
+        var settings = entry.GetProperty("settings");
+        var (embeddings, labels) = Input(entry.GetProperty("input").GetString()!);
+        using var _ = embeddings;
+        using var __ = labels;
+        using var x = embeddings.detach().requires_grad_(true);
+        var loss = Loss(entry.GetProperty("name").GetString()!, settings);
+        var miner = settings.TryGetProperty("miner", out var minerName) ? Miner(minerName.GetString()!, settings) : null;
+
+        using var mined = miner?.Mine(x.detach(), labels);
+        using var value = loss.Compute(x, labels, mined);
+        if (value.requires_grad)
+            value.backward();
+
+        ShouldBeClose(value.item<double>(), entry.GetProperty("loss").GetDouble(), $"{description}: the loss");
+        var expected = entry.GetProperty("gradient").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+        var actual = x.grad is null ? new double[expected.Length] : x.grad.contiguous().data<double>().ToArray();
+        for (int i = 0; i < expected.Length; i++)
+            ShouldBeClose(actual[i], expected[i], $"{description}: gradient element {i}");
+    }
+
+    [Theory]
+    [MemberData(nameof(MinerCases))]
+    public void A_miner_picks_what_PMLs_picks(int index, string description)
+    {
+        var entry = Fixture.GetProperty("miners")[index];
+        var (embeddings, labels) = Input(entry.GetProperty("input").GetString()!);
+        using var _ = embeddings;
+        using var __ = labels;
+        using var mined = Miner(entry.GetProperty("name").GetString()!, entry.GetProperty("settings")).Mine(embeddings, labels);
+
+        static long[] Values(Tensor t) => t.cpu().contiguous().data<long>().ToArray();
+        static long[] Ints(JsonElement e) => e.EnumerateArray().Select(v => v.GetInt64()).ToArray();
+        if (mined is MinedPairs pairs)
+        {
+            static string[] Set(long[] anchors, long[] others) => anchors.Zip(others, (a, o) => $"{a}-{o}").OrderBy(p => p, StringComparer.Ordinal).ToArray();
+            Set(Values(pairs.PositiveAnchors), Values(pairs.Positives)).Should().Equal(
+                Set(Ints(entry.GetProperty("positive_anchors")), Ints(entry.GetProperty("positives"))), $"{description}: the positive pairs");
+            Set(Values(pairs.NegativeAnchors), Values(pairs.Negatives)).Should().Equal(
+                Set(Ints(entry.GetProperty("negative_anchors")), Ints(entry.GetProperty("negatives"))), $"{description}: the negative pairs");
+            return;
+        }
+
+        // Batch-hard: among tied distances either choice is the hardest, so the distances are compared, per anchor.
+        var triplets = mined.Should().BeOfType<MinedTriplets>().Subject;
+        using var distances = new LpDistance(2, normalize: true).ComputeMatrix(embeddings, embeddings);
+        var d = distances.contiguous().data<double>().ToArray();
+        long n = embeddings.shape[0];
+        string[] Mined(long[] anchors, long[] positives, long[] negatives) => anchors
+            .Select((a, i) => $"{a}: {d[a * n + positives[i]]:F12} {d[a * n + negatives[i]]:F12}")
+            .OrderBy(t => t, StringComparer.Ordinal).ToArray();
+        Mined(Values(triplets.Anchors), Values(triplets.Positives), Values(triplets.Negatives)).Should().Equal(
+            Mined(Ints(entry.GetProperty("anchors")), Ints(entry.GetProperty("positives")), Ints(entry.GetProperty("negatives"))),
+            $"{description}: the hardest positive and negative distance of each anchor");
+    }
+}
