@@ -69,6 +69,20 @@ def miner_cases():
     ]
 
 
+def weighted_cases(classes, width):
+    """Losses with weights of their own: PML draws them; ours is given the same ones (the test copies them in)."""
+    torch.manual_seed(1)
+    return [
+        ("ProxyAnchorLoss", {"alpha": 32, "delta": 0.1},
+         losses.ProxyAnchorLoss(num_classes=classes, embedding_size=width, margin=0.1, alpha=32), "proxies", False),
+        # PML's margin is in degrees; 28.6479 degrees is 0.5 radians, ours.
+        ("ArcFaceLoss", {"margin": 0.5, "scale": 64},
+         losses.ArcFaceLoss(num_classes=classes, embedding_size=width, margin=28.64788975654116, scale=64), "W", True),
+        ("ArcFaceLoss", {"margin": 0.2, "scale": 16},
+         losses.ArcFaceLoss(num_classes=classes, embedding_size=width, margin=11.459155902616464, scale=16), "W", True),
+    ]
+
+
 def main():
     sets = inputs()
     result = {
@@ -90,6 +104,36 @@ def main():
             gradient = x.grad if x.grad is not None else torch.zeros_like(x)
             result["losses"].append({"name": name, "settings": settings, "input": set_name,
                                      "loss": value.item(), "gradient": gradient.tolist()})
+    result["weighted_losses"] = []
+    for set_name, (embeddings, labels) in sets.items():
+        classes = max(2, max(labels) + 1)
+        for name, settings, loss, attribute, transposed in weighted_cases(classes, embeddings.shape[1]):
+            weights = getattr(loss, attribute)
+            x = embeddings.clone().requires_grad_(True)
+            value = loss(x, torch.tensor(labels))
+            value.backward()
+            # Ours holds one row per class; PML's ArcFace holds one column per class.
+            rows = weights.detach().t() if transposed else weights.detach()
+            weights_gradient = weights.grad.t() if transposed else weights.grad
+            result["weighted_losses"].append({"name": name, "settings": settings, "input": set_name, "classes": classes,
+                                              "weights": rows.tolist(), "loss": value.item(),
+                                              "gradient": x.grad.tolist(), "weights_gradient": weights_gradient.tolist()})
+    # Embeddings pointing away from their own class's centre, so that angle + margin passes 180 degrees, where
+    # ArcFace replaces cos(angle + margin) by cos(angle) - margin * sin(margin).
+    generator = torch.Generator().manual_seed(2)
+    for name, settings, loss, attribute, transposed in weighted_cases(3, 4):
+        if name != "ArcFaceLoss":
+            continue
+        labels = [0, 1, 2, 0, 1, 2]
+        centres = loss.W.detach().t()
+        embeddings = -centres[labels] + 0.05 * torch.randn(6, 4, generator=generator)
+        x = embeddings.clone().requires_grad_(True)
+        value = loss(x, torch.tensor(labels))
+        value.backward()
+        result["weighted_losses"].append({"name": name, "settings": settings, "input": "opposite", "classes": 3,
+                                          "embeddings": embeddings.tolist(), "labels": labels,
+                                          "weights": centres.tolist(), "loss": value.item(),
+                                          "gradient": x.grad.tolist(), "weights_gradient": loss.W.grad.t().tolist()})
     for name, settings, miner in miner_cases():
         for set_name, (embeddings, labels) in sets.items():
             mined = [t.tolist() for t in miner(embeddings, torch.tensor(labels))]
@@ -102,7 +146,7 @@ def main():
     with open(output, "w") as f:
         json.dump(result, f, indent=1)
         f.write("\n")
-    print(f"wrote {len(result['losses'])} loss cases and {len(result['miners'])} miner cases to {output}")
+    print(f"wrote {len(result['losses'])} loss cases, {len(result['weighted_losses'])} with weights of their own and {len(result['miners'])} miner cases to {output}")
 
 
 main()

@@ -17,8 +17,10 @@ namespace MetricLearning.Losses;
 /// Defaults m = 0.5 rad and s = 64 (the paper's). The class centres are this loss's own weights
 /// (<see cref="ITrainableParameters"/>), trained with the network at the same pace by default. Labels must be class numbers
 /// from 0 to <see cref="Classes"/> − 1 (checked each call, which reads the labels' range from the device). θ is taken
-/// from a cosine clamped to [−1 + 1e-7, 1 − 1e-7] so that its gradient stays finite, and θ + m is capped at π so the
-/// margin never makes the true class's logit rise again.
+/// from a cosine clamped to [−1 + 1e-7, 1 − 1e-7] so that its gradient stays finite. Past θ = π − m, where
+/// cos(θ + m) would rise again, the true class's logit is <c>s·(cos θ − m·sin m)</c> instead, which keeps it
+/// decreasing in θ (the usual ArcFace extension, pytorch-metric-learning's; its margin is in degrees, 28.6 by default,
+/// where ours is 0.5 rad, 28.65°).
 /// </para>
 /// <para>
 /// A classification loss: it needs no pairs and refuses mined indices. Embeddings compared by cosine similarity
@@ -81,7 +83,9 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableParameters, IDisposable
         var cosine = ClassCentres.Cosines(embeddings, _centres)
             .clamp(-CosineLimit, CosineLimit);
         var target = labels.to_type(ScalarType.Int64).unsqueeze(1);
-        var widened = (cosine.gather(1, target).acos() + Margin).clamp_max(Math.PI).cos();
+        var cosineOfTarget = cosine.gather(1, target);
+        var angle = cosineOfTarget.acos();
+        var widened = where(angle.le(Math.PI - Margin), (angle + Margin).cos(), cosineOfTarget - Margin * Math.Sin(Margin));
         var logits = cosine.scatter(1, target, widened) * Scale;
         return nn.functional.cross_entropy(logits, target.squeeze(1)).MoveToOuterDisposeScope();
     }

@@ -43,7 +43,10 @@ public sealed class ArcFaceLossTests
             var logits = Enumerable.Range(0, 3).Select(j =>
             {
                 double theta = Math.Acos(Math.Clamp(Reference.Cosine(Points[i], CentreRows[j]), -1 + 1e-7, 1 - 1e-7));
-                return scale * Math.Cos(j == Classes[i] ? Math.Min(theta + margin, Math.PI) : theta);
+                if (j != Classes[i])
+                    return scale * Math.Cos(theta);
+                // Past π − m the true class's logit continues as cos θ − m·sin m (ArcFace's usual extension).
+                return scale * (theta <= Math.PI - margin ? Math.Cos(theta + margin) : Math.Cos(theta) - margin * Math.Sin(margin));
             }).ToArray();
             double max = logits.Max();
             total += -(logits[Classes[i]] - max - Math.Log(logits.Sum(l => Math.Exp(l - max))));

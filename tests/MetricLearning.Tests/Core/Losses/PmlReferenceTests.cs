@@ -29,15 +29,19 @@ public sealed class PmlReferenceTests
     public static IEnumerable<object[]> LossCases() => Fixture.GetProperty("losses").EnumerateArray()
         .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("losses")[i]) });
 
+    public static IEnumerable<object[]> WeightedLossCases() => Fixture.GetProperty("weighted_losses").EnumerateArray()
+        .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("weighted_losses")[i]) });
+
     public static IEnumerable<object[]> MinerCases() => Fixture.GetProperty("miners").EnumerateArray()
         .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("miners")[i]) });
 
     private static string Describe(JsonElement entry) =>
         $"{entry.GetProperty("name").GetString()} {entry.GetProperty("settings").GetRawText()} on {entry.GetProperty("input").GetString()}";
 
-    private static (Tensor Embeddings, Tensor Labels) Input(string name)
+    private static (Tensor Embeddings, Tensor Labels) Input(string name) => Input(Fixture.GetProperty("inputs").GetProperty(name));
+
+    private static (Tensor Embeddings, Tensor Labels) Input(JsonElement input)
     {
-        var input = Fixture.GetProperty("inputs").GetProperty(name);
         var rows = input.GetProperty("embeddings").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
         var embeddings = tensor(rows.SelectMany(row => row).ToArray(), new long[] { rows.Length, rows[0].Length }, ScalarType.Float64);
         var labels = tensor(input.GetProperty("labels").EnumerateArray().Select(v => v.GetInt64()).ToArray());
@@ -89,6 +93,65 @@ public sealed class PmlReferenceTests
         var actual = x.grad is null ? new double[expected.Length] : x.grad.contiguous().data<double>().ToArray();
         for (int i = 0; i < expected.Length; i++)
             ShouldBeClose(actual[i], expected[i], $"{description}: gradient element {i}");
+    }
+
+    /// <summary>
+    /// Losses with weights of their own (Proxy-Anchor's proxies, ArcFace's class centres) start from the weights PML
+    /// drew, copied in; their value and the gradients with respect to the embeddings and to the weights are PML's.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WeightedLossCases))]
+    public void A_loss_with_weights_of_its_own_gives_PMLs_value_and_gradients(int index, string description)
+    {
+        var entry = Fixture.GetProperty("weighted_losses")[index];
+        var settings = entry.GetProperty("settings");
+        // A case may carry inputs of its own, made from the weights PML drew (embeddings opposite their class centre).
+        var (embeddings, labels) = entry.TryGetProperty("embeddings", out var own) ? Input(entry) : Input(entry.GetProperty("input").GetString()!);
+        using var _ = embeddings;
+        using var __ = labels;
+        int classes = entry.GetProperty("classes").GetInt32();
+        long width = embeddings.shape[1];
+        var rows = entry.GetProperty("weights").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        using var given = tensor(rows.SelectMany(row => row).ToArray(), new long[] { classes, width }, ScalarType.Float64);
+
+        // The weights are made in the default dtype: float64 for this comparison, then back.
+        var previous = get_default_dtype();
+        set_default_dtype(ScalarType.Float64);
+        IBatchLoss loss;
+        TorchSharp.Modules.Parameter weights;
+        try
+        {
+            (loss, weights) = entry.GetProperty("name").GetString() switch
+            {
+                "ProxyAnchorLoss" => new ProxyAnchorLoss(classes, width, Setting(settings, "alpha"), Setting(settings, "delta")) is var p ? ((IBatchLoss)p, p.Proxies) : default,
+                "ArcFaceLoss" => new ArcFaceLoss(classes, width, Setting(settings, "margin"), Setting(settings, "scale")) is var a ? ((IBatchLoss)a, a.Centres) : default,
+                var other => throw new InvalidOperationException($"No loss {other} in this test."),
+            };
+        }
+        finally
+        {
+            set_default_dtype(previous);
+        }
+
+        using var disposeLoss = (IDisposable)loss;
+        using (no_grad())
+            weights.copy_(given);
+        using var x = embeddings.detach().requires_grad_(true);
+        using var value = loss.Compute(x, labels);
+        value.backward();
+
+        ShouldBeClose(value.item<double>(), entry.GetProperty("loss").GetDouble(), $"{description}: the loss");
+        void Compare(Tensor actual, string property, string what)
+        {
+            var expected = entry.GetProperty(property).EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+            var values = actual.contiguous().data<double>().ToArray();
+            values.Should().HaveCount(expected.Length);
+            for (int i = 0; i < expected.Length; i++)
+                ShouldBeClose(values[i], expected[i], $"{description}: {what} element {i}");
+        }
+
+        Compare(x.grad!, "gradient", "the gradient with respect to the embeddings");
+        Compare(weights.grad!, "weights_gradient", "the gradient with respect to the weights");
     }
 
     [Theory]
