@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
-using System.Text.Json.Nodes;
 using MetricLearning.Distances;
 using MetricLearning.Models;
 using static TorchSharp.torch;
@@ -234,8 +233,8 @@ public sealed class EmbeddingIndex : INeighbourIndex
     private void SaveLocked(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var (describedName, describedParameters) = DescribeDistance(Distance);
-        foreach (string text in describedParameters.Keys.Prepend(describedName))
+        var (name, parameters) = DescribeDistance(Distance);
+        foreach (string text in parameters.Keys.Prepend(name))
         {
             if (Encoding.UTF8.GetByteCount(text) > LongestName)
                 throw new InvalidOperationException($"The distance's name or setting '{text[..Math.Min(40, text.Length)]}…' is longer than the {LongestName} bytes an index file holds.");
@@ -246,7 +245,6 @@ public sealed class EmbeddingIndex : INeighbourIndex
             using var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write);
             using var writer = new BinaryWriter(stream, Encoding.UTF8);
             writer.Write(Encoding.ASCII.GetBytes(Magic));
-            var (name, parameters) = (describedName, describedParameters);
             writer.Write(name);
             writer.Write(parameters.Count);
             foreach (var (key, value) in parameters)
@@ -327,7 +325,7 @@ public sealed class EmbeddingIndex : INeighbourIndex
             string saved = SavedJson.Text(savedName, savedParameters);
             if (distance is null)
                 distance = PartCatalogue.Create<IDistance>(
-                    new SavedPart(savedName, null, new JsonObject(savedParameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value))))),
+                    new SavedPart(savedName, null, SavedJson.Node(savedParameters)),
                     "distance", components, new PartLoadContext(path));
             else if (Text(distance) != saved)
                 throw new InvalidDataException($"'{path}' was saved for {saved}; it cannot be searched with {Text(distance)}.");

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.IO;
-using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetricLearning.Networks;
@@ -73,5 +72,5 @@ internal sealed record LegacyModelDescription(
     }
 
     private static JsonObject? Numbers(IReadOnlyDictionary<string, double>? values) =>
-        values is null ? null : new JsonObject(values.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value))));
+        values is null ? null : SavedJson.Node(values);
 }

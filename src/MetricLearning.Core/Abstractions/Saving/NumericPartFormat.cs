@@ -48,10 +48,7 @@ public abstract class NumericPartFormat<TPart> : IPartFormat
         ArgumentNullException.ThrowIfNull(part);
         if (part is not TPart typed)
             throw new ArgumentException($"The format {Name} saves a {typeof(TPart).FullName}, not a {part.GetType().FullName}.", nameof(part));
-        var settings = new JsonObject();
-        foreach (var (key, value) in Describe(typed))
-            settings[key] = value;
-        return settings;
+        return SavedJson.Node(Describe(typed));
     }
 
     /// <inheritdoc />

@@ -25,6 +25,10 @@ internal static class SavedJson
         RespectNullableAnnotations = true,
     };
 
+    /// <summary>Named numbers as the JSON object a saved description holds them in.</summary>
+    internal static JsonObject Node(IReadOnlyDictionary<string, double> values) =>
+        new(values.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Value))));
+
     /// <summary>Settings saved as a JSON object of numbers, as a dictionary; none for null.</summary>
     /// <exception cref="InvalidDataException">The settings are not an object of numbers.</exception>
     internal static Dictionary<string, double> Numbers(JsonNode? settings, string part, string source)
