@@ -32,6 +32,9 @@ internal static class BatchPairMasks
         mined?.CheckBatch(embeddings);
     }
 
+    /// <summary>The row numbers 0 to N − 1 as an int64 <c>[N, 1]</c> column: the anchors of an <c>[N, N]</c> matrix of pair values.</summary>
+    internal static Tensor Rows(long count, Device device) => arange(count, dtype: ScalarType.Int64, device: device).unsqueeze(1);
+
     /// <summary>Every same-class pair (i ≠ j) and every different-class pair.</summary>
     internal static (Tensor Positive, Tensor Negative) FromLabels(Tensor labels)
     {

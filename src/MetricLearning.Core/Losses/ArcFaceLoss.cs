@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using MetricLearning.Reducers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,8 +27,9 @@ namespace MetricLearning.Losses;
 /// A classification loss: it needs no pairs and refuses mined indices. Embeddings compared by cosine similarity
 /// afterwards. Holds its centres: not thread-safe while training; dispose it to free them.
 /// </para>
+/// <para>One sub-loss, "samples" (<see cref="LossTermKind.Element"/>): each sample's cross-entropy, reduced by <see cref="BatchLoss.Reducer"/> (<see cref="MeanReducer"/> by default).</para>
 /// </remarks>
-public sealed class ArcFaceLoss : IBatchLoss, ITrainableParameters, IDisposable
+public sealed class ArcFaceLoss : BatchLoss, ITrainableParameters, IDisposable
 {
     private const double CosineLimit = 1 - 1e-7;
     private readonly Parameter _centres;
@@ -39,8 +41,10 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableParameters, IDisposable
     /// <param name="scale">Scale s of the logits; positive and finite.</param>
     /// <param name="learningRateScale">How much faster than the network the centres learn; positive and finite.</param>
     /// <param name="device">Where the centres live; the CPU if null. It must be the embeddings' device.</param>
+    /// <param name="reducer">How the samples' values become the loss; null for <see cref="MeanReducer"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
-    public ArcFaceLoss(int classes, long embeddingSize, double margin = 0.5, double scale = 64, double learningRateScale = 1, Device? device = null)
+    public ArcFaceLoss(int classes, long embeddingSize, double margin = 0.5, double scale = 64, double learningRateScale = 1, Device? device = null, IReducer? reducer = null)
+        : base(reducer ?? new MeanReducer())
     {
         if (!double.IsFinite(margin) || margin < 0 || margin > Math.PI / 2)
             throw new ArgumentOutOfRangeException(nameof(margin), margin, "The angular margin must be between 0 and π/2 radians.");
@@ -73,7 +77,7 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableParameters, IDisposable
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">Mined indices were given, the embeddings' width or device differs from the centres', or a label is outside 0 to Classes − 1.</exception>
-    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
+    public override IReadOnlyList<LossTerms> ComputeTerms(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         if (mined is not null)
             throw new ArgumentException("ArcFace classifies each embedding against learnt class centres and takes no mined pairs or triplets; train it without a miner.", nameof(mined));
@@ -87,8 +91,12 @@ public sealed class ArcFaceLoss : IBatchLoss, ITrainableParameters, IDisposable
         var angle = cosineOfTarget.acos();
         var widened = where(angle.le(Math.PI - Margin), (angle + Margin).cos(), cosineOfTarget - Margin * Math.Sin(Margin));
         var logits = cosine.scatter(1, target, widened) * Scale;
-        return nn.functional.cross_entropy(logits, target.squeeze(1)).MoveToOuterDisposeScope();
+        var perSample = nn.functional.cross_entropy(logits, target.squeeze(1), reduction: nn.Reduction.None);
+        return LossTerms.MoveToOuterDisposeScope(new LossTerms("samples", LossTermKind.Element, perSample));
     }
+
+    /// <inheritdoc />
+    protected override Tensor RegularizedWeights => _centres;
 
     /// <inheritdoc />
     public void Dispose() => _centres.Dispose();

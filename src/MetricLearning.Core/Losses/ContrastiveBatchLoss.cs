@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using MetricLearning.Reducers;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -13,15 +15,23 @@ namespace MetricLearning.Losses;
 /// that kind (for a symmetric distance the mean over ordered pairs equals the mean over unordered ones); averaging
 /// the halves separately keeps their balance whatever the batch's class mix. A half with no
 /// pairs contributes 0. Stateless and thread-safe.
+/// <para>
+/// Not pytorch-metric-learning's <c>ContrastiveLoss</c>, though the name and defaults are the same: that one does not
+/// square its hinges and averages each half over its pairs above zero (<see cref="AvgNonZeroReducer"/>); see
+/// <see cref="MarginContrastiveLoss"/>. This one with <c>reducer: new AvgNonZeroReducer()</c> still squares.
+/// </para>
+/// <para>Sub-losses: "positive pairs" and "negative pairs" (<see cref="LossTermKind.PositivePair"/>, <see cref="LossTermKind.NegativePair"/>), each reduced by <see cref="BatchLoss.Reducer"/>.</para>
 /// </remarks>
-public sealed class ContrastiveBatchLoss : IBatchLoss
+public sealed class ContrastiveBatchLoss : BatchLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="positiveMargin">Distance same-class pairs may keep for free; at least 0.</param>
     /// <param name="negativeMargin">Distance beyond which different-class pairs cost nothing; above the positive margin.</param>
     /// <param name="distance">A distance (<see cref="IDistance.IsSimilarity"/> false); null for Euclidean.</param>
+    /// <param name="reducer">How each half becomes a number; null for <see cref="MeanReducer"/> (the mean over the half's pairs).</param>
     /// <exception cref="ArgumentException">The margins are out of order or not finite, or <paramref name="distance"/> is a similarity.</exception>
-    public ContrastiveBatchLoss(double positiveMargin = 0, double negativeMargin = 1, IDistance? distance = null)
+    public ContrastiveBatchLoss(double positiveMargin = 0, double negativeMargin = 1, IDistance? distance = null, IReducer? reducer = null)
+        : base(reducer ?? new MeanReducer())
     {
         if (!double.IsFinite(positiveMargin) || positiveMargin < 0)
             throw new ArgumentOutOfRangeException(nameof(positiveMargin), positiveMargin, "The positive margin must be finite and at least 0.");
@@ -44,19 +54,16 @@ public sealed class ContrastiveBatchLoss : IBatchLoss
     public IDistance Distance { get; }
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
+    public override IReadOnlyList<LossTerms> ComputeTerms(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
         var distances = Distance.ComputeMatrix(embeddings, embeddings);
         var pull = (distances - PositiveMargin).clamp_min(0).square();
         var push = (NegativeMargin - distances).clamp_min(0).square();
-        return (MaskedMean(pull, positive) + MaskedMean(push, negative)).MoveToOuterDisposeScope();
-    }
-
-    private static Tensor MaskedMean(Tensor values, Tensor mask)
-    {
-        var weights = mask.to_type(values.dtype);
-        return (values * weights).sum() / weights.sum().clamp_min(1);
+        var anchors = BatchPairMasks.Rows(embeddings.shape[0], embeddings.device);
+        return LossTerms.MoveToOuterDisposeScope(
+            new LossTerms("positive pairs", LossTermKind.PositivePair, pull, anchors, positive),
+            new LossTerms("negative pairs", LossTermKind.NegativePair, push, anchors.alias(), negative));
     }
 }

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using MetricLearning.Reducers;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -22,18 +24,21 @@ namespace MetricLearning.Losses;
 /// <c>∂L/∂S_ik = −(1/N)·e^{−α(S_ik − λ)} / (1 + Σ_P e^{−α(S − λ)})</c> for a counted positive and
 /// <c>(1/N)·e^{β(S_ik − λ)} / (1 + Σ_N e^{β(S − λ)})</c> for a counted negative, taken back through
 /// <c>S = N·Nᵀ</c> and the normalisation in closed form, so that a network with a hand-written pass trains without
-/// autograd.
+/// autograd. It applies with the default reducer and no regularizer only.
 /// </para>
+/// <para>One sub-loss, "anchors" (<see cref="LossTermKind.Element"/>): each anchor's value, reduced by <see cref="BatchLoss.Reducer"/> (the mean over the batch by default, as pytorch-metric-learning's).</para>
 /// </remarks>
-public sealed class MultiSimilarityLoss : IFusedBatchLoss
+public sealed class MultiSimilarityLoss : BatchLoss, IFusedBatchLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="alpha">Weight of same-class pairs; positive.</param>
     /// <param name="beta">Weight of different-class pairs; positive.</param>
     /// <param name="lambda">Similarity at which pairs change from cheap to costly.</param>
     /// <param name="similarity">A similarity (<see cref="IDistance.IsSimilarity"/> true); null for cosine similarity.</param>
+    /// <param name="reducer">How the anchors' values become the loss; null for <see cref="MeanReducer"/>.</param>
     /// <exception cref="ArgumentException">A weight is not positive and finite, or <paramref name="similarity"/> is a distance.</exception>
-    public MultiSimilarityLoss(double alpha = 2, double beta = 50, double lambda = 0.5, IDistance? similarity = null)
+    public MultiSimilarityLoss(double alpha = 2, double beta = 50, double lambda = 0.5, IDistance? similarity = null, IReducer? reducer = null)
+        : base(reducer ?? new MeanReducer())
     {
         if (!double.IsFinite(alpha) || alpha <= 0)
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must be positive and finite.");
@@ -70,7 +75,7 @@ public sealed class MultiSimilarityLoss : IFusedBatchLoss
         FusedMultiSimilarityGradient.TryCreate(this, miner, maxRows, embeddingWidth, out whyNot);
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
+    public override IReadOnlyList<LossTerms> ComputeTerms(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
@@ -78,7 +83,7 @@ public sealed class MultiSimilarityLoss : IFusedBatchLoss
         var shifted = similarity - Lambda;
         var pull = Term(shifted * -Alpha, positive) / Alpha;
         var push = Term(shifted * Beta, negative) / Beta;
-        return (pull + push).mean().MoveToOuterDisposeScope();
+        return LossTerms.MoveToOuterDisposeScope(new LossTerms("anchors", LossTermKind.Element, pull + push));
     }
 
     /// <summary><c>log(1 + Σ_{k in mask} e^{x_ik})</c> per row, as a log-sum-exp over the masked row and a 0.</summary>

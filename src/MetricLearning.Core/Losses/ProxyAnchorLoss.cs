@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using MetricLearning.Reducers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,8 +24,13 @@ namespace MetricLearning.Losses;
 /// Each embedding meets every proxy, so the loss needs no pair or triplet mining and refuses mined indices. It holds
 /// its proxies: not thread-safe while training; dispose it to free them.
 /// </para>
+/// <para>
+/// Two sub-losses of <see cref="LossTermKind.Class"/> values, one per proxy: "positive proxies" (divisor: the classes
+/// present) and "negative proxies" (divisor: all classes), reduced by <see cref="BatchLoss.Reducer"/>
+/// (<see cref="DivisorReducer"/> by default, as pytorch-metric-learning's, which gives the formula above).
+/// </para>
 /// </remarks>
-public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableParameters, IDisposable
+public sealed class ProxyAnchorLoss : BatchLoss, ITrainableParameters, IDisposable
 {
     private readonly Parameter _proxies;
 
@@ -35,8 +41,10 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableParameters, IDisposa
     /// <param name="delta">Margin δ; finite and at least 0.</param>
     /// <param name="learningRateScale">How much faster than the network the proxies learn; positive and finite.</param>
     /// <param name="device">Where the proxies live; the CPU if null. It must be the embeddings' device.</param>
+    /// <param name="reducer">How each half becomes a number; null for <see cref="DivisorReducer"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
-    public ProxyAnchorLoss(int classes, long embeddingSize, double alpha = 32, double delta = 0.1, double learningRateScale = 100, Device? device = null)
+    public ProxyAnchorLoss(int classes, long embeddingSize, double alpha = 32, double delta = 0.1, double learningRateScale = 100, Device? device = null, IReducer? reducer = null)
+        : base(reducer ?? new DivisorReducer())
     {
         if (!double.IsFinite(alpha) || alpha <= 0)
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Alpha must be positive and finite.");
@@ -69,7 +77,7 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableParameters, IDisposa
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">Mined indices were given, the embeddings' width or device differs from the proxies', or a label is outside 0 to Classes − 1.</exception>
-    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
+    public override IReadOnlyList<LossTerms> ComputeTerms(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         if (mined is not null)
             throw new ArgumentException("The Proxy-Anchor loss compares every embedding with every proxy and takes no mined pairs or triplets; train it without a miner.", nameof(mined));
@@ -80,8 +88,10 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableParameters, IDisposa
         var positive = nn.functional.one_hot(labels.to_type(ScalarType.Int64), Classes).to_type(ScalarType.Bool);
         var pull = LogOnePlusSumExp((similarity - Delta) * -Alpha, positive);
         var push = LogOnePlusSumExp((similarity + Delta) * Alpha, positive.logical_not());
-        var present = positive.any(0).to_type(pull.dtype);
-        return ((pull * present).sum() / present.sum().clamp_min(1) + push.mean()).MoveToOuterDisposeScope();
+        var present = positive.any(0);
+        return LossTerms.MoveToOuterDisposeScope(
+            new LossTerms("positive proxies", LossTermKind.Class, pull, valid: present, divisor: present.sum()),
+            new LossTerms("negative proxies", LossTermKind.Class, push, divisor: tensor(Classes, device: push.device)));
     }
 
     /// <summary><c>log(1 + Σ_{x in mask} e^{exponent})</c> per proxy (column), as a log-sum-exp with a 0.</summary>
@@ -91,6 +101,9 @@ public sealed class ProxyAnchorLoss : IBatchLoss, ITrainableParameters, IDisposa
         var withOne = cat(new[] { masked, zeros(1, masked.shape[1], dtype: masked.dtype, device: masked.device) }, 0);
         return withOne.logsumexp(0);
     }
+
+    /// <inheritdoc />
+    protected override Tensor RegularizedWeights => _proxies;
 
     /// <inheritdoc />
     public void Dispose() => _proxies.Dispose();

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using MetricLearning.Reducers;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -13,14 +15,22 @@ namespace MetricLearning.Losses;
 /// <remarks>
 /// When every class in the batch has exactly two samples (two views of one item), this is the NT-Xent loss of
 /// SimCLR. Default τ = 0.1. Computed with log-sum-exp for stability. Stateless and thread-safe.
+/// <para>
+/// One sub-loss, "anchors" (<see cref="LossTermKind.Element"/>, the anchors with a positive counting), reduced by
+/// <see cref="BatchLoss.Reducer"/> (<see cref="MeanReducer"/> by default). pytorch-metric-learning's default is
+/// <see cref="AvgNonZeroReducer"/>, which differs only when an anchor's value is exactly 0 (an anchor whose only pair
+/// is its positive).
+/// </para>
 /// </remarks>
-public sealed class SupConLoss : IBatchLoss
+public sealed class SupConLoss : BatchLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="temperature">τ; positive and finite. Smaller values sharpen the softmax.</param>
     /// <param name="similarity">A similarity (<see cref="IDistance.IsSimilarity"/> true); null for cosine similarity.</param>
+    /// <param name="reducer">How the anchors' values become the loss; null for <see cref="MeanReducer"/>.</param>
     /// <exception cref="ArgumentException">The temperature is out of range, or <paramref name="similarity"/> is a distance.</exception>
-    public SupConLoss(double temperature = 0.1, IDistance? similarity = null)
+    public SupConLoss(double temperature = 0.1, IDistance? similarity = null, IReducer? reducer = null)
+        : base(reducer ?? new MeanReducer())
     {
         if (!double.IsFinite(temperature) || temperature <= 0)
             throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be positive and finite.");
@@ -37,7 +47,7 @@ public sealed class SupConLoss : IBatchLoss
     public IDistance Similarity { get; }
 
     /// <inheritdoc />
-    public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
+    public override IReadOnlyList<LossTerms> ComputeTerms(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
@@ -49,12 +59,11 @@ public sealed class SupConLoss : IBatchLoss
         var logProbability = (logits - denominator).masked_fill(outside, 0);
         var weights = positive.to_type(logProbability.dtype);
         var positives = weights.sum(1);
-        var anchors = positives.gt(0).to_type(logProbability.dtype);
         var perAnchor = (logProbability * weights).sum(1) / positives.clamp_min(1);
-        var loss = -(perAnchor * anchors).sum() / anchors.sum().clamp_min(1);
         // A batch without both kinds of pair (one class, or a miner that kept no negatives) has nothing to contrast:
         // its loss is 0, as pytorch-metric-learning's. A factor rather than a branch, so no value is read from the device.
-        var contrasted = positive.any().logical_and(negative.any()).to_type(loss.dtype);
-        return (loss * contrasted).MoveToOuterDisposeScope();
+        var contrasted = positive.any().logical_and(negative.any()).to_type(perAnchor.dtype);
+        return LossTerms.MoveToOuterDisposeScope(
+            new LossTerms("anchors", LossTermKind.Element, -perAnchor * contrasted, valid: positives.gt(0)));
     }
 }

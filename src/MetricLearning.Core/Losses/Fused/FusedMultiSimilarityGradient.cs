@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.Intrinsics;
 using MetricLearning.Distances;
+using MetricLearning.Reducers;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Losses;
@@ -72,6 +73,8 @@ internal sealed class FusedMultiSimilarityGradient : IFusedBatchGradient
         whyNot = maxRows < 2 ? $"a step has fewer than 2 rows ({maxRows})"
             : (long)maxRows * maxRows > int.MaxValue / sizeof(float) ? $"a batch of {maxRows} makes a similarity matrix larger than one buffer holds (2 GB)"
             : (long)maxRows * width > int.MaxValue / sizeof(float) ? $"a batch of {maxRows} embeddings of width {width} is larger than one buffer holds (2 GB)"
+            : loss.Reducer is not MeanReducer ? $"the loss reduces with {loss.Reducer.GetType().Name}, not {nameof(MeanReducer)}"
+            : loss.EmbeddingRegularizer is not null ? "the loss has an embedding regularizer"
             : loss.Similarity is not CosineSimilarity ? $"the loss compares with {loss.Similarity.GetType().Name}, not {nameof(CosineSimilarity)}"
             : miner switch
             {
