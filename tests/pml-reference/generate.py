@@ -10,34 +10,16 @@ needed to run the tests, only to regenerate this file:
 PML_SRC is the `src` folder of a PML checkout at v2.8.1. Only components with an exact PML twin are here; see the
 test for what each one is compared with.
 """
-import json
-import subprocess
+import os
 import sys
 
 pml_src, output = sys.argv[1], sys.argv[2]
-sys.path.insert(0, pml_src)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pml_common as common  # noqa: E402
 
+pytorch_metric_learning = common.setup(pml_src)
 import torch  # noqa: E402
-import pytorch_metric_learning  # noqa: E402
-from pytorch_metric_learning import distances, losses, miners  # noqa: E402
-
-torch.set_default_dtype(torch.float64)
-
-
-def inputs():
-    """The input sets: a general batch, one where a class has a single sample, one of a single class, one with ties."""
-    generator = torch.Generator().manual_seed(0)
-    general = torch.randn(12, 5, generator=generator)
-    singleton = torch.randn(9, 4, generator=generator)
-    one_class = torch.randn(6, 4, generator=generator)
-    # Unit vectors along the axes, both ways: every pair is at distance sqrt(2) or 2 (ties), none coincide.
-    ties = torch.cat([torch.eye(3), -torch.eye(3)])
-    return {
-        "general": (general, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]),
-        "singleton": (singleton, [0, 0, 0, 1, 1, 1, 2, 3, 3]),
-        "one-class": (one_class, [0] * 6),
-        "ties": (ties, [0, 1, 2, 1, 0, 2]),
-    }
+from pytorch_metric_learning import distances, losses, miners, reducers  # noqa: E402
 
 
 def loss_cases():
@@ -59,6 +41,43 @@ def loss_cases():
         ("SupConLoss", {"temperature": 0.5},
          losses.SupConLoss(temperature=0.5), None),
     ]
+
+
+def reducer_cases():
+    """Every PML reducer (and our MarginContrastiveLoss, PML's ContrastiveLoss) on pair, triplet and element losses.
+    The class weights cover the four classes of the input sets."""
+    weights = [1.0, 2.0, 0.5, 3.0]
+    pair_reducers = [
+        ({}, None),
+        ({"reducer": "MeanReducer"}, reducers.MeanReducer()),
+        ({"reducer": "SumReducer"}, reducers.SumReducer()),
+        ({"reducer": "ThresholdReducer", "low": 0.1, "high": 0.6}, reducers.ThresholdReducer(low=0.1, high=0.6)),
+        ({"reducer": "ThresholdReducer", "high": 0.5}, reducers.ThresholdReducer(high=0.5)),
+        ({"reducer": "PerAnchorReducer"}, reducers.PerAnchorReducer()),
+        ({"reducer": "PerAnchorReducer", "inner": "SumReducer"}, reducers.PerAnchorReducer(reducer=reducers.SumReducer())),
+        ({"reducer": "ClassWeightedReducer", "weights": weights}, reducers.ClassWeightedReducer(torch.tensor(weights))),
+    ]
+    cases = []
+    for extra, reducer in pair_reducers:
+        cases.append(("MarginContrastiveLoss", {"positiveMargin": 0.2, "negativeMargin": 0.8, **extra},
+                      losses.ContrastiveLoss(pos_margin=0.2, neg_margin=0.8, reducer=reducer), None))
+    cases.append(("MarginContrastiveLoss", {"positiveMargin": 0, "negativeMargin": 1},
+                  losses.ContrastiveLoss(), None))
+    cases.append(("MarginContrastiveLoss", {"positiveMargin": 0.8, "negativeMargin": 0.3, "distance": "CosineSimilarity"},
+                  losses.ContrastiveLoss(pos_margin=0.8, neg_margin=0.3, distance=distances.CosineSimilarity()), None))
+    for extra, reducer in [({"reducer": "MeanReducer"}, reducers.MeanReducer()), ({"reducer": "SumReducer"}, reducers.SumReducer()),
+                           ({"reducer": "ThresholdReducer", "low": 0.05, "high": 0.3}, reducers.ThresholdReducer(low=0.05, high=0.3)),
+                           ({"reducer": "ClassWeightedReducer", "weights": weights}, reducers.ClassWeightedReducer(torch.tensor(weights)))]:
+        cases.append(("TripletMarginLoss", {"margin": 0.2, **extra}, losses.TripletMarginLoss(margin=0.2, reducer=reducer), None))
+    # Not ClassWeightedReducer: PML's multi-similarity values are [N, 1], so PML multiplies them by the [N] weights as an
+    # outer product and averages that (the mean loss times the mean weight), where ours weights each anchor's value.
+    for extra, reducer in [({"reducer": "SumReducer"}, reducers.SumReducer()),
+                           ({"reducer": "ThresholdReducer", "low": 0.5}, reducers.ThresholdReducer(low=0.5))]:
+        cases.append(("MultiSimilarityLoss", {"alpha": 2, "beta": 50, "lambda": 0.5, **extra},
+                      losses.MultiSimilarityLoss(alpha=2, beta=50, base=0.5, reducer=reducer), None))
+    # PML's SupConLoss reduces with AvgNonZeroReducer by default; ours is given it.
+    cases.append(("SupConLoss", {"temperature": 0.1, "reducer": "AvgNonZeroReducer"}, losses.SupConLoss(temperature=0.1), None))
+    return cases
 
 
 def miner_cases():
@@ -84,40 +103,18 @@ def weighted_cases(classes, width):
 
 
 def main():
-    sets = inputs()
-    result = {
-        "generator": "tests/pml-reference/generate.py",
-        "pml_version": pytorch_metric_learning.__version__,
-        "pml_commit": subprocess.run(["git", "-C", pml_src, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or "216a792c22b0154d3d3bf008a7317edc7d677e71",
-        "torch_version": torch.__version__,
-        "inputs": {name: {"embeddings": e.tolist(), "labels": l} for name, (e, l) in sets.items()},
-        "losses": [],
-        "miners": [],
-    }
-    for name, settings, loss, miner in loss_cases():
+    sets = common.inputs()
+    result = common.header(pml_src, "tests/pml-reference/generate.py")
+    result.update({"inputs": common.inputs_json(sets), "losses": [], "miners": []})
+    for name, settings, loss, miner in loss_cases() + reducer_cases():
         for set_name, (embeddings, labels) in sets.items():
-            x = embeddings.clone().requires_grad_(True)
-            y = torch.tensor(labels)
-            indices = miner(x, y) if miner is not None else None
-            value = loss(x, y, indices)
-            value.backward()
-            gradient = x.grad if x.grad is not None else torch.zeros_like(x)
-            result["losses"].append({"name": name, "settings": settings, "input": set_name,
-                                     "loss": value.item(), "gradient": gradient.tolist()})
+            result["losses"].append(common.loss_entry(name, settings, loss, miner, set_name, embeddings, labels))
     result["weighted_losses"] = []
     for set_name, (embeddings, labels) in sets.items():
         classes = max(2, max(labels) + 1)
         for name, settings, loss, attribute, transposed in weighted_cases(classes, embeddings.shape[1]):
-            weights = getattr(loss, attribute)
-            x = embeddings.clone().requires_grad_(True)
-            value = loss(x, torch.tensor(labels))
-            value.backward()
-            # Ours holds one row per class; PML's ArcFace holds one column per class.
-            rows = weights.detach().t() if transposed else weights.detach()
-            weights_gradient = weights.grad.t() if transposed else weights.grad
-            result["weighted_losses"].append({"name": name, "settings": settings, "input": set_name, "classes": classes,
-                                              "weights": rows.tolist(), "loss": value.item(),
-                                              "gradient": x.grad.tolist(), "weights_gradient": weights_gradient.tolist()})
+            result["weighted_losses"].append(common.weighted_entry(
+                name, settings, loss, getattr(loss, attribute), set_name, embeddings, labels, classes, transposed))
     # Embeddings pointing away from their own class's centre, so that angle + margin passes 180 degrees, where
     # ArcFace replaces cos(angle + margin) by cos(angle) - margin * sin(margin).
     generator = torch.Generator().manual_seed(2)
@@ -127,25 +124,13 @@ def main():
         labels = [0, 1, 2, 0, 1, 2]
         centres = loss.W.detach().t()
         embeddings = -centres[labels] + 0.05 * torch.randn(6, 4, generator=generator)
-        x = embeddings.clone().requires_grad_(True)
-        value = loss(x, torch.tensor(labels))
-        value.backward()
-        result["weighted_losses"].append({"name": name, "settings": settings, "input": "opposite", "classes": 3,
-                                          "embeddings": embeddings.tolist(), "labels": labels,
-                                          "weights": centres.tolist(), "loss": value.item(),
-                                          "gradient": x.grad.tolist(), "weights_gradient": loss.W.grad.t().tolist()})
+        entry = common.weighted_entry(name, settings, loss, loss.W, "opposite", embeddings, labels, 3, transposed)
+        entry.update({"embeddings": embeddings.tolist(), "labels": labels})
+        result["weighted_losses"].append(entry)
     for name, settings, miner in miner_cases():
         for set_name, (embeddings, labels) in sets.items():
-            mined = [t.tolist() for t in miner(embeddings, torch.tensor(labels))]
-            entry = {"name": name, "settings": settings, "input": set_name}
-            if len(mined) == 4:
-                entry.update({"positive_anchors": mined[0], "positives": mined[1], "negative_anchors": mined[2], "negatives": mined[3]})
-            else:
-                entry.update({"anchors": mined[0], "positives": mined[1], "negatives": mined[2]})
-            result["miners"].append(entry)
-    with open(output, "w") as f:
-        json.dump(result, f, indent=1)
-        f.write("\n")
+            result["miners"].append(common.miner_entry(name, settings, miner, set_name, embeddings, labels))
+    common.write(output, result)
     print(f"wrote {len(result['losses'])} loss cases, {len(result['weighted_losses'])} with weights of their own and {len(result['miners'])} miner cases to {output}")
 
 

@@ -13,7 +13,8 @@ namespace MetricLearning.Losses;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Defaults m₊ = 0, m₋ = 1 on the Euclidean distance, and <see cref="AvgNonZeroReducer"/>: pytorch-metric-learning's.
+/// Defaults m₊ = 0, m₋ = 1 on the Euclidean distance of L2-normalised embeddings, and <see cref="AvgNonZeroReducer"/>:
+/// pytorch-metric-learning's.
 /// <see cref="ContrastiveBatchLoss"/> is the other form, Hadsell's: squared hinges, each half averaged over all its
 /// pairs. The hinges here have a constant slope, so a pair just past its margin pulls as hard as a far one; the
 /// average over the non-zero pairs keeps that pull from fading as the batch gets easier.
@@ -29,7 +30,7 @@ public sealed class MarginContrastiveLoss : BatchLoss
     /// <summary>Creates the loss.</summary>
     /// <param name="positiveMargin">On a distance, the distance same-class pairs may keep for free; on a similarity, the similarity they must reach. Finite.</param>
     /// <param name="negativeMargin">On a distance, the distance beyond which different-class pairs cost nothing; on a similarity, the similarity below which they cost nothing. Finite.</param>
-    /// <param name="distance">How embeddings are compared; null for the Euclidean distance.</param>
+    /// <param name="distance">How embeddings are compared; null for the Euclidean distance of L2-normalised embeddings.</param>
     /// <param name="reducer">How each half becomes a number; null for <see cref="AvgNonZeroReducer"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A margin is not finite.</exception>
     public MarginContrastiveLoss(double positiveMargin = 0, double negativeMargin = 1, IDistance? distance = null, IReducer? reducer = null)
@@ -41,7 +42,7 @@ public sealed class MarginContrastiveLoss : BatchLoss
             throw new ArgumentOutOfRangeException(nameof(negativeMargin), negativeMargin, "The negative margin must be finite.");
         PositiveMargin = positiveMargin;
         NegativeMargin = negativeMargin;
-        Distance = distance ?? new Distances.EuclideanDistance();
+        Distance = distance ?? new Distances.LpDistance(2, normalize: true);
     }
 
     /// <summary>The margin of same-class pairs.</summary>

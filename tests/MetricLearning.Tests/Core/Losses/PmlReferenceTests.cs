@@ -7,6 +7,7 @@ using FluentAssertions;
 using MetricLearning.Distances;
 using MetricLearning.Losses;
 using MetricLearning.Mining;
+using MetricLearning.Reducers;
 using MetricLearning.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
@@ -23,41 +24,45 @@ namespace MetricLearning.Tests.Core.Losses;
 /// </summary>
 public sealed class PmlReferenceTests
 {
-    private static readonly JsonElement Fixture = JsonDocument.Parse(File.ReadAllText(
-        Path.Combine(Repository.Root, "tests", "MetricLearning.Tests", "Core", "Losses", "Fixtures", "pml-2.8.1.json"))).RootElement;
+    private static readonly JsonElement Fixture = PmlFixture.Load("pml-2.8.1.json");
 
-    public static IEnumerable<object[]> LossCases() => Fixture.GetProperty("losses").EnumerateArray()
-        .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("losses")[i]) });
+    public static IEnumerable<object[]> LossCases() => PmlFixture.Cases(Fixture, "losses");
 
-    public static IEnumerable<object[]> WeightedLossCases() => Fixture.GetProperty("weighted_losses").EnumerateArray()
-        .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("weighted_losses")[i]) });
+    public static IEnumerable<object[]> WeightedLossCases() => PmlFixture.Cases(Fixture, "weighted_losses");
 
-    public static IEnumerable<object[]> MinerCases() => Fixture.GetProperty("miners").EnumerateArray()
-        .Select((_, i) => new object[] { i, Describe(Fixture.GetProperty("miners")[i]) });
+    public static IEnumerable<object[]> MinerCases() => PmlFixture.Cases(Fixture, "miners");
 
-    private static string Describe(JsonElement entry) =>
-        $"{entry.GetProperty("name").GetString()} {entry.GetProperty("settings").GetRawText()} on {entry.GetProperty("input").GetString()}";
-
-    private static (Tensor Embeddings, Tensor Labels) Input(string name) => Input(Fixture.GetProperty("inputs").GetProperty(name));
-
-    private static (Tensor Embeddings, Tensor Labels) Input(JsonElement input)
-    {
-        var rows = input.GetProperty("embeddings").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
-        var embeddings = tensor(rows.SelectMany(row => row).ToArray(), new long[] { rows.Length, rows[0].Length }, ScalarType.Float64);
-        var labels = tensor(input.GetProperty("labels").EnumerateArray().Select(v => v.GetInt64()).ToArray());
-        return (embeddings, labels);
-    }
+    private static (Tensor Embeddings, Tensor Labels) Input(string name) => PmlFixture.Input(Fixture.GetProperty("inputs").GetProperty(name));
 
     private static double Setting(JsonElement settings, string name) => settings.GetProperty(name).GetDouble();
 
+    private static void ShouldBeClose(double actual, double expected, string what) => PmlFixture.ShouldBeClose(actual, expected, what);
+
     private static IBatchLoss Loss(string name, JsonElement settings) => name switch
     {
-        "MultiSimilarityLoss" => new MultiSimilarityLoss(Setting(settings, "alpha"), Setting(settings, "beta"), Setting(settings, "lambda")),
+        "MultiSimilarityLoss" => new MultiSimilarityLoss(Setting(settings, "alpha"), Setting(settings, "beta"), Setting(settings, "lambda"), reducer: Reducer(settings)),
         // PML's default distance for the triplet loss: Euclidean on L2-normalised embeddings.
-        "TripletMarginLoss" => new TripletMarginLoss(Setting(settings, "margin"), new LpDistance(2, normalize: true)),
-        "SupConLoss" => new SupConLoss(Setting(settings, "temperature")),
+        "TripletMarginLoss" => new TripletMarginLoss(Setting(settings, "margin"), new LpDistance(2, normalize: true), Reducer(settings)),
+        "SupConLoss" => new SupConLoss(Setting(settings, "temperature"), reducer: Reducer(settings)),
+        "MarginContrastiveLoss" => new MarginContrastiveLoss(Setting(settings, "positiveMargin"), Setting(settings, "negativeMargin"),
+            settings.TryGetProperty("distance", out var d) && d.GetString() == "CosineSimilarity" ? new CosineSimilarity() : null, Reducer(settings)),
         _ => throw new InvalidOperationException($"No loss {name} in this test."),
     };
+
+    /// <summary>The reducer an entry names ("reducer", with its settings), or null for the loss's default.</summary>
+    internal static IReducer? Reducer(JsonElement settings, string property = "reducer") =>
+        !settings.TryGetProperty(property, out var name) ? null : name.GetString() switch
+        {
+            "MeanReducer" => new MeanReducer(),
+            "SumReducer" => new SumReducer(),
+            "AvgNonZeroReducer" => new AvgNonZeroReducer(),
+            "ThresholdReducer" => new ThresholdReducer(
+                settings.TryGetProperty("low", out var low) ? low.GetDouble() : null,
+                settings.TryGetProperty("high", out var high) ? high.GetDouble() : null),
+            "PerAnchorReducer" => new PerAnchorReducer(Reducer(settings, "inner")),
+            "ClassWeightedReducer" => new ClassWeightedReducer(settings.GetProperty("weights").EnumerateArray().Select(w => w.GetDouble())),
+            var other => throw new InvalidOperationException($"No reducer {other} in this test."),
+        };
 
     private static IMiner Miner(string name, JsonElement settings) => name switch
     {
@@ -67,8 +72,6 @@ public sealed class PmlReferenceTests
         _ => throw new InvalidOperationException($"No miner {name} in this test."),
     };
 
-    private static void ShouldBeClose(double actual, double expected, string what) =>
-        Math.Abs(actual - expected).Should().BeLessThanOrEqualTo(1e-5 * Math.Abs(expected) + 1e-12, $"{what}: ours {actual:R}, PML's {expected:R}");
 
     [Theory]
     [MemberData(nameof(LossCases))]
@@ -106,7 +109,7 @@ public sealed class PmlReferenceTests
         var entry = Fixture.GetProperty("weighted_losses")[index];
         var settings = entry.GetProperty("settings");
         // A case may carry inputs of its own, made from the weights PML drew (embeddings opposite their class centre).
-        var (embeddings, labels) = entry.TryGetProperty("embeddings", out var own) ? Input(entry) : Input(entry.GetProperty("input").GetString()!);
+        var (embeddings, labels) = PmlFixture.Input(Fixture, entry);
         using var _ = embeddings;
         using var __ = labels;
         int classes = entry.GetProperty("classes").GetInt32();
