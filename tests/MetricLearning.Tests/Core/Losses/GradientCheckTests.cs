@@ -19,7 +19,7 @@ public sealed class GradientCheckTests
     private const double Step = 1e-6;
 
     /// <summary>Autograd's gradient of <paramref name="f"/> at <paramref name="x"/> against the central difference.</summary>
-    private static void CheckGradient(Func<Tensor, Tensor> f, Tensor x, string what)
+    internal static void CheckGradient(Func<Tensor, Tensor> f, Tensor x, string what)
     {
         using var scope = NewDisposeScope();
         var point = x.detach().clone().requires_grad_(true);
@@ -47,7 +47,7 @@ public sealed class GradientCheckTests
             analytic[i].Should().BeApproximately(numeric[i], 1e-5 + 1e-4 * Math.Abs(numeric[i]), $"{what}: d/dx[{i}]");
     }
 
-    private static Tensor Random(int seed, params long[] shape)
+    internal static Tensor Random(int seed, params long[] shape)
     {
         manual_seed(seed);
         return randn(shape, dtype: ScalarType.Float64);
