@@ -19,7 +19,7 @@ import pml_common as common  # noqa: E402
 
 pytorch_metric_learning = common.setup(pml_src)
 import torch  # noqa: E402
-from pytorch_metric_learning import distances, losses, miners, reducers  # noqa: E402
+from pytorch_metric_learning import distances, losses, miners, reducers, regularizers  # noqa: E402
 
 
 def loss_cases():
@@ -80,6 +80,49 @@ def reducer_cases():
     return cases
 
 
+def regularizer_cases(rows):
+    """Every PML regularizer on its own; sparse centres with the input's rows split into classes of equal size."""
+    per_class = 3 if rows % 3 == 0 else 2
+    return [
+        ("LpRegularizer", {}, regularizers.LpRegularizer()),
+        ("LpRegularizer", {"p": 1, "power": 2}, regularizers.LpRegularizer(p=1, power=2)),
+        ("ZeroMeanRegularizer", {}, regularizers.ZeroMeanRegularizer()),
+        ("CenterInvariantRegularizer", {}, regularizers.CenterInvariantRegularizer()),
+        ("RegularFaceRegularizer", {}, regularizers.RegularFaceRegularizer()),
+        ("SparseCentersRegularizer", {"classes": rows // per_class, "centersPerClass": per_class},
+         regularizers.SparseCentersRegularizer(num_classes=rows // per_class, centers_per_class=per_class)),
+    ]
+
+
+def regularizer_entry(name, settings, regularizer, set_name, rows):
+    x = rows.clone().requires_grad_(True)
+    value = regularizer(x)
+    value.backward()
+    return {"name": name, "settings": settings, "input": set_name, "loss": value.item(), "gradient": x.grad.tolist()}
+
+
+def regularized_loss_cases():
+    """Regularizers attached to losses, as PML attaches them: on the embeddings, or on a loss's class vectors."""
+    return [
+        ("MarginContrastiveLoss", {"positiveMargin": 0.2, "negativeMargin": 0.8, "embeddingRegularizer": "LpRegularizer", "embeddingRegularizerWeight": 0.5},
+         losses.ContrastiveLoss(pos_margin=0.2, neg_margin=0.8, embedding_regularizer=regularizers.LpRegularizer(), embedding_reg_weight=0.5)),
+        ("TripletMarginLoss", {"margin": 0.2, "embeddingRegularizer": "ZeroMeanRegularizer", "embeddingRegularizerWeight": 0.1},
+         losses.TripletMarginLoss(margin=0.2, embedding_regularizer=regularizers.ZeroMeanRegularizer(), embedding_reg_weight=0.1)),
+    ]
+
+
+def weighted_regularized_cases(classes, width):
+    torch.manual_seed(3)
+    return [
+        ("ArcFaceLoss", {"margin": 0.5, "scale": 64, "weightRegularizer": "RegularFaceRegularizer", "weightRegularizerWeight": 2.0},
+         losses.ArcFaceLoss(num_classes=classes, embedding_size=width, margin=28.64788975654116, scale=64,
+                            weight_regularizer=regularizers.RegularFaceRegularizer(), weight_reg_weight=2.0), "W", True),
+        ("ProxyAnchorLoss", {"alpha": 32, "delta": 0.1, "weightRegularizer": "CenterInvariantRegularizer", "weightRegularizerWeight": 1.0},
+         losses.ProxyAnchorLoss(num_classes=classes, embedding_size=width, margin=0.1, alpha=32,
+                                weight_regularizer=regularizers.CenterInvariantRegularizer()), "proxies", False),
+    ]
+
+
 def miner_cases():
     return [
         ("MultiSimilarityMiner", {"epsilon": 0.1}, miners.MultiSimilarityMiner(epsilon=0.1)),
@@ -127,11 +170,24 @@ def main():
         entry = common.weighted_entry(name, settings, loss, loss.W, "opposite", embeddings, labels, 3, transposed)
         entry.update({"embeddings": embeddings.tolist(), "labels": labels})
         result["weighted_losses"].append(entry)
+    result["regularizers"] = []
+    for set_name, (embeddings, labels) in sets.items():
+        for name, settings, regularizer in regularizer_cases(embeddings.shape[0]):
+            result["regularizers"].append(regularizer_entry(name, settings, regularizer, set_name, embeddings))
+    for name, settings, loss in regularized_loss_cases():
+        for set_name, (embeddings, labels) in sets.items():
+            result["losses"].append(common.loss_entry(name, settings, loss, None, set_name, embeddings, labels))
+    for set_name, (embeddings, labels) in sets.items():
+        classes = max(2, max(labels) + 1)
+        for name, settings, loss, attribute, transposed in weighted_regularized_cases(classes, embeddings.shape[1]):
+            result["weighted_losses"].append(common.weighted_entry(
+                name, settings, loss, getattr(loss, attribute), set_name, embeddings, labels, classes, transposed))
     for name, settings, miner in miner_cases():
         for set_name, (embeddings, labels) in sets.items():
             result["miners"].append(common.miner_entry(name, settings, miner, set_name, embeddings, labels))
     common.write(output, result)
-    print(f"wrote {len(result['losses'])} loss cases, {len(result['weighted_losses'])} with weights of their own and {len(result['miners'])} miner cases to {output}")
+    print(f"wrote {len(result['losses'])} loss cases, {len(result['weighted_losses'])} with weights of their own, "
+          f"{len(result['regularizers'])} regularizer cases and {len(result['miners'])} miner cases to {output}")
 
 
 main()

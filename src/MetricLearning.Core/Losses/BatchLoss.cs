@@ -23,6 +23,8 @@ namespace MetricLearning.Losses;
 public abstract class BatchLoss : IBatchLoss
 {
     private readonly IRegularizer? _weightRegularizer;
+    private readonly double _embeddingRegularizerWeight = 1;
+    private readonly double _weightRegularizerWeight = 1;
 
     /// <summary>Sets the loss's reducer.</summary>
     /// <param name="reducer">How each sub-loss becomes a number.</param>
@@ -39,7 +41,12 @@ public abstract class BatchLoss : IBatchLoss
     public IRegularizer? EmbeddingRegularizer { get; init; }
 
     /// <summary>What <see cref="EmbeddingRegularizer"/>'s penalty is multiplied by; 1 by default.</summary>
-    public double EmbeddingRegularizerWeight { get; init; } = 1;
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative or non-finite number.</exception>
+    public double EmbeddingRegularizerWeight
+    {
+        get => _embeddingRegularizerWeight;
+        init => _embeddingRegularizerWeight = CheckWeight(value, nameof(EmbeddingRegularizerWeight));
+    }
 
     /// <summary>
     /// A penalty on the loss's own class vectors (proxies, class centres), added to the loss; null for none. Only a
@@ -58,10 +65,19 @@ public abstract class BatchLoss : IBatchLoss
     }
 
     /// <summary>What <see cref="WeightRegularizer"/>'s penalty is multiplied by; 1 by default.</summary>
-    public double WeightRegularizerWeight { get; init; } = 1;
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative or non-finite number.</exception>
+    public double WeightRegularizerWeight
+    {
+        get => _weightRegularizerWeight;
+        init => _weightRegularizerWeight = CheckWeight(value, nameof(WeightRegularizerWeight));
+    }
 
     /// <summary>The loss's class vectors, one per row, that a <see cref="WeightRegularizer"/> penalises; null (the default) for a loss without any.</summary>
     protected virtual Tensor? RegularizedWeights => null;
+
+    private static double CheckWeight(double value, string name) => double.IsFinite(value) && value >= 0
+        ? value
+        : throw new ArgumentOutOfRangeException(name, value, "A regularizer's weight must be finite and at least 0.");
 
     /// <summary>
     /// The loss's sub-losses before reduction ("no reduction"): their values, what each belongs to, and which count.

@@ -8,6 +8,7 @@ using MetricLearning.Distances;
 using MetricLearning.Losses;
 using MetricLearning.Mining;
 using MetricLearning.Reducers;
+using MetricLearning.Regularizers;
 using MetricLearning.Tests.TestSupport;
 using Xunit;
 using static TorchSharp.torch;
@@ -30,6 +31,8 @@ public sealed class PmlReferenceTests
 
     public static IEnumerable<object[]> WeightedLossCases() => PmlFixture.Cases(Fixture, "weighted_losses");
 
+    public static IEnumerable<object[]> RegularizerCases() => PmlFixture.Cases(Fixture, "regularizers");
+
     public static IEnumerable<object[]> MinerCases() => PmlFixture.Cases(Fixture, "miners");
 
     private static (Tensor Embeddings, Tensor Labels) Input(string name) => PmlFixture.Input(Fixture.GetProperty("inputs").GetProperty(name));
@@ -42,11 +45,33 @@ public sealed class PmlReferenceTests
     {
         "MultiSimilarityLoss" => new MultiSimilarityLoss(Setting(settings, "alpha"), Setting(settings, "beta"), Setting(settings, "lambda"), reducer: Reducer(settings)),
         // PML's default distance for the triplet loss: Euclidean on L2-normalised embeddings.
-        "TripletMarginLoss" => new TripletMarginLoss(Setting(settings, "margin"), new LpDistance(2, normalize: true), Reducer(settings)),
+        "TripletMarginLoss" => new TripletMarginLoss(Setting(settings, "margin"), new LpDistance(2, normalize: true), Reducer(settings))
+        {
+            EmbeddingRegularizer = Regularizer(settings, "embeddingRegularizer"),
+            EmbeddingRegularizerWeight = PmlFixture.Number(settings, "embeddingRegularizerWeight", 1),
+        },
         "SupConLoss" => new SupConLoss(Setting(settings, "temperature"), reducer: Reducer(settings)),
         "MarginContrastiveLoss" => new MarginContrastiveLoss(Setting(settings, "positiveMargin"), Setting(settings, "negativeMargin"),
-            settings.TryGetProperty("distance", out var d) && d.GetString() == "CosineSimilarity" ? new CosineSimilarity() : null, Reducer(settings)),
+            settings.TryGetProperty("distance", out var d) && d.GetString() == "CosineSimilarity" ? new CosineSimilarity() : null, Reducer(settings))
+        {
+            EmbeddingRegularizer = Regularizer(settings, "embeddingRegularizer"),
+            EmbeddingRegularizerWeight = PmlFixture.Number(settings, "embeddingRegularizerWeight", 1),
+        },
         _ => throw new InvalidOperationException($"No loss {name} in this test."),
+    };
+
+    /// <summary>The regularizer an entry names under <paramref name="property"/> (PML's defaults), or null.</summary>
+    private static IRegularizer? Regularizer(JsonElement settings, string property) =>
+        !settings.TryGetProperty(property, out var name) ? null : RegularizerNamed(name.GetString()!, settings);
+
+    private static IRegularizer RegularizerNamed(string name, JsonElement settings) => name switch
+    {
+        "LpRegularizer" => new LpRegularizer(PmlFixture.Number(settings, "p", 2), PmlFixture.Number(settings, "power", 1)),
+        "ZeroMeanRegularizer" => new ZeroMeanRegularizer(),
+        "CenterInvariantRegularizer" => new CenterInvariantRegularizer(),
+        "RegularFaceRegularizer" => new RegularFaceRegularizer(),
+        "SparseCentersRegularizer" => new SparseCentersRegularizer((int)Setting(settings, "classes"), (int)Setting(settings, "centersPerClass")),
+        _ => throw new InvalidOperationException($"No regularizer {name} in this test."),
     };
 
     /// <summary>The reducer an entry names ("reducer", with its settings), or null for the loss's default.</summary>
@@ -126,8 +151,16 @@ public sealed class PmlReferenceTests
         {
             (loss, weights) = entry.GetProperty("name").GetString() switch
             {
-                "ProxyAnchorLoss" => new ProxyAnchorLoss(classes, width, Setting(settings, "alpha"), Setting(settings, "delta")) is var p ? ((IBatchLoss)p, p.Proxies) : default,
-                "ArcFaceLoss" => new ArcFaceLoss(classes, width, Setting(settings, "margin"), Setting(settings, "scale")) is var a ? ((IBatchLoss)a, a.Centres) : default,
+                "ProxyAnchorLoss" => new ProxyAnchorLoss(classes, width, Setting(settings, "alpha"), Setting(settings, "delta"))
+                {
+                    WeightRegularizer = Regularizer(settings, "weightRegularizer"),
+                    WeightRegularizerWeight = PmlFixture.Number(settings, "weightRegularizerWeight", 1),
+                } is var p ? ((IBatchLoss)p, p.Proxies) : default,
+                "ArcFaceLoss" => new ArcFaceLoss(classes, width, Setting(settings, "margin"), Setting(settings, "scale"))
+                {
+                    WeightRegularizer = Regularizer(settings, "weightRegularizer"),
+                    WeightRegularizerWeight = PmlFixture.Number(settings, "weightRegularizerWeight", 1),
+                } is var a ? ((IBatchLoss)a, a.Centres) : default,
                 var other => throw new InvalidOperationException($"No loss {other} in this test."),
             };
         }
@@ -155,6 +188,23 @@ public sealed class PmlReferenceTests
 
         Compare(x.grad!, "gradient", "the gradient with respect to the embeddings");
         Compare(weights.grad!, "weights_gradient", "the gradient with respect to the weights");
+    }
+
+    /// <summary>Each regularizer on its own, on the input sets' embeddings: PML's value and gradient.</summary>
+    [Theory]
+    [MemberData(nameof(RegularizerCases))]
+    public void A_regularizer_gives_PMLs_value_and_gradient(int index, string description)
+    {
+        var entry = Fixture.GetProperty("regularizers")[index];
+        var (embeddings, labels) = PmlFixture.Input(Fixture, entry);
+        using var _ = embeddings;
+        using var __ = labels;
+        using var x = embeddings.detach().requires_grad_(true);
+        using var value = RegularizerNamed(entry.GetProperty("name").GetString()!, entry.GetProperty("settings")).Compute(x);
+        value.backward();
+
+        ShouldBeClose(value.item<double>(), entry.GetProperty("loss").GetDouble(), $"{description}: the penalty");
+        PmlFixture.ShouldMatch(x.grad, entry.GetProperty("gradient"), $"{description}: the gradient");
     }
 
     [Theory]
