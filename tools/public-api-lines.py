@@ -108,6 +108,8 @@ def parameters(text):
             default = {"null": "null", "true": "true", "false": "false"}.get(default, default)
             if default.startswith("default"):
                 default = "default"
+            if re.match(r"^[A-Z]\w*(\.\w+)*$", default):
+                default += " /*? the constant's value */"
             item += " = " + default
         out.append(item)
     return ", ".join(out)
@@ -204,7 +206,7 @@ def main():
         found[key] = (project, propose(path, int(row), int(column), symbol))
     by_project = {}
     for (path, row, symbol), (project, proposal) in sorted(found.items()):
-        if proposal is None or "/*?*/" in proposal:
+        if proposal is None or "/*?" in proposal:
             print(f"CANNOT {path}:{row} {symbol} -> {proposal}")
             continue
         by_project.setdefault(project, set()).add(proposal)
