@@ -72,8 +72,24 @@ def main():
         for name, settings, loss, attribute, transposed in cases(classes, embeddings.shape[1]):
             result["weighted_losses"].append(common.weighted_entry(
                 name, settings, loss, getattr(loss, attribute), set_name, embeddings, labels, classes, transposed))
+    # SubCenterArcFaceLoss.get_outliers: each class's dominant sub-centre and the samples at more than the threshold
+    # angle from it. PML's dominant_centers leaves the columns of classes absent from the batch uninitialised; only the
+    # present classes' are written. Thresholds in degrees (PML's), radians in the settings (ours).
+    result["outliers"] = []
+    for set_name, (embeddings, labels) in sets.items():
+        classes = max(2, max(labels) + 1)
+        for sub_centers, threshold in [(3, 75), (3, 50), (2, 30)]:
+            torch.manual_seed(3)
+            loss = losses.SubCenterArcFaceLoss(num_classes=classes, embedding_size=embeddings.shape[1], sub_centers=sub_centers)
+            outliers, dominant = loss.get_outliers(embeddings, torch.tensor(labels), threshold=threshold)
+            present = sorted(set(labels))
+            result["outliers"].append({
+                "name": "SubCenterArcFaceLoss.FindOutliers", "settings": {"subCentres": sub_centers, "threshold": math.radians(threshold)},
+                "input": set_name, "classes": classes, "weights": loss.W.detach().t().tolist(),
+                "outliers": sorted(outliers.tolist()), "present_classes": present,
+                "dominant_centres": [dominant[:, c].tolist() for c in present]})
     common.write(output, result)
-    print(f"wrote {len(result['weighted_losses'])} cases to {output}")
+    print(f"wrote {len(result['weighted_losses'])} loss cases and {len(result['outliers'])} outlier cases to {output}")
 
 
 main()

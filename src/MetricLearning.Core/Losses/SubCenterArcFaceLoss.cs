@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using MetricLearning.Reducers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -26,9 +27,9 @@ namespace MetricLearning.Losses;
 /// <see cref="Classes"/> − 1 (checked each call, which reads the labels' range from the device).
 /// </para>
 /// <para>
-/// PML's <c>get_outliers</c> helper (samples far from their class's dominant sub-centre, for cleaning a noisy data
-/// set between trainings) is not provided. PML's constructor passes none of its other options (reducer, regularizers)
-/// to the loss; ours takes them.
+/// <see cref="FindOutliers"/> is PML's <c>get_outliers</c>: each class's dominant sub-centre and the samples far from
+/// it, for cleaning a noisy data set between trainings as the paper does. PML's constructor passes none of its other
+/// options (reducer, regularizers) to the loss; ours takes them.
 /// </para>
 /// <para>
 /// A classification loss: it needs no pairs and refuses mined indices. Embeddings compared by cosine similarity
@@ -103,6 +104,45 @@ public sealed class SubCenterArcFaceLoss : BatchLoss, ITrainableParameters, IDis
             .amax(new long[] { 2 });
         var perSample = ArcFaceLoss.CrossEntropyWithMargin(cosine, labels, Margin, Scale);
         return LossTerms.MoveToOuterDisposeScope(new LossTerms("samples", LossTermKind.Element, perSample));
+    }
+
+    /// <summary>
+    /// Each class's dominant sub-centre (the one nearest to most of the class's samples in this batch) and the samples
+    /// whose angle with their class's dominant sub-centre exceeds <paramref name="threshold"/>: the paper's way of finding
+    /// mislabelled samples after training, PML's <c>get_outliers</c> (whose threshold is in degrees, 75 by default).
+    /// Reads the result back from the device; no gradient.
+    /// </summary>
+    /// <param name="embeddings">Shape <c>[N, D]</c>, floating point, N ≥ 2.</param>
+    /// <param name="labels">Shape <c>[N]</c>, class numbers from 0 to Classes − 1.</param>
+    /// <param name="threshold">The largest angle, in radians, to the dominant sub-centre that is not an outlier; in [0, π]. 75° (1.309 rad) by default.</param>
+    /// <returns>
+    /// The outliers' rows in the batch, ascending; and per class the row of <see cref="Centres"/> that is its
+    /// dominant sub-centre (among equally popular ones the first), −1 for a class with no sample in the batch.
+    /// </returns>
+    /// <exception cref="ArgumentOutOfRangeException">The threshold is out of range.</exception>
+    /// <exception cref="ArgumentException">The batch is invalid, or does not match the sub-centres.</exception>
+    public (long[] Outliers, long[] DominantSubCentres) FindOutliers(Tensor embeddings, Tensor labels, double threshold = 1.3089969389957472)
+    {
+        if (!double.IsFinite(threshold) || threshold < 0 || threshold > Math.PI)
+            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "The threshold angle must be between 0 and π radians.");
+        ClassCentres.Check(embeddings, labels, _centres, Classes, "sub-centres");
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long n = embeddings.shape[0];
+        var target = labels.to_type(ScalarType.Int64);
+        var cosine = ClassCentres.Cosines(embeddings, _centres).view(n, Classes, SubCentres);
+        var toOwn = cosine.gather(1, target.view(n, 1, 1).expand(n, 1, SubCentres)).squeeze(1);
+        var nearest = toOwn.argmax(1);
+        var counts = zeros(Classes * (long)SubCentres, dtype: ScalarType.Int64, device: embeddings.device)
+            .index_add_(0, target * SubCentres + nearest, ones(n, dtype: ScalarType.Int64, device: embeddings.device), 1)
+            .view(Classes, SubCentres);
+        var dominant = counts.argmax(1);
+        var present = counts.sum(1).gt(0);
+        var toDominant = toOwn.gather(1, dominant.index_select(0, target).unsqueeze(1)).squeeze(1);
+        var outliers = arange(n, dtype: ScalarType.Int64, device: embeddings.device).masked_select(toDominant.lt(Math.Cos(threshold)));
+        var rows = where(present, arange(Classes, dtype: ScalarType.Int64, device: embeddings.device) * SubCentres + dominant, tensor(-1L, device: embeddings.device));
+        return (outliers.cpu().data<long>().ToArray(), rows.cpu().data<long>().ToArray());
     }
 
     /// <inheritdoc />

@@ -16,13 +16,16 @@ namespace MetricLearning.Tests.Core.Losses;
 /// own code (Fixtures/pml-2.8.1-proxies.json, from tests/pml-reference/generate_proxies.py): on the four input sets,
 /// each loss starts from the weights PML drew, copied in (PML's transposed <c>[D, rows]</c> weights written one row per
 /// class or sub-centre), and its value and gradients with respect to the embeddings and the weights must be PML's
-/// within 1e-5 relative. Two settings of each loss, and a third with a non-default reducer for three of them.
+/// within 1e-5 relative. Two settings of each loss, and a third with a non-default reducer for three of them. And
+/// sub-centre ArcFace's outliers and dominant sub-centres (PML's <c>get_outliers</c>) at three thresholds.
 /// </summary>
 public sealed class PmlProxiesReferenceTests
 {
     private static readonly JsonElement Fixture = PmlFixture.Load("pml-2.8.1-proxies.json");
 
     public static IEnumerable<object[]> Cases() => PmlFixture.Cases(Fixture, "weighted_losses");
+
+    public static IEnumerable<object[]> OutlierCases() => PmlFixture.Cases(Fixture, "outliers");
 
     private static (BatchLoss Loss, Parameter Weights) Create(string name, JsonElement s, int classes, long width)
     {
@@ -64,5 +67,40 @@ public sealed class PmlProxiesReferenceTests
         PmlFixture.ShouldBeClose(value.item<double>(), entry.GetProperty("loss").GetDouble(), $"{description}: the loss");
         PmlFixture.ShouldMatch(x.grad, entry.GetProperty("gradient"), $"{description}: the gradient with respect to the embeddings");
         PmlFixture.ShouldMatch(weights.grad, entry.GetProperty("weights_gradient"), $"{description}: the gradient with respect to the weights");
+    }
+
+    [Theory]
+    [MemberData(nameof(OutlierCases))]
+    public void Sub_centre_ArcFace_finds_PMLs_outliers_and_dominant_sub_centres(int index, string description)
+    {
+        var entry = Fixture.GetProperty("outliers")[index];
+        var settings = entry.GetProperty("settings");
+        var (embeddings, labels) = PmlFixture.Input(Fixture, entry);
+        using var _ = embeddings;
+        using var __ = labels;
+        int classes = entry.GetProperty("classes").GetInt32();
+        using var given = PmlFixture.Matrix(entry.GetProperty("weights"));
+        using var loss = PmlFixture.WithFloat64Default(() => new SubCenterArcFaceLoss(classes, embeddings.shape[1], (int)PmlFixture.Number(settings, "subCentres")));
+        using (no_grad())
+            loss.Centres.copy_(given);
+
+        var (outliers, dominant) = loss.FindOutliers(embeddings, labels, PmlFixture.Number(settings, "threshold"));
+
+        outliers.Should().Equal(entry.GetProperty("outliers").EnumerateArray().Select(v => v.GetInt64()), $"{description}: the outliers");
+        var present = entry.GetProperty("present_classes").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        dominant.Should().HaveCount(classes);
+        for (int c = 0; c < classes; c++)
+        {
+            int at = Array.IndexOf(present, c);
+            if (at < 0)
+            {
+                dominant[c].Should().Be(-1, $"{description}: class {c} has no sample");
+                continue;
+            }
+
+            dominant[c].Should().BeInRange(c * loss.SubCentres, (c + 1) * loss.SubCentres - 1L, $"{description}: class {c}'s dominant sub-centre is one of its own");
+            using var row = given[dominant[c]];
+            PmlFixture.ShouldMatch(row, entry.GetProperty("dominant_centres")[at], $"{description}: class {c}'s dominant sub-centre");
+        }
     }
 }

@@ -226,4 +226,19 @@ public sealed class ProxiesLossTests
         using var change = weights.detach().sub(before).abs().max();
         change.item<float>().Should().BeGreaterThan(1e-3f, "the class vectors are trained too");
     }
+
+    [Fact]
+    public void Finding_sub_centre_outliers_refuses_a_bad_threshold_or_batch()
+    {
+        using var loss = new SubCenterArcFaceLoss(3, 4);
+        using var embeddings = randn(4, 4);
+        using var labels = tensor(new long[] { 0, 0, 1, 2 });
+        using var outside = tensor(new long[] { 0, 0, 1, 3 });
+
+        loss.Invoking(l => l.FindOutliers(embeddings, labels, threshold: -0.1)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("threshold");
+        loss.Invoking(l => l.FindOutliers(embeddings, labels, threshold: 4)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("threshold");
+        loss.Invoking(l => l.FindOutliers(embeddings, outside)).Should().Throw<ArgumentException>().WithMessage("*Label 3 is outside*");
+        var (none, _) = loss.FindOutliers(embeddings, labels, threshold: Math.PI);
+        none.Should().BeEmpty("no angle exceeds π");
+    }
 }
