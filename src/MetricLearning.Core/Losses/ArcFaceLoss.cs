@@ -84,15 +84,23 @@ public sealed class ArcFaceLoss : BatchLoss, ITrainableParameters, IDisposable
         ClassCentres.Check(embeddings, labels, _centres, Classes, "centres");
 
         using var scope = NewDisposeScope();
-        var cosine = ClassCentres.Cosines(embeddings, _centres)
-            .clamp(-CosineLimit, CosineLimit);
+        var perSample = CrossEntropyWithMargin(ClassCentres.Cosines(embeddings, _centres), labels, Margin, Scale);
+        return LossTerms.MoveToOuterDisposeScope(new LossTerms("samples", LossTermKind.Element, perSample));
+    }
+
+    /// <summary>
+    /// Each sample's cross-entropy over the logits <c>s·cos θ_j</c>, its own class's widened to <c>s·cos(θ_y + m)</c>
+    /// (<c>s·(cos θ_y − m·sin m)</c> past θ_y = π − m), from the cosines <c>[N, classes]</c>; call in a dispose scope.
+    /// </summary>
+    internal static Tensor CrossEntropyWithMargin(Tensor cosines, Tensor labels, double margin, double scale)
+    {
+        var cosine = cosines.clamp(-CosineLimit, CosineLimit);
         var target = labels.to_type(ScalarType.Int64).unsqueeze(1);
         var cosineOfTarget = cosine.gather(1, target);
         var angle = cosineOfTarget.acos();
-        var widened = where(angle.le(Math.PI - Margin), (angle + Margin).cos(), cosineOfTarget - Margin * Math.Sin(Margin));
-        var logits = cosine.scatter(1, target, widened) * Scale;
-        var perSample = nn.functional.cross_entropy(logits, target.squeeze(1), reduction: nn.Reduction.None);
-        return LossTerms.MoveToOuterDisposeScope(new LossTerms("samples", LossTermKind.Element, perSample));
+        var widened = where(angle.le(Math.PI - margin), (angle + margin).cos(), cosineOfTarget - margin * Math.Sin(margin));
+        var logits = cosine.scatter(1, target, widened) * scale;
+        return nn.functional.cross_entropy(logits, target.squeeze(1), reduction: nn.Reduction.None);
     }
 
     /// <inheritdoc />

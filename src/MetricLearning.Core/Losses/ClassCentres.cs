@@ -12,6 +12,14 @@ internal static class ClassCentres
     /// generator: seed it with <c>manual_seed</c>).
     /// </summary>
     internal static Parameter Create(int classes, long embeddingSize, double learningRateScale, Device? device, string loss)
+        => Create(classes, embeddingSize, learningRateScale, device, loss, 1, "perClass", CentreInit.Normal);
+
+    /// <summary>
+    /// As <see cref="Create(int, long, double, Device?, string)"/>, for losses with <paramref name="perClass"/>
+    /// vectors per class: <c>classes · perClass</c> rows, class c's in rows <c>c·perClass</c> to
+    /// <c>(c + 1)·perClass − 1</c>, drawn as <paramref name="init"/> says.
+    /// </summary>
+    internal static Parameter Create(int classes, long embeddingSize, double learningRateScale, Device? device, string loss, int perClass, string perClassName, CentreInit init)
     {
         if (classes < 2)
             throw new ArgumentOutOfRangeException(nameof(classes), classes, $"The {loss} loss needs at least two classes.");
@@ -19,8 +27,22 @@ internal static class ClassCentres
             throw new ArgumentOutOfRangeException(nameof(embeddingSize), embeddingSize, "The embedding size must be at least 1.");
         if (!double.IsFinite(learningRateScale) || learningRateScale <= 0)
             throw new ArgumentOutOfRangeException(nameof(learningRateScale), learningRateScale, "The learning-rate scale must be positive and finite.");
-        using var initial = randn(classes, embeddingSize, device: device);
-        return new Parameter(initial.clone());
+        if (perClass < 1)
+            throw new ArgumentOutOfRangeException(perClassName, perClass, "There must be at least one vector per class.");
+        long rows = (long)classes * perClass;
+        if (rows > int.MaxValue)
+            throw new ArgumentOutOfRangeException(perClassName, perClass, $"{classes} classes with {perClass} vectors each are too many ({rows}).");
+        if (init == CentreInit.Normal)
+        {
+            using var initial = randn(rows, embeddingSize, device: device);
+            return new Parameter(initial.clone());
+        }
+
+        // torch.nn.init.kaiming_uniform_(a = √5) of PML's [embeddingSize, rows] layout: U(−1/√rows, 1/√rows).
+        double bound = 1 / Math.Sqrt(rows);
+        using var uniform = rand(rows, embeddingSize, device: device);
+        using var scaled = uniform * (2 * bound) - bound;
+        return new Parameter(scaled.clone());
     }
 
     /// <summary>Cosine similarity of every embedding with every class vector, <c>[N, classes]</c>; call in a dispose scope.</summary>
