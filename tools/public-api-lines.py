@@ -15,7 +15,7 @@ KNOWN = {
     "Tensor": "TorchSharp.torch.Tensor", "Device": "TorchSharp.torch.Device", "Parameter": "TorchSharp.Modules.Parameter",
     "ScalarType": "TorchSharp.torch.ScalarType", "Generator": "TorchSharp.torch.Generator",
     "IReadOnlyList": "System.Collections.Generic.IReadOnlyList", "IEnumerable": "System.Collections.Generic.IEnumerable",
-    "IReadOnlyDictionary": "System.Collections.Generic.IReadOnlyDictionary", "IList": "System.Collections.Generic.IList",
+    "IReadOnlyDictionary": "System.Collections.Generic.IReadOnlyDictionary", "KeyValuePair": "System.Collections.Generic.KeyValuePair", "IList": "System.Collections.Generic.IList",
     "TimeSpan": "System.TimeSpan", "Func": "System.Func", "Action": "System.Action", "IServiceProvider": "System.IServiceProvider",
 }
 VALUE = {"double", "float", "int", "long", "bool", "byte", "short", "void", "Device.Type", "ScalarType"}

@@ -21,6 +21,10 @@ namespace MetricLearning.Training;
 /// <param name="TrainerName">The trainer's name, for log messages and metric tags.</param>
 /// <param name="Logger">Receives the run's log events.</param>
 /// <param name="StepProgress">Receives progress within each epoch, a few times a second; null for none.</param>
+/// <param name="Parts">
+/// The loss and miner (either may be null): told when each epoch begins when they are <see cref="IEpochAware"/>, and
+/// their <see cref="ITrainingState"/> saved in checkpoints.
+/// </param>
 internal sealed record LoopSettings(
     OptimizerSettings Optimizer,
     LearningRateSchedule Schedule,
@@ -29,7 +33,8 @@ internal sealed record LoopSettings(
     TrainingIdentity Identity,
     string TrainerName,
     ILogger Logger,
-    IProgress<StepReport>? StepProgress);
+    IProgress<StepReport>? StepProgress,
+    IReadOnlyList<object?>? Parts = null);
 
 /// <summary>
 /// The one training loop behind <see cref="SiameseTrainer"/> and <see cref="EmbeddingTrainer"/>: it owns the epochs,
@@ -59,7 +64,8 @@ internal static class TrainingLoop
         var scheduler = new LearningRateScheduler(settings.Schedule, settings.Epochs, optimizer);
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         var reports = new List<TReport>(settings.Epochs);
-        var state = new RunState(network, groups, optimizer, feeder, lossSum, settings.Identity);
+        var parts = (settings.Parts ?? Array.Empty<object?>()).Where(part => part is not null).Select(part => part!).ToList();
+        var state = new RunState(network, groups, optimizer, feeder, lossSum, settings.Identity, parts);
         int firstEpoch = 1, firstStep = 0;
         var log = settings.Logger;
         var tag = new KeyValuePair<string, object?>(TrainingTelemetry.TrainerTag, settings.TrainerName);
@@ -79,6 +85,8 @@ internal static class TrainingLoop
             {
                 module.train();
                 (network as IEpochAware)?.BeginEpoch(epoch);
+                foreach (var part in parts)
+                    (part as IEpochAware)?.BeginEpoch(epoch);
                 byte[]? epochStart = feeder.CaptureState();
                 int resumeStep = epoch == firstEpoch ? firstStep : 0;
                 if (resumeStep == 0)
@@ -174,9 +182,16 @@ internal static class TrainingLoop
         IStepOptimizer optimizer,
         ITrainingFeederState feeder,
         Tensor lossSum,
-        TrainingIdentity identity)
+        TrainingIdentity identity,
+        IReadOnlyList<object> parts)
     {
         private const string NetworkPrefix = "network/";
+
+        /// <summary>The state tensors of the loss and miner (<see cref="ITrainingState"/>), with stable names.</summary>
+        private IEnumerable<(string Name, Tensor Tensor)> PartStates() => parts
+            .Select((part, i) => (Part: part as ITrainingState, Index: i))
+            .Where(p => p.Part is not null)
+            .SelectMany(p => p.Part!.TrainingState.Select(entry => ($"part/{p.Index}/{parts[p.Index].GetType().Name}/{entry.Key}", entry.Value)));
 
         /// <summary>Parameters trained here that are not the network's (a loss's proxies), with stable names.</summary>
         private IEnumerable<(string Name, Parameter Parameter)> OwnParameters()
@@ -220,6 +235,8 @@ internal static class TrainingLoop
                 blobs[NetworkPrefix + name] = TensorBlob.Encode(tensor);
             foreach (var (name, parameter) in OwnParameters())
                 blobs[name] = TensorBlob.Encode(parameter);
+            foreach (var (name, tensor) in PartStates())
+                blobs[name] = TensorBlob.Encode(tensor);
             blobs["optimizer"] = optimizer.SaveState();
             using (var rng = get_rng_state())
                 blobs["rng/torch"] = TensorBlob.Encode(rng);
@@ -261,6 +278,7 @@ internal static class TrainingLoop
                 byte[] Blob(string name) => file.Blobs.TryGetValue(name, out var bytes) ? bytes : throw new InvalidDataException($"it has no '{name}'");
                 var targets = network.Module.state_dict().Select(entry => (Blob: Blob(NetworkPrefix + entry.Key), Target: entry.Value, Name: entry.Key))
                     .Concat(OwnParameters().Select(entry => (Blob: Blob(entry.Name), Target: (Tensor)entry.Parameter, entry.Name)))
+                    .Concat(PartStates().Select(entry => (Blob: Blob(entry.Name), Target: entry.Tensor, entry.Name)))
                     .ToList();
                 foreach (var (blob, target, name) in targets)
                     TensorBlob.Check(blob, target, name);

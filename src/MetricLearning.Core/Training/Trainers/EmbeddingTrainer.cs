@@ -205,7 +205,7 @@ public sealed class EmbeddingTrainer
         TrainingIdentity.LogStep(Logger, nameof(EmbeddingTrainer), notFused);
         manual_seed(Options.Seed);
         using var feeder = createFeeder();
-        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress);
+        var settings = new LoopSettings(Options.Optimizer, Options.Schedule, Options.Epochs, Options.Checkpoint, identity, nameof(EmbeddingTrainer), Logger, StepProgress, new object?[] { Loss, Miner });
         return TrainingLoop.Run(network, groups, settings, device, feeder, progress, cancellationToken);
     }
 }
