@@ -116,8 +116,8 @@ public sealed class UniformHistogramMiner : IMiner, IEpochAware
         var pairValues = values.masked_select(mask);
         if (pairValues.shape[0] == 0)
             return (anchors, others, anchors.clone());
-        double low = pairValues.min().item<double>();
-        double high = pairValues.max().item<double>();
+        double low = pairValues.min().to(ScalarType.Float64).item<double>();
+        double high = pairValues.max().to(ScalarType.Float64).item<double>();
         var edges = linspace(low, high, Bins + 1, dtype: values.dtype, device: values.device);
         // Bin i holds e_i ≤ v < e_(i+1); the largest value falls in the last bin.
         var bins = bucketize(pairValues, edges, false, true).sub(1).clamp(0, Bins - 1);
