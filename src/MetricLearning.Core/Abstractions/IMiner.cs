@@ -9,7 +9,9 @@ namespace MetricLearning;
 /// </summary>
 /// <remarks>
 /// Implementations choose without gradient (the choice is a selection, not part of the loss), validate shapes before
-/// any native call, return indices in the caller's dispose scope, hold no mutable state and are thread-safe.
+/// any native call, return indices in the caller's dispose scope, hold no mutable state and are thread-safe; except
+/// miners that sample at random (<see cref="Mining.DistanceWeightedMiner"/>, <see cref="Mining.UniformHistogramMiner"/>),
+/// which hold a generator of their own, reseeded per epoch through <see cref="IEpochAware"/>, and say so.
 /// </remarks>
 public interface IMiner
 {
