@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using MetricLearning.Distances;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ namespace MetricLearning.Mining;
 /// the generator, but their draws then depend on their order. Reads the number of triplets back to the host.
 /// </para>
 /// </remarks>
-public sealed class DistanceWeightedMiner : IMiner, IEpochAware
+public sealed class DistanceWeightedMiner : IMiner, IEpochAware, ITrainingState
 {
     private static readonly LpDistance NormalizedEuclidean = new(2, normalize: true);
     private readonly SeededDraws _draws;
@@ -66,6 +67,9 @@ public sealed class DistanceWeightedMiner : IMiner, IEpochAware
     /// <summary>Reseeds the miner's generator from (<see cref="Seed"/>, <paramref name="epoch"/>).</summary>
     /// <param name="epoch">The epoch about to run, from 1.</param>
     public void BeginEpoch(int epoch) => _draws.BeginEpoch(epoch);
+
+    /// <summary>The generator's state and the epoch it was seeded for, saved in checkpoints so that a resumed run draws what the uninterrupted one drew.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> TrainingState => _draws.State;
 
     /// <inheritdoc />
     public MinedIndices Mine(Tensor embeddings, Tensor labels)

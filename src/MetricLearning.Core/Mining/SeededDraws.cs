@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,28 +9,52 @@ namespace MetricLearning.Mining;
 /// so that a seed draws the same on every device, seeded from (seed, epoch) by <see cref="BeginEpoch"/>. Calls are
 /// serialised by a lock, so concurrent use does not corrupt the generator, but what each call draws then depends on
 /// the order of the calls.
+/// <para>
+/// Its state (the generator's state after the last draw, and the epoch it was seeded for) is kept in two tensors that
+/// a trainer saves in checkpoints (<see cref="ITrainingState"/>) and restores in place: the next draw starts from the
+/// restored state, and <see cref="BeginEpoch"/> for the epoch already recorded does not reseed, so a run resumed in
+/// the middle of an epoch draws what the uninterrupted run drew.
+/// </para>
 /// </summary>
 internal sealed class SeededDraws
 {
     private readonly object _gate = new();
-    private Generator _generator;
+    private readonly Generator _generator;
+    private readonly Tensor _state;
+    private readonly Tensor _epoch;
 
     internal SeededDraws(long seed)
     {
         Seed = seed;
         _generator = new Generator(Mix(seed, 0));
+        using var scope = NewDisposeScope();
+        _state = _generator.get_state().clone().DetachFromDisposeScope();
+        _epoch = zeros(1, dtype: ScalarType.Int64).DetachFromDisposeScope();
     }
 
     internal long Seed { get; }
 
-    /// <summary>Reseeds from (seed, epoch): whatever was drawn before, the epoch's draws are then always the same.</summary>
+    /// <summary>The generator's state and the epoch it was seeded for, for checkpoints.</summary>
+    internal IReadOnlyList<KeyValuePair<string, Tensor>> State => new[]
+    {
+        new KeyValuePair<string, Tensor>("generator", _state),
+        new KeyValuePair<string, Tensor>("epoch", _epoch),
+    };
+
+    /// <summary>
+    /// Reseeds from (seed, epoch): whatever was drawn before, the epoch's draws are then always the same. For the epoch
+    /// the state already records (a run resumed within it), the state is kept.
+    /// </summary>
     internal void BeginEpoch(int epoch)
     {
         lock (_gate)
         {
-            var previous = _generator;
-            _generator = new Generator(Mix(Seed, epoch));
-            previous.Dispose();
+            if (_epoch.item<long>() == epoch)
+                return;
+            using var fresh = new Generator(Mix(Seed, epoch));
+            using var state = fresh.get_state();
+            _state.copy_(state);
+            _epoch.fill_(epoch);
         }
     }
 
@@ -43,7 +68,13 @@ internal sealed class SeededDraws
         var onCpu = weights.to(ScalarType.Float64, CPU);
         Tensor drawn;
         lock (_gate)
+        {
+            // The state tensor is the truth (a checkpoint may have restored it): draw from it, then record where it got to.
+            _generator.set_state(_state);
             drawn = multinomial(onCpu, samples, replacement: true, generator: _generator);
+            using var after = _generator.get_state();
+            _state.copy_(after);
+        }
         return drawn.to(weights.device);
     }
 

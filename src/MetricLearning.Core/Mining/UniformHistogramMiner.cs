@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using MetricLearning.Distances;
 using static TorchSharp.torch;
@@ -25,7 +26,7 @@ namespace MetricLearning.Mining;
 /// the generator, but their draws then depend on their order. Reads the smallest and largest distance back to the host.
 /// </para>
 /// </remarks>
-public sealed class UniformHistogramMiner : IMiner, IEpochAware
+public sealed class UniformHistogramMiner : IMiner, IEpochAware, ITrainingState
 {
     private readonly SeededDraws _draws;
 
@@ -69,6 +70,9 @@ public sealed class UniformHistogramMiner : IMiner, IEpochAware
     /// <summary>Reseeds the miner's generator from (<see cref="Seed"/>, <paramref name="epoch"/>).</summary>
     /// <param name="epoch">The epoch about to run, from 1.</param>
     public void BeginEpoch(int epoch) => _draws.BeginEpoch(epoch);
+
+    /// <summary>The generator's state and the epoch it was seeded for, saved in checkpoints so that a resumed run draws what the uninterrupted one drew.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> TrainingState => _draws.State;
 
     /// <inheritdoc />
     public MinedIndices Mine(Tensor embeddings, Tensor labels)

@@ -24,6 +24,8 @@ public sealed class LayeringTests
         ["MetricLearning"] = 0,                        // seams and the value types they mention
         ["MetricLearning.Runtime"] = 0,                // loading torch, devices, threads
         ["MetricLearning.Distances"] = 1,
+        ["MetricLearning.Reducers"] = 1,               // turn a loss's terms into a number
+        ["MetricLearning.Regularizers"] = 2,           // penalties on embeddings or class vectors (use reducers)
         ["MetricLearning.Losses"] = 2,
         ["MetricLearning.Mining"] = 2,
         ["MetricLearning.Networks"] = 3,
