@@ -11,7 +11,8 @@ namespace MetricLearning.Losses;
 /// <c>ℓ(a, p) = ½·[ log( Σ_{n∈N_a} e^{m₋ − d_an} + Σ_{n∈N_p} e^{m₋ − d_pn} ) + d_ap − m₊ ]₊²</c>
 /// on a distance d (on a similarity s: <c>s − m₋</c> inside the sum and <c>m₊ − s_ap</c> outside), where N_i are the
 /// samples of other classes than i's (or the mined different-class pairs anchored at i). The ½ is because each pair
-/// is counted in both orders. A pair whose ends have no negative has its sum taken as 0.
+/// is counted in both orders. A pair whose ends have no negative has its sum taken as 0; a batch without any
+/// different-class pair (a single class, or mined indices without one) has loss 0.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -65,7 +66,10 @@ public sealed class LiftedStructureLoss : BatchLoss
         // Per row, the log-sum-exp of its negatives; per pair (a, p), the two rows' sums together.
         var rows = PairLossMath.MaskedLogSumExp(push, negative, double.NegativeInfinity);
         var both = PairLossMath.LogAddExp(rows.unsqueeze(1), rows.unsqueeze(0), 0);
-        var values = (both + pull).relu().square() / 2;
+        // A batch without a different-class pair (one class, or a miner that kept none) has loss 0, as
+        // pytorch-metric-learning's; a factor rather than a branch, so nothing is read from the device.
+        var contrasted = negative.any().to_type(matrix.dtype);
+        var values = (both + pull).relu().square() / 2 * contrasted;
         var anchors = BatchPairMasks.Rows(embeddings.shape[0], embeddings.device);
         return LossTerms.MoveToOuterDisposeScope(new LossTerms("positive pairs", LossTermKind.PositivePair, values, anchors, positive));
     }
