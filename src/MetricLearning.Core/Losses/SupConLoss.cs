@@ -14,7 +14,8 @@ namespace MetricLearning.Losses;
 /// </summary>
 /// <remarks>
 /// When every class in the batch has exactly two samples (two views of one item), this is the NT-Xent loss of
-/// SimCLR. Default τ = 0.1. Computed with log-sum-exp for stability. Stateless and thread-safe.
+/// SimCLR; <see cref="NTXentLoss"/> is pytorch-metric-learning's form of it for any batch, a term per same-class pair.
+/// Default τ = 0.1. Computed with log-sum-exp for stability. Stateless and thread-safe.
 /// <para>
 /// One sub-loss, "anchors" (<see cref="LossTermKind.Element"/>, the anchors with a positive counting), reduced by
 /// <see cref="BatchLoss.Reducer"/> (<see cref="MeanReducer"/> by default). pytorch-metric-learning's default is
