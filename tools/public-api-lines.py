@@ -63,7 +63,8 @@ def qualify(t):
             current += ch
         args.append(current)
         base = KNOWN.get(generic.group(1)) or TYPES.get(generic.group(1), (generic.group(1), False))[0]
-        return f"{base}<{', '.join(qualify(a) for a in args)}>" + ("?" if nullable else "!")
+        struct = generic.group(1) in ("KeyValuePair", "ValueTuple", "Nullable")
+        return f"{base}<{', '.join(qualify(a) for a in args)}>" + ("?" if nullable else "" if struct else "!")
     if t in VALUE:
         return t + ("?" if nullable else "")
     if t in REFERENCE_KEYWORDS:
