@@ -28,7 +28,8 @@ namespace MetricLearning.Losses;
 /// </remarks>
 public sealed class FastApLoss : BatchLoss
 {
-    private static readonly Distances.SquaredEuclideanDistance Distance = new(normalize: true);
+    // pytorch-metric-learning's LpDistance(power=2): the Euclidean distance, squared (so that it rounds as PML's does).
+    private static readonly Distances.LpDistance Distance = new(2, normalize: true);
 
     /// <summary>Creates the loss.</summary>
     /// <param name="bins">The number of histogram bins B; at least 1.</param>
@@ -55,7 +56,7 @@ public sealed class FastApLoss : BatchLoss
         var isPositive = positive.to_type(dtype);
         var isNegative = negative.to_type(dtype);
         var positives = isPositive.sum(1);
-        var distances = Distance.ComputeMatrix(embeddings, embeddings);
+        var distances = Distance.ComputeMatrix(embeddings, embeddings).square();
 
         const double histogramMax = 4;
         double delta = histogramMax / Bins;
