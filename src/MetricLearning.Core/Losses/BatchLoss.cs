@@ -93,8 +93,18 @@ public abstract class BatchLoss : IBatchLoss
     public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined = null)
     {
         using var scope = NewDisposeScope();
+        return Reduce(ComputeTerms(embeddings, labels, mined), embeddings, labels).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Reduces each sub-loss, adds them, and adds the regularizers' penalties (the embedding regularizer's on
+    /// <paramref name="embeddings"/>): the loss from its terms, in the caller's dispose scope.
+    /// </summary>
+    internal Tensor Reduce(IReadOnlyList<LossTerms> allTerms, Tensor embeddings, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
         Tensor? total = null;
-        foreach (var terms in ComputeTerms(embeddings, labels, mined))
+        foreach (var terms in allTerms)
         {
             var reduced = Reducer.Reduce(terms, labels);
             total = total is null ? reduced : total + reduced;

@@ -25,7 +25,7 @@ namespace MetricLearning.Losses;
 /// thread-safe.
 /// </para>
 /// </remarks>
-public sealed class MarginContrastiveLoss : BatchLoss
+public sealed class MarginContrastiveLoss : BatchLoss, IReferenceBatchLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="positiveMargin">On a distance, the distance same-class pairs may keep for free; on a similarity, the similarity they must reach. Finite.</param>
@@ -59,10 +59,23 @@ public sealed class MarginContrastiveLoss : BatchLoss
     {
         using var scope = NewDisposeScope();
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
-        var matrix = Distance.ComputeMatrix(embeddings, embeddings);
+        return Terms(embeddings, embeddings, positive, negative);
+    }
+
+    /// <inheritdoc />
+    IReadOnlyList<LossTerms> IReferenceBatchLoss.ComputeTerms(Tensor queries, Tensor references, Tensor positive, Tensor negative)
+    {
+        using var scope = NewDisposeScope();
+        return Terms(queries, references, positive, negative);
+    }
+
+    /// <summary>The terms of the pairs (query i, reference j) in the masks; called in the caller's dispose scope, which it leaves.</summary>
+    private IReadOnlyList<LossTerms> Terms(Tensor queries, Tensor references, Tensor positive, Tensor negative)
+    {
+        var matrix = Distance.ComputeMatrix(queries, references);
         var pull = (Distance.IsSimilarity ? PositiveMargin - matrix : matrix - PositiveMargin).clamp_min(0);
         var push = (Distance.IsSimilarity ? matrix - NegativeMargin : NegativeMargin - matrix).clamp_min(0);
-        var anchors = BatchPairMasks.Rows(embeddings.shape[0], embeddings.device);
+        var anchors = BatchPairMasks.Rows(queries.shape[0], queries.device);
         return LossTerms.MoveToOuterDisposeScope(
             new LossTerms("positive pairs", LossTermKind.PositivePair, pull, anchors, positive),
             new LossTerms("negative pairs", LossTermKind.NegativePair, push, anchors.alias(), negative));

@@ -28,7 +28,7 @@ namespace MetricLearning.Losses;
 /// </para>
 /// <para>One sub-loss, "anchors" (<see cref="LossTermKind.Element"/>): each anchor's value, reduced by <see cref="BatchLoss.Reducer"/> (the mean over the batch by default, as pytorch-metric-learning's).</para>
 /// </remarks>
-public sealed class MultiSimilarityLoss : BatchLoss, IFusedBatchLoss
+public sealed class MultiSimilarityLoss : BatchLoss, IFusedBatchLoss, IReferenceBatchLoss
 {
     /// <summary>Creates the loss.</summary>
     /// <param name="alpha">Weight of same-class pairs; positive.</param>
@@ -79,7 +79,20 @@ public sealed class MultiSimilarityLoss : BatchLoss, IFusedBatchLoss
     {
         using var scope = NewDisposeScope();
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
-        var similarity = Similarity.ComputeMatrix(embeddings, embeddings);
+        return Terms(embeddings, embeddings, positive, negative);
+    }
+
+    /// <inheritdoc />
+    IReadOnlyList<LossTerms> IReferenceBatchLoss.ComputeTerms(Tensor queries, Tensor references, Tensor positive, Tensor negative)
+    {
+        using var scope = NewDisposeScope();
+        return Terms(queries, references, positive, negative);
+    }
+
+    /// <summary>The terms of each query over the pairs (query i, reference j) in the masks; called in the caller's dispose scope, which it leaves.</summary>
+    private IReadOnlyList<LossTerms> Terms(Tensor queries, Tensor references, Tensor positive, Tensor negative)
+    {
+        var similarity = Similarity.ComputeMatrix(queries, references);
         var shifted = similarity - Lambda;
         var pull = Term(shifted * -Alpha, positive) / Alpha;
         var push = Term(shifted * Beta, negative) / Beta;

@@ -16,9 +16,16 @@ internal static class Farness
     {
         BatchPairMasks.Validate(embeddings, labels, null);
         var (positive, negative) = BatchPairMasks.FromLabels(labels);
-        using var detached = embeddings.detach();
-        var matrix = distance.ComputeMatrix(detached, detached);
+        return (Matrix(distance, embeddings, embeddings), positive, negative);
+    }
+
+    /// <summary>The <c>[Nq, Nr]</c> farness of every query from every reference, in the caller's dispose scope. Call inside a <c>no_grad</c> block.</summary>
+    internal static Tensor Matrix(IDistance distance, Tensor queries, Tensor references)
+    {
+        using var q = queries.detach();
+        using var r = references.detach();
+        var matrix = distance.ComputeMatrix(q, r);
         // Not in place: a user's distance may return a tensor it still holds.
-        return (distance.IsSimilarity ? matrix.neg() : matrix, positive, negative);
+        return distance.IsSimilarity ? matrix.neg() : matrix;
     }
 }

@@ -14,7 +14,7 @@ namespace MetricLearning.Mining;
 /// Default ε = 0.1 on cosine similarity, as pytorch-metric-learning's <c>MultiSimilarityMiner</c>. Pair it with
 /// <see cref="Losses.MultiSimilarityLoss"/>. Stateless and thread-safe.
 /// </remarks>
-public sealed class MultiSimilarityMiner : IMultiSimilarityMiner
+public sealed class MultiSimilarityMiner : IMultiSimilarityMiner, IReferenceMiner
 {
     /// <summary>Creates the miner.</summary>
     /// <param name="epsilon">How far beyond the hardest pair of the other kind a pair may be and still be mined; at least 0 and finite.</param>
@@ -42,10 +42,23 @@ public sealed class MultiSimilarityMiner : IMultiSimilarityMiner
         // On farness (larger is farther) the rules read: keep (a, p) if F_ap + ε > min_n F_an and
         // keep (a, n) if F_an − ε < max_p F_ap.
         var (farness, positive, negative) = Farness.Compute(Distance, embeddings, labels);
+        var (keepPositive, keepNegative) = Select(farness, positive, negative);
+        return MinedPairs.FromMasks(keepPositive, keepNegative);
+    }
+
+    /// <inheritdoc />
+    (Tensor Positive, Tensor Negative) IReferenceMiner.Mine(Tensor queries, Tensor references, Tensor positive, Tensor negative)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (keepPositive, keepNegative) = Select(Farness.Matrix(Distance, queries, references), positive, negative);
+        return (keepPositive.MoveToOuterDisposeScope(), keepNegative.MoveToOuterDisposeScope());
+    }
+
+    private (Tensor Positive, Tensor Negative) Select(Tensor farness, Tensor positive, Tensor negative)
+    {
         var closestNegative = farness.masked_fill(negative.logical_not(), double.PositiveInfinity).amin(new long[] { 1 }, keepdim: true);
         var farthestPositive = farness.masked_fill(positive.logical_not(), double.NegativeInfinity).amax(new long[] { 1 }, keepdim: true);
-        return MinedPairs.FromMasks(
-            positive.logical_and((farness + Epsilon).gt(closestNegative)),
-            negative.logical_and((farness - Epsilon).lt(farthestPositive)));
+        return (positive.logical_and((farness + Epsilon).gt(closestNegative)), negative.logical_and((farness - Epsilon).lt(farthestPositive)));
     }
 }

@@ -14,7 +14,7 @@ namespace MetricLearning.Mining;
 /// Defaults 0.2 and 0.8 on the Euclidean distance of L2-normalised embeddings, as pytorch-metric-learning's
 /// <c>PairMarginMiner</c>. Both ordered pairs (i, j) and (j, i) are mined. Stateless and thread-safe.
 /// </remarks>
-public sealed class PairMarginMiner : IMiner
+public sealed class PairMarginMiner : IMiner, IReferenceMiner
 {
     /// <summary>Creates the miner.</summary>
     /// <param name="positiveMargin">Same-class pairs beyond it (less similar than it) are mined; finite.</param>
@@ -47,10 +47,23 @@ public sealed class PairMarginMiner : IMiner
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (farness, positive, negative) = Farness.Compute(Distance, embeddings, labels);
+        var (keepPositive, keepNegative) = Select(farness, positive, negative);
+        return MinedPairs.FromMasks(keepPositive, keepNegative);
+    }
+
+    /// <inheritdoc />
+    (Tensor Positive, Tensor Negative) IReferenceMiner.Mine(Tensor queries, Tensor references, Tensor positive, Tensor negative)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (keepPositive, keepNegative) = Select(Farness.Matrix(Distance, queries, references), positive, negative);
+        return (keepPositive.MoveToOuterDisposeScope(), keepNegative.MoveToOuterDisposeScope());
+    }
+
+    private (Tensor Positive, Tensor Negative) Select(Tensor farness, Tensor positive, Tensor negative)
+    {
         // Farness is the negated similarity, so the similarity margins are negated too.
         double sign = Distance.IsSimilarity ? -1 : 1;
-        return MinedPairs.FromMasks(
-            positive.logical_and(farness.gt(sign * PositiveMargin)),
-            negative.logical_and(farness.lt(sign * NegativeMargin)));
+        return (positive.logical_and(farness.gt(sign * PositiveMargin)), negative.logical_and(farness.lt(sign * NegativeMargin)));
     }
 }
