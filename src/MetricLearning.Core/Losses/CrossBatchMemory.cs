@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using MetricLearning.Mining;
 using static TorchSharp.torch;
 
@@ -29,13 +30,15 @@ namespace MetricLearning.Losses;
 /// (<see cref="Restore"/>), for checkpoints. Not thread-safe: each call changes the queue.
 /// </para>
 /// </remarks>
-public sealed class CrossBatchMemory : IBatchLoss, IDisposable
+public sealed class CrossBatchMemory : IBatchLoss, ITrainingState, IDisposable
 {
     private readonly BatchLoss _loss;
     private readonly IReferenceBatchLoss _referenceLoss;
     private readonly IReferenceMiner? _referenceMiner;
     private readonly Tensor _embeddings;
     private readonly Tensor _labels;
+    // Position and whether the queue has been filled, on the CPU: training state saved in checkpoints with the queue.
+    private readonly Tensor _cursor = zeros(2, dtype: ScalarType.Int64);
 
     /// <summary>Creates the memory, empty.</summary>
     /// <param name="loss">The loss to compute against the memory: a <see cref="MarginContrastiveLoss"/> or a <see cref="MultiSimilarityLoss"/>.</param>
@@ -93,10 +96,26 @@ public sealed class CrossBatchMemory : IBatchLoss, IDisposable
     public Tensor MemoryLabels => _labels;
 
     /// <summary>The row the next embedding goes to (pytorch-metric-learning's <c>queue_idx</c>).</summary>
-    public int Position { get; private set; }
+    public int Position
+    {
+        get => (int)_cursor[0].item<long>();
+        private set => _cursor[0] = value;
+    }
 
     /// <summary>Whether the queue has been filled once, so that every row is in use (pytorch-metric-learning's <c>has_been_filled</c>).</summary>
-    public bool IsFull { get; private set; }
+    public bool IsFull
+    {
+        get => _cursor[1].item<long>() != 0;
+        private set => _cursor[1] = value ? 1 : 0;
+    }
+
+    /// <summary>The queue (embeddings and labels) and its position, saved in checkpoints so that a resumed run compares with the same memory.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> TrainingState => new[]
+    {
+        new KeyValuePair<string, Tensor>("embeddings", _embeddings),
+        new KeyValuePair<string, Tensor>("labels", _labels),
+        new KeyValuePair<string, Tensor>("cursor", _cursor),
+    };
 
     /// <summary>Empties the queue.</summary>
     public void Reset()
@@ -196,6 +215,7 @@ public sealed class CrossBatchMemory : IBatchLoss, IDisposable
     /// <summary>Frees the queue.</summary>
     public void Dispose()
     {
+        _cursor.Dispose();
         _embeddings.Dispose();
         _labels.Dispose();
     }

@@ -23,7 +23,7 @@ namespace MetricLearning.Losses;
 /// <see cref="IDisposable"/>, once. Thread-safe when every loss and miner is.
 /// </para>
 /// </remarks>
-public sealed class MultipleLosses : IBatchLoss, ITrainableParameters, IDisposable
+public sealed class MultipleLosses : IBatchLoss, ITrainableParameters, ITrainingState, IEpochAware, IDisposable
 {
     private readonly IBatchLoss[] _losses;
     private readonly double[] _weights;
@@ -68,6 +68,25 @@ public sealed class MultipleLosses : IBatchLoss, ITrainableParameters, IDisposab
 
     /// <summary>Each loss's miner (null where it has none); empty when no miners were given.</summary>
     public IReadOnlyList<IMiner?> Miners => _miners ?? Array.Empty<IMiner?>();
+
+    /// <summary>The training state of the losses and miners that have one (<see cref="ITrainingState"/>), each name prefixed with its position, so that checkpoints keep it.</summary>
+    public IReadOnlyList<KeyValuePair<string, Tensor>> TrainingState => Parts()
+        .SelectMany((part, i) => part is ITrainingState state
+            ? state.TrainingState.Select(entry => new KeyValuePair<string, Tensor>($"{i}/{part.GetType().Name}/{entry.Key}", entry.Value))
+            : Enumerable.Empty<KeyValuePair<string, Tensor>>())
+        .ToList();
+
+    /// <summary>Tells the losses and miners that are <see cref="IEpochAware"/> that an epoch begins.</summary>
+    /// <param name="epoch">The epoch about to run, from 1.</param>
+    public void BeginEpoch(int epoch)
+    {
+        foreach (var part in Parts())
+            (part as IEpochAware)?.BeginEpoch(epoch);
+    }
+
+    /// <summary>The distinct losses, then the distinct miners.</summary>
+    private List<object> Parts() => _losses.Cast<object>().Concat((_miners ?? Array.Empty<IMiner?>()).Where(m => m is not null).Cast<object>())
+        .Distinct(ReferenceEqualityComparer.Instance).Cast<object>().ToList();
 
     /// <summary>The trainable weights of every loss that has some (<see cref="ITrainableParameters"/>), in the losses' order.</summary>
     public IReadOnlyList<ParameterGroup> ParameterGroups =>

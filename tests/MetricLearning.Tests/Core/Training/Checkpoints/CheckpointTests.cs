@@ -193,6 +193,66 @@ public sealed class CheckpointTests
         reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
     }
 
+    /// <summary>A loss that forwards to another, with its training state and epochs, cancelling a token after a number of calls.</summary>
+    private sealed class CancellingLoss(IBatchLoss inner, int calls, CancellationTokenSource? source) : IBatchLoss, ITrainingState, IEpochAware
+    {
+        private int _calls;
+
+        public System.Collections.Generic.IReadOnlyList<System.Collections.Generic.KeyValuePair<string, Tensor>> TrainingState => ((ITrainingState)inner).TrainingState;
+
+        public void BeginEpoch(int epoch) => (inner as IEpochAware)?.BeginEpoch(epoch);
+
+        public Tensor Compute(Tensor embeddings, Tensor labels, MinedIndices? mined)
+        {
+            if (++_calls == calls)
+                source!.Cancel();
+            return inner.Compute(embeddings, labels, mined);
+        }
+    }
+
+    /// <summary>
+    /// A cross-batch memory (a queue that changes every step) beside a triplet loss fed by a random miner (a generator
+    /// that changes every step), cancelled in the middle of an epoch: the resumed run restores both and ends with the
+    /// uninterrupted run's weights and losses.
+    /// </summary>
+    [Fact]
+    public void A_run_with_a_cross_batch_memory_and_a_random_miner_resumes_mid_epoch_to_the_uninterrupted_weights()
+    {
+        var (inputs, labels) = Blobs.Create(perClass: 16, classes: 4, dimensions: 6, seed: 44);
+        using var _ = inputs;
+        EmbeddingTrainerOptions Options(string? folder, bool resume = false) => new()
+        {
+            Epochs = 4, SamplesPerClass = 4, BatchSize = 16, Seed = 44, CollapseSpread = 0,
+            Checkpoint = { Folder = folder, Resume = resume },
+        };
+        MultipleLosses Losses() => new(
+            new IBatchLoss[] { new CrossBatchMemory(new MarginContrastiveLoss(), embeddingSize: 8, memorySize: 40), new TripletMarginLoss() },
+            miners: new IMiner?[] { null, new MetricLearning.Mining.DistanceWeightedMiner(seed: 5) });
+
+        using var reference = Network(44);
+        using var referenceLoss = Losses();
+        var expected = new EmbeddingTrainer(new CancellingLoss(referenceLoss, -1, null), Options(null)).Fit(reference, inputs, labels);
+
+        using var folder = new TempFolder();
+        using var source = new CancellationTokenSource();
+        using (var first = Network(44))
+        using (var firstLoss = Losses())
+        {
+            // 4 steps an epoch: stops in epoch 2, after its third step.
+            var interrupted = () => new EmbeddingTrainer(new CancellingLoss(firstLoss, 7, source), Options(folder.Path)).Fit(first, inputs, labels, cancellationToken: source.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+        }
+
+        using var resumed = Network(seed: 998);
+        using var resumedLoss = Losses();
+        var reports = new EmbeddingTrainer(new CancellingLoss(resumedLoss, -1, null), Options(folder.Path, resume: true)).Fit(resumed, inputs, labels);
+
+        Weights(resumed).Should().Equal(Weights(reference), "the memory's queue and the miner's generator are restored");
+        reports.Select(r => r.Loss).Should().Equal(expected.Select(r => r.Loss));
+        var memory = (CrossBatchMemory)resumedLoss.Losses[0];
+        Tensors.Values(memory.MemoryEmbeddings).Should().Equal(Tensors.Values(((CrossBatchMemory)referenceLoss.Losses[0]).MemoryEmbeddings));
+    }
+
     /// <summary>Adds seeded noise of a set size: an augmentation whose draws show in the weights.</summary>
     private sealed class Jitter(double amount) : IAugmentation
     {
