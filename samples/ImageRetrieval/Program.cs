@@ -6,6 +6,7 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using MetricLearning;
+using MetricLearning.Components;
 using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
@@ -45,11 +46,19 @@ var batchSize = new Option<int>("--batch-size") { Description = "Images per batc
 var seed = new Option<int>("--seed") { Description = "Seed of weights and batches.", DefaultValueFactory = _ => 1 };
 var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
 var threads = new Option<int>("--threads") { Description = "CPU threads for torch.", DefaultValueFactory = _ => TorchRuntime.RecommendedThreadCount };
+var lossName = new Option<string>("--loss") { Description = "The batch loss, by name: " + string.Join(", ", LossCatalogue.Names) + ". Each with its defaults; see the docs' loss catalogue.", DefaultValueFactory = _ => "multi-similarity" };
+lossName.AcceptOnlyFromAmong(LossCatalogue.Names.ToArray());
+var minerName = new Option<string>("--miner") { Description = "The miner: auto (the one the loss's paper uses: multi-similarity for multi-similarity, semi-hard for triplet, distance-weighted for margin; none otherwise) or " + string.Join(", ", MinerCatalogue.Names) + ".", DefaultValueFactory = _ => "auto" };
+minerName.AcceptOnlyFromAmong(MinerCatalogue.Names.Prepend("auto").ToArray());
+var reducerName = new Option<string>("--reducer") { Description = "How the loss's per-pair (or per-triplet, per-anchor) values become one: " + string.Join(", ", ReducerCatalogue.Names) + ". threshold takes --reducer-low and/or --reducer-high; class-weighted weighs classes by inverse frequency.", DefaultValueFactory = _ => "default" };
+reducerName.AcceptOnlyFromAmong(ReducerCatalogue.Names.ToArray());
+var reducerLow = new Option<double?>("--reducer-low") { Description = "With --reducer threshold: values must be above this." };
+var reducerHigh = new Option<double?>("--reducer-high") { Description = "With --reducer threshold: values must be below this." };
 var save = new Option<string?>("--save") { Description = "Folder to save the model (model/), the exact index (index.bin) and the HNSW index (index.ann) of the training images in." };
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
 {
     train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export,
-    flip, cropArea, rotate, brightness, contrast, stream, prefetch,
+    flip, cropArea, rotate, brightness, contrast, stream, prefetch, lossName, minerName, reducerName, reducerLow, reducerHigh,
 };
 root.SetAction((ParseResult result, System.Threading.CancellationToken cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(result, cancellationToken)));
 
@@ -154,11 +163,17 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         }
 
         network.Module.to(target);
-        var comparison = new CosineSimilarity();
+        // Each loss with the comparison it is defined on; the miner and the evaluation use the same one.
+        string lossChoice = result.GetValue(lossName)!;
+        var reducer = ReducerCatalogue.Create(result.GetValue(reducerName)!, result.GetValue(reducerLow), result.GetValue(reducerHigh), trainSource.Labels);
+        var loss = LossCatalogue.Create(lossChoice, new LossContext(trainSource.ClassNames.Count, network.EmbeddingSize, target, options.Seed), reducer);
+        using var ownsWeights = loss as IDisposable;
+        var comparison = LossCatalogue.ComparisonFor(lossChoice);
+        string minerChoice = result.GetValue(minerName) is "auto" ? LossCatalogue.PaperMinerFor(lossChoice) ?? "none" : result.GetValue(minerName)!;
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss=multi-similarity, miner=multi-similarity, data={(streaming ? $"streamed (prefetch {options.PrefetchBatches})" : "in memory")}, augmentation={(augmenting ? string.Create(culture, $"crop>={augmentation.MinCropArea} flip={augmentation.HorizontalFlip} rotate={augmentation.RotationDegrees} brightness={augmentation.Brightness} contrast={augmentation.Contrast}") : "none")}"));
+            $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={lossChoice}, miner={minerChoice}, reducer={result.GetValue(reducerName)}, data={(streaming ? $"streamed (prefetch {options.PrefetchBatches})" : "in memory")}, augmentation={(augmenting ? string.Create(culture, $"crop>={augmentation.MinCropArea} flip={augmentation.HorizontalFlip} rotate={augmentation.RotationDegrees} brightness={augmentation.Brightness} contrast={augmentation.Contrast}") : "none")}"));
 
-        var trainer = new EmbeddingTrainer(new MultiSimilarityLoss(), options, new MultiSimilarityMiner(distance: comparison));
+        var trainer = new EmbeddingTrainer(loss, options, MinerCatalogue.Create(minerChoice, comparison, options.Seed));
         var report = new SynchronousProgress<EmbeddingEpochReport>(r => Console.WriteLine(string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}")));
         IReadOnlyList<EmbeddingEpochReport> reports;
         Tensor references, queries;

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Collections.Generic;
 using Spectre.Console;
 using MetricLearning;
+using MetricLearning.Components;
 using MetricLearning.Data;
 using MetricLearning.Distances;
 using MetricLearning.Evaluation;
@@ -22,10 +23,14 @@ using static TorchSharp.torch;
 // The documented 784-128-128-128 MLP trained with a batch loss and a miner (by default multi-similarity loss and
 // mining on cosine similarity) on batches of M images per class, evaluated by retrieval (test queries against the
 // training set) and by verification with a calibrated threshold; optionally saved as a model and an index.
-var lossName = new Option<string>("--loss") { Description = "multi-similarity, triplet, contrastive, supcon, proxy-anchor or arcface.", DefaultValueFactory = _ => "multi-similarity" };
-lossName.AcceptOnlyFromAmong("multi-similarity", "triplet", "contrastive", "supcon", "proxy-anchor", "arcface");
-var minerName = new Option<string>("--miner") { Description = "auto (multi-similarity mining for the multi-similarity loss, none otherwise), multi-similarity, batch-hard, semi-hard, pair-margin or none.", DefaultValueFactory = _ => "auto" };
-minerName.AcceptOnlyFromAmong("auto", "multi-similarity", "batch-hard", "semi-hard", "pair-margin", "none");
+var lossName = new Option<string>("--loss") { Description = "The batch loss, by name: " + string.Join(", ", LossCatalogue.Names) + ". Each with its defaults; see the docs' loss catalogue.", DefaultValueFactory = _ => "multi-similarity" };
+lossName.AcceptOnlyFromAmong(LossCatalogue.Names.ToArray());
+var minerName = new Option<string>("--miner") { Description = "The miner: auto (the one the loss's paper uses: multi-similarity for multi-similarity, semi-hard for triplet, distance-weighted for margin; none otherwise) or " + string.Join(", ", MinerCatalogue.Names) + ".", DefaultValueFactory = _ => "auto" };
+minerName.AcceptOnlyFromAmong(MinerCatalogue.Names.Prepend("auto").ToArray());
+var reducerName = new Option<string>("--reducer") { Description = "How the loss's per-pair (or per-triplet, per-anchor) values become one: " + string.Join(", ", ReducerCatalogue.Names) + ". threshold takes --reducer-low and/or --reducer-high; class-weighted weighs classes by inverse frequency.", DefaultValueFactory = _ => "default" };
+reducerName.AcceptOnlyFromAmong(ReducerCatalogue.Names.ToArray());
+var reducerLow = new Option<double?>("--reducer-low") { Description = "With --reducer threshold: values must be above this." };
+var reducerHigh = new Option<double?>("--reducer-high") { Description = "With --reducer threshold: values must be below this." };
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
 var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a checkpoint in this folder after every epoch and on Ctrl+C; a killed run continues exactly from it with --resume." };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
@@ -52,7 +57,7 @@ var data = new Option<string>("--data") { Description = "Cache folder for the MN
 
 var root = new RootCommand("Trains the documented MLP with a batch loss and a miner on M-per-class batches, reports retrieval and verification metrics, and saves or loads the model and index.")
 {
-    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, minerWarmup, seed, device, threads, source, data, checkpoint, resume, report, save, load,
+    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, reducerName, reducerLow, reducerHigh, minerWarmup, seed, device, threads, source, data, checkpoint, resume, report, save, load,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -84,29 +89,15 @@ root.SetAction(async (result, cancellationToken) =>
             return EvaluateSaved(loadFolder, mnist, testInputs, options.Seed, target);
         using var network = SiameseMnistPreset.CreateNetwork(options.Seed, target, mnist.Train.InputSize);
         // Each loss with the comparison it is defined on; the miner and the evaluation use the same one.
-        (IBatchLoss loss, IDistance comparison) = result.GetValue(lossName) switch
-        {
-            "triplet" => ((IBatchLoss)new TripletMarginLoss(), (IDistance)new LpDistance(2, normalize: true)),
-            "contrastive" => (new ContrastiveBatchLoss(distance: new LpDistance(2, normalize: true)), new LpDistance(2, normalize: true)),
-            "supcon" => (new SupConLoss(), new CosineSimilarity()),
-            "proxy-anchor" => (new ProxyAnchorLoss(mnist.Train.Classes, network.EmbeddingSize, device: target), new CosineSimilarity()),
-            "arcface" => (new ArcFaceLoss(mnist.Train.Classes, network.EmbeddingSize, device: target), new CosineSimilarity()),
-            _ => (new MultiSimilarityLoss(), new CosineSimilarity()),
-        };
+        string lossChoice = result.GetValue(lossName)!;
+        var reducer = ReducerCatalogue.Create(result.GetValue(reducerName)!, result.GetValue(reducerLow), result.GetValue(reducerHigh), mnist.Train.Labels);
+        var loss = LossCatalogue.Create(lossChoice, new LossContext(mnist.Train.Classes, network.EmbeddingSize, target, options.Seed), reducer);
+        var comparison = LossCatalogue.ComparisonFor(lossChoice);
         using var ownsWeights = loss as IDisposable;
-        string minerChoice = result.GetValue(minerName) is "auto"
-            ? (result.GetValue(lossName) == "multi-similarity" ? "multi-similarity" : "none")
-            : result.GetValue(minerName)!;
-        IMiner? miner = minerChoice switch
-        {
-            "batch-hard" => new BatchHardMiner(comparison),
-            "semi-hard" => new SemiHardMiner(distance: comparison),
-            "pair-margin" => comparison.IsSimilarity ? new PairMarginMiner(0.8, 0.2, comparison) : new PairMarginMiner(distance: comparison),
-            "none" => null,
-            _ => new MultiSimilarityMiner(distance: comparison),
-        };
+        string minerChoice = result.GetValue(minerName) is "auto" ? LossCatalogue.PaperMinerFor(lossChoice) ?? "none" : result.GetValue(minerName)!;
+        var miner = MinerCatalogue.Create(minerChoice, comparison, options.Seed);
         Console.WriteLine(string.Create(culture,
-            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={result.GetValue(lossName)}, miner={minerChoice}, warmup={options.MinerWarmupEpochs}"));
+            $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={lossChoice}, miner={minerChoice}, reducer={result.GetValue(reducerName)}, warmup={options.MinerWarmupEpochs}"));
 
         string EpochLine(EmbeddingEpochReport r) => string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}");
         IReadOnlyList<EmbeddingEpochReport> reports;

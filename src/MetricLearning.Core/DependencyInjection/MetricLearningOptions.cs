@@ -28,6 +28,9 @@ public sealed class MetricLearningOptions
     /// <summary>Settings of the batch-loss trainer (<see cref="EmbeddingTrainer"/>).</summary>
     public EmbeddingTrainerOptions EmbeddingTrainer { get; set; } = new();
 
+    /// <summary>The batch loss, miner and reducer registered for the embedding trainer, by name.</summary>
+    public BatchLossOptions BatchLoss { get; set; } = new();
+
     /// <summary>Checks every setting and names the first one that is wrong.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
@@ -42,7 +45,10 @@ public sealed class MetricLearningOptions
             throw new ArgumentNullException(nameof(Trainer), "MetricLearningOptions.Trainer must not be null.");
         if (EmbeddingTrainer is null)
             throw new ArgumentNullException(nameof(EmbeddingTrainer), "MetricLearningOptions.EmbeddingTrainer must not be null.");
+        if (BatchLoss is null)
+            throw new ArgumentNullException(nameof(BatchLoss), "MetricLearningOptions.BatchLoss must not be null.");
         Network.Validate();
+        BatchLoss.Validate();
         Trainer.Validate();
         EmbeddingTrainer.Validate();
     }

@@ -1,5 +1,6 @@
 using System;
 using MetricLearning;
+using MetricLearning.Components;
 using MetricLearning.Data;
 using MetricLearning.DependencyInjection;
 using MetricLearning.Distances;
@@ -23,9 +24,10 @@ public static class MetricLearningServiceCollectionExtensions
     /// (<see cref="MlpEmbeddingNetwork"/> built from the options, scoped: one per training job), <see cref="SiameseNetwork"/>
     /// (scoped, on that network), <see cref="IDistance"/> (<see cref="EuclideanDistance"/>), <see cref="ILoss"/>
     /// (<see cref="ContrastiveLoss"/>), <see cref="IPairSampler"/> (<see cref="AlternatingPairSampler"/>),
-    /// <see cref="SiameseTrainer"/>, <see cref="IBatchLoss"/> (<see cref="MultiSimilarityLoss"/> with its defaults),
-    /// <see cref="MPerClassSampler"/> and <see cref="EmbeddingTrainer"/> (with the registered <see cref="IMiner"/>, if
-    /// any: none by default), all transient unless said otherwise; and <see cref="MetricLearningOptions"/> as
+    /// <see cref="SiameseTrainer"/>, <see cref="IBatchLoss"/> (the loss <see cref="MetricLearningOptions.BatchLoss"/>
+    /// names, from <see cref="LossCatalogue"/>: <see cref="MultiSimilarityLoss"/> with its defaults unless configured
+    /// otherwise), <see cref="MPerClassSampler"/> and <see cref="EmbeddingTrainer"/> (with the registered
+    /// <see cref="IMiner"/>, or else the miner the options name: none by default), all transient unless said otherwise; and <see cref="MetricLearningOptions"/> as
     /// <c>IOptions&lt;MetricLearningOptions&gt;</c>, validated. The builder swaps seams and adds a saved model and index.
     /// </summary>
     /// <remarks>
@@ -75,18 +77,35 @@ public static class MetricLearningServiceCollectionExtensions
         {
             Logger = provider.GetService<ILoggerFactory>()?.CreateLogger<SiameseTrainer>() ?? (ILogger)NullLogger.Instance,
         });
-        services.TryAddTransient<IBatchLoss>(MetricLearningBuilder.Create<MultiSimilarityLoss>);
+        services.TryAddTransient<IBatchLoss>(provider => CatalogueLoss(Options(provider)));
         services.TryAddTransient(provider =>
         {
             var trainer = Options(provider).EmbeddingTrainer;
             return new MPerClassSampler(trainer.SamplesPerClass, trainer.BatchSize, trainer.Seed);
         });
         services.TryAddTransient(provider => new EmbeddingTrainer(
-            provider.GetRequiredService<IBatchLoss>(), Options(provider).EmbeddingTrainer, provider.GetService<IMiner>())
+            provider.GetRequiredService<IBatchLoss>(), Options(provider).EmbeddingTrainer, provider.GetService<IMiner>() ?? CatalogueMiner(Options(provider)))
         {
             Logger = provider.GetService<ILoggerFactory>()?.CreateLogger<EmbeddingTrainer>() ?? (ILogger)NullLogger.Instance,
         });
         return new MetricLearningBuilder(services);
+    }
+
+    /// <summary>The loss the options name, from the catalogue.</summary>
+    private static IBatchLoss CatalogueLoss(MetricLearningOptions options)
+    {
+        var batch = options.BatchLoss;
+        long width = batch.EmbeddingSize > 0 ? batch.EmbeddingSize : options.Network.LayerSizes[^1];
+        var reducer = ReducerCatalogue.Create(batch.Reducer, batch.ReducerLow, batch.ReducerHigh);
+        return LossCatalogue.Create(batch.Loss, new LossContext(batch.Classes, width, Seed: batch.Seed), reducer);
+    }
+
+    /// <summary>The miner the options name, from the catalogue; null for none.</summary>
+    private static IMiner? CatalogueMiner(MetricLearningOptions options)
+    {
+        var batch = options.BatchLoss;
+        string name = batch.Miner == "auto" ? LossCatalogue.PaperMinerFor(batch.Loss) ?? "none" : batch.Miner;
+        return MinerCatalogue.Create(name, LossCatalogue.ComparisonFor(batch.Loss), batch.Seed);
     }
 
     private static MetricLearningOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<MetricLearningOptions>>().Value;

@@ -29,6 +29,7 @@ public sealed class LayeringTests
         ["MetricLearning.Losses"] = 2,
         ["MetricLearning.Mining"] = 2,
         ["MetricLearning.Networks"] = 3,
+        ["MetricLearning.Components"] = 3,             // losses, miners and reducers by name
         ["MetricLearning.Data"] = 4,                   // data sources and samplers
         ["MetricLearning.Models"] = 5,
         ["MetricLearning.Indexing"] = 6,

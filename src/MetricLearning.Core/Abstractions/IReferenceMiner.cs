@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MetricLearning.Mining;
+namespace MetricLearning;
 
 /// <summary>
 /// A pair miner that can mine pairs between a batch of queries and separate references (pytorch-metric-learning's
