@@ -170,7 +170,16 @@ var convFirst = new Option<bool>("--channels-first") { Description = "Keep the C
 var conv = new Command("conv", "The small CNN alone: a training step and the evaluation forward pass per image.") { threads, convBatch, convSteps, convTune, convFirst };
 conv.SetAction(result => ConvBenchmark.Run(result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(convBatch), result.GetValue(convSteps), result.GetValue(convTune), result.GetValue(convFirst)));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, readFolder, conv };
+var lossBatch = new Option<int>("--batch") { Description = "Rows of the batch.", DefaultValueFactory = _ => 320 };
+var lossWidth = new Option<int>("--width") { Description = "Width of the embeddings.", DefaultValueFactory = _ => 128 };
+var lossClasses = new Option<int>("--classes") { Description = "Classes of the batch (rows i mod classes).", DefaultValueFactory = _ => 10 };
+var lossSteps = new Option<int>("--steps") { Description = "Steps timed per loss (after 10 for warm-up); the median is reported.", DefaultValueFactory = _ => 30 };
+var lossNames = new Option<string[]>("--losses") { Description = "Catalogue names of the losses to time; all by default.", AllowMultipleArgumentsPerToken = true };
+var lossMiner = new Option<string?>("--miner") { Description = "Also mine each step with this catalogue miner (auto: each loss's paper's); none by default." };
+var lossStepsCommand = new Command("loss-steps", "Each catalogue loss's forward and backward pass on one fixed batch (no miner by default), as bench/pml-loss-steps.py times pytorch-metric-learning's.") { threads, lossBatch, lossWidth, lossClasses, lossSteps, lossNames, lossMiner };
+lossStepsCommand.SetAction(result => LossStepBenchmark.Run(result.GetValue(threads) ?? 2, result.GetValue(lossBatch), result.GetValue(lossWidth), result.GetValue(lossClasses), result.GetValue(lossSteps), result.GetValue(lossNames) ?? Array.Empty<string>(), result.GetValue(lossMiner)));
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, readFolder, conv, lossStepsCommand };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)

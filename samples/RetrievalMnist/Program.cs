@@ -32,6 +32,8 @@ reducerName.AcceptOnlyFromAmong(ReducerCatalogue.Names.ToArray());
 var reducerLow = new Option<double?>("--reducer-low") { Description = "With --reducer threshold: values must be above this." };
 var reducerHigh = new Option<double?>("--reducer-high") { Description = "With --reducer threshold: values must be below this." };
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
+var untrained = new Option<bool>("--untrained") { Description = "Skip training: evaluate the network as initialised (the baseline a loss must beat)." };
+var clustering = new Option<bool>("--clustering") { Description = "Also cluster the test embeddings with k-means (10 clusters, seeded) and report NMI and AMI against the labels." };
 var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a checkpoint in this folder after every epoch and on Ctrl+C; a killed run continues exactly from it with --resume." };
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
 var report = new Option<string?>("--report") { Description = "Write a report of the run to this folder: PNG charts (loss and spread per epoch, similarity histograms with the calibrated threshold, ROC curve, 2-D projection of test embeddings, test queries with their nearest training images) and index.html." };
@@ -57,7 +59,7 @@ var data = new Option<string>("--data") { Description = "Cache folder for the MN
 
 var root = new RootCommand("Trains the documented MLP with a batch loss and a miner on M-per-class batches, reports retrieval and verification metrics, and saves or loads the model and index.")
 {
-    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, reducerName, reducerLow, reducerHigh, minerWarmup, seed, device, threads, source, data, checkpoint, resume, report, save, load,
+    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, reducerName, reducerLow, reducerHigh, minerWarmup, untrained, clustering, seed, device, threads, source, data, checkpoint, resume, report, save, load,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -101,7 +103,12 @@ root.SetAction(async (result, cancellationToken) =>
 
         string EpochLine(EmbeddingEpochReport r) => string.Create(culture, $"epoch {r.Epoch,2}/{r.Epochs}  loss {r.Loss:F4}  spread {r.Spread:F3}  train_s {r.TrainSeconds:F2}{(r.Mined ? "" : "  (no miner)")}");
         IReadOnlyList<EmbeddingEpochReport> reports;
-        if (Console.IsOutputRedirected)
+        if (result.GetValue(untrained))
+        {
+            reports = Array.Empty<EmbeddingEpochReport>();
+            Console.WriteLine("* Not trained (--untrained): evaluating the network as initialised");
+        }
+        else if (Console.IsOutputRedirected)
         {
             // Plain lines, one per epoch, for logs and scripts (CI reads the RESULT line).
             reports = new EmbeddingTrainer(loss, options, miner).Fit(network, trainInputs, mnist.Train.Labels,
@@ -134,9 +141,11 @@ root.SetAction(async (result, cancellationToken) =>
         var clock = Stopwatch.StartNew();
         using var references = Embedder.EmbedAll(network, trainInputs);
         using var queries = Embedder.EmbedAll(network, testInputs);
-        var retrieval = RetrievalEvaluator.Evaluate(queries, mnist.Test.Labels, references, mnist.Train.Labels, comparison);
+        var evaluation = result.GetValue(clustering) ? new RetrievalEvaluationOptions { Clustering = true, ClusteringSeed = options.Seed } : null;
+        var retrieval = RetrievalEvaluator.Evaluate(queries, mnist.Test.Labels, references, mnist.Train.Labels, comparison, options: evaluation);
+        string clusters = retrieval.Nmi is double nmi ? string.Create(culture, $", NMI {100 * nmi:F2}%, AMI {100 * retrieval.Ami!.Value:F2}% (k-means of the test embeddings)") : "";
         Console.WriteLine(string.Create(culture,
-            $"* Retrieval, {retrieval.QueryCount} test queries against {mnist.Train.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%"));
+            $"* Retrieval, {retrieval.QueryCount} test queries against {mnist.Train.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%{clusters}"));
 
         // Verification on the reference test pairs, with a threshold calibrated on held-out training pairs.
         var model = new SiameseNetwork(network, comparison);
@@ -183,7 +192,7 @@ root.SetAction(async (result, cancellationToken) =>
         }
 
         Console.WriteLine(string.Create(culture,
-            $"RESULT epochs={options.Epochs} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2} sec_per_epoch={reports.Average(r => r.TrainSeconds):F2}"));
+            $"RESULT epochs={reports.Count} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2}{(retrieval.Nmi is double n ? string.Create(culture, $" nmi={100 * n:F2} ami={100 * retrieval.Ami!.Value:F2}") : "")} sec_per_epoch={(reports.Count == 0 ? 0 : reports.Average(r => r.TrainSeconds)):F2}"));
         return 0;
     }
     catch (EmbeddingCollapseException ex)

@@ -30,6 +30,8 @@ def loss_cases(classes):
         ("MarginLoss", {"margin": 0.1, "beta": 0.3, "distance": "CosineSimilarity"},
          losses.MarginLoss(margin=0.1, beta=0.3, distance=distances.CosineSimilarity()), None),
         ("MarginLoss", {"margin": 0.2, "beta": 1.2, "miner": "MultiSimilarityMiner"}, losses.MarginLoss(), miners.MultiSimilarityMiner()),
+        # Mined triplets (every triplet within the margin): the loss reads each triplet's two distances.
+        ("MarginLoss", {"margin": 0.2, "beta": 1.2, "miner": "TripletMarginMiner"}, losses.MarginLoss(), miners.TripletMarginMiner(margin=0.2)),
         ("FastApLoss", {"bins": 10}, losses.FastAPLoss(), None),
         ("FastApLoss", {"bins": 4}, losses.FastAPLoss(num_bins=4), None),
         # Mined indices weight the anchors.

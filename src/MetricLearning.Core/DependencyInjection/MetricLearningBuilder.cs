@@ -80,12 +80,25 @@ public sealed class MetricLearningBuilder
     public MetricLearningBuilder UseMiner<T>() where T : class, IMiner => Register<IMiner>(ServiceLifetime.Transient, Create<T>);
 
     /// <summary>Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets this miner picks.</summary>
-    /// <param name="miner">The miner instance, shared (the library's miners are stateless).</param>
+    /// <param name="miner">The miner instance, shared (the library's miners are stateless but for the two random ones, whose draws then depend on the order of the runs).</param>
     public MetricLearningBuilder UseMiner(IMiner miner) => Register(miner);
 
     /// <summary>Makes <see cref="Training.EmbeddingTrainer"/> learn from the pairs or triplets the miner a factory builds picks.</summary>
     /// <param name="factory">Builds the miner.</param>
     public MetricLearningBuilder UseMiner(Func<IServiceProvider, IMiner> factory) => Register(ServiceLifetime.Transient, factory);
+
+    /// <summary>Makes the batch loss built from the options (<see cref="MetricLearningOptions.BatchLoss"/>) reduce with a reducer of this type.</summary>
+    /// <typeparam name="T">The implementation.</typeparam>
+    /// <remarks>A batch loss registered with <c>UseBatchLoss</c> keeps the reducer it was built with.</remarks>
+    public MetricLearningBuilder UseReducer<T>() where T : class, IReducer => Register<IReducer>(ServiceLifetime.Transient, Create<T>);
+
+    /// <summary>Makes the batch loss built from the options reduce with this reducer (for reducers with settings, such as a class-weighted one).</summary>
+    /// <param name="reducer">The reducer, shared (the library's reducers are stateless).</param>
+    public MetricLearningBuilder UseReducer(IReducer reducer) => Register(reducer);
+
+    /// <summary>Makes the batch loss built from the options reduce with the reducer a factory builds.</summary>
+    /// <param name="factory">Builds the reducer.</param>
+    public MetricLearningBuilder UseReducer(Func<IServiceProvider, IReducer> factory) => Register(ServiceLifetime.Transient, factory);
 
     /// <summary>Replaces the pair sampler with a type.</summary>
     /// <typeparam name="T">The implementation.</typeparam>

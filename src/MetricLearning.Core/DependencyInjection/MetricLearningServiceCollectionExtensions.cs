@@ -77,7 +77,7 @@ public static class MetricLearningServiceCollectionExtensions
         {
             Logger = provider.GetService<ILoggerFactory>()?.CreateLogger<SiameseTrainer>() ?? (ILogger)NullLogger.Instance,
         });
-        services.TryAddTransient<IBatchLoss>(provider => CatalogueLoss(Options(provider)));
+        services.TryAddTransient<IBatchLoss>(provider => CatalogueLoss(Options(provider), provider.GetService<IReducer>()));
         services.TryAddTransient(provider =>
         {
             var trainer = Options(provider).EmbeddingTrainer;
@@ -91,12 +91,12 @@ public static class MetricLearningServiceCollectionExtensions
         return new MetricLearningBuilder(services);
     }
 
-    /// <summary>The loss the options name, from the catalogue.</summary>
-    private static IBatchLoss CatalogueLoss(MetricLearningOptions options)
+    /// <summary>The loss the options name, from the catalogue, with the registered reducer or else the one the options name.</summary>
+    private static IBatchLoss CatalogueLoss(MetricLearningOptions options, IReducer? registered)
     {
         var batch = options.BatchLoss;
         long width = batch.EmbeddingSize > 0 ? batch.EmbeddingSize : options.Network.LayerSizes[^1];
-        var reducer = ReducerCatalogue.Create(batch.Reducer, batch.ReducerLow, batch.ReducerHigh);
+        var reducer = registered ?? ReducerCatalogue.Create(batch.Reducer, batch.ReducerLow, batch.ReducerHigh);
         return LossCatalogue.Create(batch.Loss, new LossContext(batch.Classes, width, Seed: batch.Seed), reducer);
     }
 

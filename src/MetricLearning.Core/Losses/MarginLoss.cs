@@ -123,9 +123,9 @@ public sealed class MarginLoss : BatchLoss, ITrainableParameters, IDisposable
         if (_beta is not null)
             TensorChecks.SameDevice(embeddings, nameof(embeddings), _beta, "the learnt beta");
         using var scope = NewDisposeScope();
-        // Exactly the mined triplets: one row each, its negative picked by a one-hot mask.
+        // Exactly the mined triplets, their two distances read from the batch's matrix.
         if (mined is MinedTriplets triplets)
-            return Terms(embeddings, labels, triplets.Anchors, triplets.Positives, OneHot(triplets.Negatives, embeddings.shape[0]));
+            return MinedTerms(embeddings, labels, triplets);
         var (positive, negative) = BatchPairMasks.Create(embeddings, labels, mined);
         // One row per same-class pair (a, p): its comparison with every sample n, kept where (a, n) is a negative.
         var pairs = positive.nonzero();
@@ -133,8 +133,30 @@ public sealed class MarginLoss : BatchLoss, ITrainableParameters, IDisposable
         return Terms(embeddings, labels, anchors, pairs.select(1, 1), negative.index_select(0, anchors));
     }
 
-    private static Tensor OneHot(Tensor columns, long width) =>
-        nn.functional.one_hot(columns, width).to_type(ScalarType.Bool);
+    /// <summary>The terms of mined triplets, one value each (as the all-triplets terms, without a row per negative); called in the caller's scope.</summary>
+    private IReadOnlyList<LossTerms> MinedTerms(Tensor embeddings, Tensor labels, MinedTriplets triplets)
+    {
+        long rows = embeddings.shape[0];
+        var matrix = Distance.ComputeMatrix(embeddings, embeddings).flatten();
+        var start = triplets.Anchors * rows;
+        var toPositive = matrix.index_select(0, start + triplets.Positives);
+        var toNegative = matrix.index_select(0, start + triplets.Negatives);
+        var beta = BetaOfAnchors(labels, triplets.Anchors, embeddings);
+        var pull = ((Distance.IsSimilarity ? beta - toPositive : toPositive - beta) + Margin).clamp_min(0);
+        var push = ((Distance.IsSimilarity ? toNegative - beta : beta - toNegative) + Margin).clamp_min(0);
+        var divisor = pull.gt(0).to_type(pull.dtype).sum() + push.gt(0).to_type(push.dtype).sum();
+        var anchors = triplets.Anchors.alias();
+        var terms = new List<LossTerms> { new("triplets", LossTermKind.Triplet, pull + push, anchors, divisor: divisor) };
+        if (_beta is not null)
+        {
+            terms.Add(_beta.shape[0] == 1
+                // ν·β once, when there is a triplet (pytorch-metric-learning gives 0 without triplets).
+                ? new LossTerms("beta regularization", LossTermKind.AlreadyReduced, beta.numel() > 0 ? beta[0] * Nu : zeros(1, dtype: pull.dtype, device: pull.device).squeeze(0))
+                : new LossTerms("beta regularization", LossTermKind.Element, beta * Nu, anchors.alias(), divisor: divisor.alias()));
+        }
+
+        return LossTerms.MoveToOuterDisposeScope(terms.ToArray());
+    }
 
     /// <summary>The terms of triplets given as rows (anchor, positive) and, per row, a mask of the negatives; called in the caller's scope.</summary>
     private IReadOnlyList<LossTerms> Terms(Tensor embeddings, Tensor labels, Tensor anchors, Tensor positives, Tensor valid)

@@ -80,11 +80,16 @@ public sealed class DistanceWeightedMiner : IMiner, IEpochAware, ITrainingState
         // Each anchor with a positive and a drawable negative gives as many triplets as its class has samples.
         var classSize = positive.sum(1, type: ScalarType.Int64) + 1;
         var anchors = positive.any(1).logical_and(weights.sum(1).gt(0)).nonzero().squeeze(1);
-        var rows = anchors.repeat_interleave(classSize.index_select(0, anchors), 0L);
-        if (rows.shape[0] == 0)
-            return new MinedTriplets(rows.MoveToOuterDisposeScope(), rows.clone().MoveToOuterDisposeScope(), rows.clone().MoveToOuterDisposeScope(), embeddings.shape[0], check: false);
-        var positives = _draws.Multinomial(positive.index_select(0, rows), 1).squeeze(1);
-        var negatives = _draws.Multinomial(weights.index_select(0, rows), 1).squeeze(1);
+        if (anchors.shape[0] == 0)
+            return new MinedTriplets(anchors.MoveToOuterDisposeScope(), anchors.clone().MoveToOuterDisposeScope(), anchors.clone().MoveToOuterDisposeScope(), embeddings.shape[0], check: false);
+        // One draw of as many as the largest class gives per anchor, of which each anchor keeps its own count: a
+        // draw per anchor rather than per triplet (the rows of a draw are what costs).
+        var counts = classSize.index_select(0, anchors);
+        long most = counts.max().item<long>();
+        var keep = arange(most, device: counts.device).unsqueeze(0).lt(counts.unsqueeze(1));
+        var rows = anchors.unsqueeze(1).expand(anchors.shape[0], most).masked_select(keep);
+        var positives = _draws.Multinomial(positive.index_select(0, anchors), most).masked_select(keep);
+        var negatives = _draws.Multinomial(weights.index_select(0, anchors), most).masked_select(keep);
         return new MinedTriplets(
             rows.MoveToOuterDisposeScope(),
             positives.MoveToOuterDisposeScope(),

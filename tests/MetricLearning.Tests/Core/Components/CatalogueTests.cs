@@ -130,6 +130,11 @@ public sealed class CatalogueTests
         defaultProvider.GetRequiredService<EmbeddingTrainer>().Loss.Should().BeOfType<MultiSimilarityLoss>();
         defaultProvider.GetRequiredService<EmbeddingTrainer>().Miner.Should().BeNull("no miner unless one is named or registered, as before");
 
+        var withReducer = new ServiceCollection();
+        withReducer.AddMetricLearning(o => o.BatchLoss.Loss = "triplet").UseReducer(new ClassWeightedReducer(new[] { 1.0, 2.0 }));
+        using var withReducerProvider = withReducer.BuildServiceProvider();
+        withReducerProvider.GetRequiredService<EmbeddingTrainer>().Loss.Should().BeOfType<TripletMarginLoss>().Which.Reducer.Should().BeOfType<ClassWeightedReducer>();
+
         var bad = new ServiceCollection();
         bad.AddMetricLearning();
         bad.Configure<MetricLearningOptions>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["MetricLearning:BatchLoss:Loss"] = "contrastiv" }).Build().GetSection("MetricLearning"));

@@ -98,6 +98,8 @@ public sealed class GradientCheckTests
         { "contrastive", "none" }, { "contrastive", "pair-margin" },
         { "triplet", "none" }, { "triplet", "batch-hard" }, { "triplet", "semi-hard" },
         { "supcon", "none" },
+        { "margin-contrastive", "none" }, { "margin-contrastive", "pair-margin" }, { "margin-contrastive-cosine", "none" },
+        { "triplet-per-anchor", "none" }, { "supcon-avg-non-zero", "none" },
     };
 
     private static IBatchLoss CreateBatchLoss(string name) => name switch
@@ -105,6 +107,11 @@ public sealed class GradientCheckTests
         "multi-similarity" => new MultiSimilarityLoss(),
         "contrastive" => new ContrastiveBatchLoss(positiveMargin: 0.1, negativeMargin: 1.5),
         "triplet" => new TripletMarginLoss(margin: 0.5),
+        "margin-contrastive" => new MarginContrastiveLoss(positiveMargin: 0.1, negativeMargin: 1.5),
+        "margin-contrastive-cosine" => new MarginContrastiveLoss(0.9, 0.1, new CosineSimilarity()),
+        // Other reducers than the defaults, with a regularizer: the reduction and the penalty are differentiated too.
+        "triplet-per-anchor" => new TripletMarginLoss(margin: 0.5, reducer: new MetricLearning.Reducers.PerAnchorReducer()) { EmbeddingRegularizer = new MetricLearning.Regularizers.LpRegularizer(), EmbeddingRegularizerWeight = 0.1 },
+        "supcon-avg-non-zero" => new SupConLoss(reducer: new MetricLearning.Reducers.AvgNonZeroReducer()) { EmbeddingRegularizer = new MetricLearning.Regularizers.ZeroMeanRegularizer() },
         _ => new SupConLoss(),
     };
 

@@ -37,6 +37,7 @@ public sealed class PmlSpecialReferenceTests
     private static IMiner? Miner(JsonElement settings) => !settings.TryGetProperty("miner", out var name) ? null : name.GetString() switch
     {
         "MultiSimilarityMiner" => new MultiSimilarityMiner(),
+        "TripletMarginMiner" => new TripletMarginMiner(0.2),
         "PairMarginMiner" => new PairMarginMiner(PmlFixture.Number(settings, "positiveMargin"), PmlFixture.Number(settings, "negativeMargin")),
         var other => throw new InvalidOperationException($"No miner {other} in this test."),
     };
