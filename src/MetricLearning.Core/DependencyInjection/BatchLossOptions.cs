@@ -33,8 +33,8 @@ public sealed class BatchLossOptions
     /// <summary>The embeddings' width; 0 (the default) for the last layer of the options' MLP.</summary>
     public long EmbeddingSize { get; set; }
 
-    /// <summary>Seeds the random miners.</summary>
-    public long Seed { get; set; }
+    /// <summary>Seeds the random miners; null (the default) for the run's seed, <see cref="Training.EmbeddingTrainerOptions.Seed"/>.</summary>
+    public long? Seed { get; set; }
 
     /// <summary>Throws unless every name is in its catalogue and the numbers are in range.</summary>
     /// <exception cref="ArgumentException">A name is unknown (the message lists the known ones) or a number is out of range.</exception>

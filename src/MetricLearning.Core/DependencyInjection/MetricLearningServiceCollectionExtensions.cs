@@ -97,7 +97,7 @@ public static class MetricLearningServiceCollectionExtensions
         var batch = options.BatchLoss;
         long width = batch.EmbeddingSize > 0 ? batch.EmbeddingSize : options.Network.LayerSizes[^1];
         var reducer = registered ?? ReducerCatalogue.Create(batch.Reducer, batch.ReducerLow, batch.ReducerHigh);
-        return LossCatalogue.Create(batch.Loss, new LossContext(batch.Classes, width, Seed: batch.Seed), reducer);
+        return LossCatalogue.Create(batch.Loss, new LossContext(batch.Classes, width, Seed: batch.Seed ?? options.EmbeddingTrainer.Seed), reducer);
     }
 
     /// <summary>The miner the options name, from the catalogue; null for none.</summary>
@@ -105,7 +105,7 @@ public static class MetricLearningServiceCollectionExtensions
     {
         var batch = options.BatchLoss;
         string name = batch.Miner == "auto" ? LossCatalogue.PaperMinerFor(batch.Loss) ?? "none" : batch.Miner;
-        return MinerCatalogue.Create(name, LossCatalogue.ComparisonFor(batch.Loss), batch.Seed);
+        return MinerCatalogue.Create(name, LossCatalogue.ComparisonFor(batch.Loss), batch.Seed ?? options.EmbeddingTrainer.Seed);
     }
 
     private static MetricLearningOptions Options(IServiceProvider provider) => provider.GetRequiredService<IOptions<MetricLearningOptions>>().Value;
