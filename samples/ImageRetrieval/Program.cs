@@ -14,6 +14,7 @@ using MetricLearning.Indexing;
 using MetricLearning.Losses;
 using MetricLearning.Mining;
 using MetricLearning.Models;
+using MetricLearning.Onnx.Export;
 using MetricLearning.Networks;
 using MetricLearning.Runtime;
 using MetricLearning.Training;
@@ -55,9 +56,10 @@ reducerName.AcceptOnlyFromAmong(ReducerCatalogue.Names.ToArray());
 var reducerLow = new Option<double?>("--reducer-low") { Description = "With --reducer threshold: values must be above this." };
 var reducerHigh = new Option<double?>("--reducer-high") { Description = "With --reducer threshold: values must be below this." };
 var save = new Option<string?>("--save") { Description = "Folder to save the model (model/), the exact index (index.bin) and the HNSW index (index.ann) of the training images in." };
+var exportOnnx = new Option<string?>("--export-onnx") { Description = "Also write the trained model as one ONNX file (opset 17, preprocessing inside, distance, calibrated threshold and class names as metadata), to serve with MetricLearning.Onnx without libtorch or from any ONNX runtime." };
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
 {
-    train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export,
+    train, test, networkName, pretrained, freezeTrunk, normalize, side, rgb, skip, epochs, samplesPerClass, batchSize, seed, device, threads, save, export, exportOnnx,
     flip, cropArea, rotate, brightness, contrast, stream, prefetch, lossName, minerName, reducerName, reducerLow, reducerHigh,
 };
 root.SetAction((ParseResult result, System.Threading.CancellationToken cancellationToken) => System.Threading.Tasks.Task.FromResult(Run(result, cancellationToken)));
@@ -202,28 +204,39 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         Console.WriteLine(string.Create(culture,
             $"* Retrieval, {retrieval.QueryCount} test queries against {trainSource.Count} training images ({clock.Elapsed.TotalSeconds:F1} s): precision@1 {100 * retrieval.PrecisionAt1:F2}%, R-precision {100 * retrieval.RPrecision:F2}%, MAP@R {100 * retrieval.MapAtR:F2}%"));
 
-        if (result.GetValue(save) is { } saveFolder)
+        string? saveFolder = result.GetValue(save), onnxPath = result.GetValue(exportOnnx);
+        if (saveFolder is not null || onnxPath is not null)
         {
             // A verification threshold calibrated on random pairs of training images (their embeddings compared),
-            // then the model and its indexes.
+            // then the model, and its indexes or its ONNX file.
             var pairs = new RandomPairSampler(10_000, options.Seed + 1).Sample(trainSource.Labels);
             using var first = tensor(pairs.First.Select(i => (long)i).ToArray(), device: references.device);
             using var second = tensor(pairs.Second.Select(i => (long)i).ToArray(), device: references.device);
             using var distances = comparison.Compute(references.index_select(0, first), references.index_select(0, second));
             double threshold = VerificationEvaluator.Evaluate(distances.cpu().data<float>().ToArray(), pairs.IsSame, comparison.IsSimilarity).BestAccuracyThreshold;
-            string modelFolder = Path.Combine(saveFolder, "model");
-            new TrainedModel(network, comparison, threshold, preprocessing, trainSource.InputShape.ToArray(), [.. trainSource.ClassNames]).Save(modelFolder);
-            using var exact = new EmbeddingIndex(comparison);
-            exact.Add(references, trainSource.Labels);
-            exact.Save(Path.Combine(saveFolder, "index.bin"));
-            using var host = references.cpu().contiguous();
-            var flat = host.data<float>().ToArray();
-            int width = (int)host.shape[1];
-            using var approximate = new ApproximateIndex(width, IndexMetric.Cosine);
-            approximate.Add(Enumerable.Range(0, trainSource.Count).Select(i => (long)i).ToArray(),
-                Enumerable.Range(0, trainSource.Count).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray(), trainSource.Labels);
-            approximate.Save(Path.Combine(saveFolder, "index.ann"));
-            Console.WriteLine($"* Saved the model (threshold {threshold.ToString("F4", culture)}) to {modelFolder}, and the indexes of the {trainSource.Count} training images to {saveFolder}");
+            var trained = new TrainedModel(network, comparison, threshold, preprocessing, trainSource.InputShape.ToArray(), [.. trainSource.ClassNames]);
+            if (saveFolder is not null)
+            {
+                string modelFolder = Path.Combine(saveFolder, "model");
+                trained.Save(modelFolder);
+                using var exact = new EmbeddingIndex(comparison);
+                exact.Add(references, trainSource.Labels);
+                exact.Save(Path.Combine(saveFolder, "index.bin"));
+                using var host = references.cpu().contiguous();
+                var flat = host.data<float>().ToArray();
+                int width = (int)host.shape[1];
+                using var approximate = new ApproximateIndex(width, IndexMetric.Cosine);
+                approximate.Add(Enumerable.Range(0, trainSource.Count).Select(i => (long)i).ToArray(),
+                    Enumerable.Range(0, trainSource.Count).Select(i => flat.AsSpan(i * width, width).ToArray()).ToArray(), trainSource.Labels);
+                approximate.Save(Path.Combine(saveFolder, "index.ann"));
+                Console.WriteLine($"* Saved the model (threshold {threshold.ToString("F4", culture)}) to {modelFolder}, and the indexes of the {trainSource.Count} training images to {saveFolder}");
+            }
+
+            if (onnxPath is not null)
+            {
+                trained.ExportOnnx(onnxPath);
+                Console.WriteLine($"* Exported the model (threshold {threshold.ToString("F4", culture)}) to {Path.GetFullPath(onnxPath)} (ONNX; serve it with MetricLearning.Onnx)");
+            }
         }
 
         if (result.GetValue(export) is { } exportPath)
@@ -241,7 +254,7 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         Console.Error.WriteLine("error: cancelled.");
         return 130;
     }
-    catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or EmbeddingCollapseException or WeightsMismatchException)
+    catch (Exception ex) when (ex is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or EmbeddingCollapseException or WeightsMismatchException or NotSupportedException)
     {
         Console.Error.WriteLine($"error: {ex.Message.ReplaceLineEndings(" ")}");
         return 1;

@@ -16,6 +16,7 @@ using MetricLearning.Mining;
 using MetricLearning.Mnist;
 using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Models;
+using MetricLearning.Onnx.Export;
 using MetricLearning.Runtime;
 using MetricLearning.Training;
 using static TorchSharp.torch;
@@ -38,6 +39,7 @@ var checkpoint = new Option<string?>("--checkpoint") { Description = "Save a che
 var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in the --checkpoint folder (same settings, seed and thread count give the uninterrupted run's result bit for bit)." };
 var report = new Option<string?>("--report") { Description = "Write a report of the run to this folder: PNG charts (loss and spread per epoch, similarity histograms with the calibrated threshold, ROC curve, 2-D projection of test embeddings, test queries with their nearest training images) and index.html." };
 var save = new Option<string?>("--save") { Description = "Folder to save the trained model (model/) and the training-set index (index.bin) in." };
+var exportOnnx = new Option<string?>("--export-onnx") { Description = "Also write the trained (or --load'ed) model as one ONNX file (opset 17, preprocessing inside, distance and threshold as metadata), to serve with MetricLearning.Onnx without libtorch or from any ONNX runtime." };
 var load = new Option<string?>("--load") { Description = "Skip training: load a model and index saved with --save and evaluate them on the test set." };
 var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => 40 };
 var samplesPerClass = new Option<int>("--samples-per-class") { Description = "M, images of each class in a batch.", DefaultValueFactory = _ => 32 };
@@ -59,7 +61,7 @@ var data = new Option<string>("--data") { Description = "Cache folder for the MN
 
 var root = new RootCommand("Trains the documented MLP with a batch loss and a miner on M-per-class batches, reports retrieval and verification metrics, and saves or loads the model and index.")
 {
-    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, reducerName, reducerLow, reducerHigh, minerWarmup, untrained, clustering, seed, device, threads, source, data, checkpoint, resume, report, save, load,
+    epochs, samplesPerClass, batchSize, optimizer, learningRate, schedule, stepEpochs, lossName, minerName, reducerName, reducerLow, reducerHigh, minerWarmup, untrained, clustering, seed, device, threads, source, data, checkpoint, resume, report, save, exportOnnx, load,
 };
 
 root.SetAction(async (result, cancellationToken) =>
@@ -88,7 +90,7 @@ root.SetAction(async (result, cancellationToken) =>
         using var trainInputs = mnist.Train.ToInputSet(target);
         using var testInputs = mnist.Test.ToInputSet(target);
         if (result.GetValue(load) is { } loadFolder)
-            return EvaluateSaved(loadFolder, mnist, testInputs, options.Seed, target);
+            return EvaluateSaved(loadFolder, mnist, testInputs, options.Seed, target, result.GetValue(exportOnnx));
         using var network = SiameseMnistPreset.CreateNetwork(options.Seed, target, mnist.Train.InputSize);
         // Each loss with the comparison it is defined on; the miner and the evaluation use the same one.
         string lossChoice = result.GetValue(lossName)!;
@@ -191,6 +193,13 @@ root.SetAction(async (result, cancellationToken) =>
             }
         }
 
+        if (result.GetValue(exportOnnx) is { } onnxPath)
+        {
+            // The same model as one ONNX file: network, preprocessing (pixels / 255), comparison and threshold.
+            new TrainedModel(network, comparison, calibration.BestAccuracyThreshold, trainInputs.Preprocessing, trainInputs.InputShape).ExportOnnx(onnxPath);
+            Console.WriteLine($"* Exported the model to {System.IO.Path.GetFullPath(onnxPath)} (ONNX; serve it with MetricLearning.Onnx)");
+        }
+
         Console.WriteLine(string.Create(culture,
             $"RESULT epochs={reports.Count} precision_at_1={100 * retrieval.PrecisionAt1:F2} r_precision={100 * retrieval.RPrecision:F2} map_at_r={100 * retrieval.MapAtR:F2}{(retrieval.Nmi is double n ? string.Create(culture, $" nmi={100 * n:F2} ami={100 * retrieval.Ami!.Value:F2}") : "")} sec_per_epoch={(reports.Count == 0 ? 0 : reports.Average(r => r.TrainSeconds)):F2}"));
         return 0;
@@ -216,11 +225,17 @@ return await root.Parse(args).InvokeAsync();
 
 // What a service does with the saved files: embed new images, look them up in the index, verify pairs with the
 // saved threshold. Without the training set or the trainer; the figures match the run that saved them.
-static int EvaluateSaved(string folder, MnistDataset mnist, InputSet testInputs, int seed, Device target)
+static int EvaluateSaved(string folder, MnistDataset mnist, InputSet testInputs, int seed, Device target, string? onnxPath)
 {
     var culture = CultureInfo.InvariantCulture;
     var clock = Stopwatch.StartNew();
     using var model = TrainedModel.Load(System.IO.Path.Combine(folder, "model"), target);
+    if (onnxPath is not null)
+    {
+        model.ExportOnnx(onnxPath);
+        Console.WriteLine($"* Exported the model to {System.IO.Path.GetFullPath(onnxPath)} (ONNX; serve it with MetricLearning.Onnx)");
+    }
+
     using var index = EmbeddingIndex.Load(System.IO.Path.Combine(folder, "index.bin"), model.Distance, target);
     using var queries = Embedder.EmbedAll(model.Network, testInputs);
     var nearest = index.Search(queries, k: 1);

@@ -175,4 +175,22 @@ public sealed class FuzzTests(ITestOutputHelper output)
         File.WriteAllBytes(description, validDescription);
         Fuzz<InvalidDataException>(validWeights, weights, () => TrainedModel.Load(folder.Path).Dispose(), seed: 8);
     }
+
+    [Fact]
+    public void Onnx_models()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("model.onnx");
+        manual_seed(10);
+        using (var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = 4, LayerSizes = new[] { 8, 4 } }))
+        using (var model = new TrainedModel(network, new EuclideanDistance(), 0.5, new InputScaling(0.5f), new long[] { 4 }, new[] { "a", "b" }))
+            MetricLearning.Onnx.Export.TrainedModelOnnxExtensions.ExportOnnx(model, path);
+
+        // A variant that is read must still embed: only what the checksum does not cover (producer, IR version) can differ.
+        Fuzz<InvalidDataException>(File.ReadAllBytes(path), path, () =>
+        {
+            using var served = MetricLearning.Onnx.OnnxEmbeddingModel.Load(path);
+            served.Embed(new[] { 1f, 2f, 3f, 4f }).Should().HaveCount(4);
+        }, seed: 11);
+    }
 }

@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Google.Protobuf;
+
+namespace MetricLearning.Onnx;
+
+/// <summary>
+/// A MetricLearning ONNX file read and checked before ONNX Runtime sees it: its top-level protobuf fields (the graph's
+/// bytes, the metadata properties), its checksum, and the model's description in the metadata.
+/// </summary>
+internal sealed class OnnxModelFile
+{
+    /// <summary>Protobuf's limit for one message; ONNX files that keep weights inside are below it.</summary>
+    private const long MaxBytes = int.MaxValue;
+
+    /// <summary>ModelProto's field numbers (onnx.proto): the graph and the metadata properties.</summary>
+    private const int GraphField = 7, MetadataField = 14;
+
+    private OnnxModelFile(byte[] bytes, IReadOnlyDictionary<string, string> metadata, long[] inputShape, int embeddingSize,
+        double threshold, EmbeddingDistance distance, string[]? classNames)
+    {
+        Bytes = bytes;
+        Metadata = metadata;
+        InputShape = inputShape;
+        EmbeddingSize = embeddingSize;
+        Threshold = threshold;
+        Distance = distance;
+        ClassNames = classNames;
+    }
+
+    internal byte[] Bytes { get; }
+
+    internal IReadOnlyDictionary<string, string> Metadata { get; }
+
+    internal long[] InputShape { get; }
+
+    internal int EmbeddingSize { get; }
+
+    internal double Threshold { get; }
+
+    internal EmbeddingDistance Distance { get; }
+
+    internal string[]? ClassNames { get; }
+
+    /// <exception cref="FileNotFoundException">There is no file at the path.</exception>
+    /// <exception cref="InvalidDataException">It is not an ONNX file, not one MetricLearning exported, damaged, or its description is invalid; the message names the file.</exception>
+    internal static OnnxModelFile Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No ONNX model at '{path}'.", path);
+        long length = new FileInfo(path).Length;
+        if (length == 0)
+            throw new InvalidDataException($"'{path}' is empty; it is not an ONNX model.");
+        if (length > MaxBytes)
+            throw new InvalidDataException($"'{path}' holds {length} bytes, more than one ONNX model file can ({MaxBytes}).");
+        byte[] bytes = File.ReadAllBytes(path);
+
+        ReadOnlyMemory<byte> graph = default;
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            var input = new CodedInputStream(bytes);
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                int field = WireFormat.GetTagFieldNumber(tag);
+                if (field == GraphField && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                {
+                    graph = input.ReadBytes().Memory;
+                }
+                else if (field == MetadataField && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                {
+                    var (key, value) = Property(input.ReadBytes());
+                    metadata[key] = value;
+                }
+                else
+                {
+                    input.SkipLastField();
+                }
+            }
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new InvalidDataException($"'{path}' is not an ONNX model, or is damaged: {ex.Message}", ex);
+        }
+
+        if (!metadata.TryGetValue(OnnxMetadataKeys.Format, out string? format))
+            throw new InvalidDataException(
+                $"'{path}' has no '{OnnxMetadataKeys.Format}' property: it is not a model MetricLearning exported (export one with TrainedModel.ExportOnnx from MetricLearning.Onnx.Export).");
+        if (format != OnnxMetadataKeys.FormatName)
+            throw new InvalidDataException($"'{path}' is in the format {format}; this version reads {OnnxMetadataKeys.FormatName}.");
+        if (graph.IsEmpty)
+            throw new InvalidDataException($"'{path}' has no graph.");
+        string expected = Required(metadata, OnnxMetadataKeys.Checksum, path);
+        if (!string.Equals(OnnxMetadataKeys.ComputeChecksum(graph.Span, metadata), expected, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException($"'{path}' is damaged: its graph or properties do not match the checksum written with them.");
+
+        long[] inputShape = Json<long[]>(metadata, OnnxMetadataKeys.InputShape, path);
+        if (inputShape.Length == 0 || inputShape.Any(size => size < 1) || inputShape.Aggregate(1.0, (product, size) => product * size) > 1 << 28)
+            throw new InvalidDataException($"'{path}' gives the input shape [{string.Join(", ", inputShape)}]; each size must be at least 1, and at most 2^28 values in all.");
+        if (!int.TryParse(Required(metadata, OnnxMetadataKeys.EmbeddingSize, path), NumberStyles.None, CultureInfo.InvariantCulture, out int embeddingSize) || embeddingSize < 1)
+            throw new InvalidDataException($"'{path}' gives the embedding size '{metadata[OnnxMetadataKeys.EmbeddingSize]}'; it must be a positive integer.");
+        if (!double.TryParse(Required(metadata, OnnxMetadataKeys.Threshold, path), NumberStyles.Float, CultureInfo.InvariantCulture, out double threshold) || !double.IsFinite(threshold))
+            throw new InvalidDataException($"'{path}' gives the threshold '{metadata[OnnxMetadataKeys.Threshold]}'; it must be a finite number.");
+        var distance = EmbeddingDistance.FromDescription(Required(metadata, OnnxMetadataKeys.Distance, path), path);
+        string[]? classNames = metadata.ContainsKey(OnnxMetadataKeys.ClassNames) ? Json<string[]>(metadata, OnnxMetadataKeys.ClassNames, path) : null;
+        if (classNames is not null && classNames.Any(name => name is null))
+            throw new InvalidDataException($"'{path}' lists a class name that is null.");
+        return new OnnxModelFile(bytes, metadata, inputShape, embeddingSize, threshold, distance, classNames);
+    }
+
+    private static (string Key, string Value) Property(ByteString entry)
+    {
+        // StringStringEntryProto: key = 1, value = 2.
+        var input = entry.CreateCodedInput();
+        string key = "", value = "";
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            switch (WireFormat.GetTagFieldNumber(tag))
+            {
+                case 1 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited:
+                    key = input.ReadString();
+                    break;
+                case 2 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited:
+                    value = input.ReadString();
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
+            }
+        }
+
+        return (key, value);
+    }
+
+    private static string Required(IReadOnlyDictionary<string, string> metadata, string key, string path) =>
+        metadata.TryGetValue(key, out string? value) ? value : throw new InvalidDataException($"'{path}' has no '{key}' property.");
+
+    private static T Json<T>(IReadOnlyDictionary<string, string> metadata, string key, string path)
+        where T : class
+    {
+        string text = Required(metadata, key, path);
+        try
+        {
+            return JsonSerializer.Deserialize<T>(text) ?? throw new InvalidDataException($"'{path}' has an empty '{key}' property.");
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"'{path}' has a '{key}' property that is not valid: {text}.", ex);
+        }
+    }
+}
