@@ -48,6 +48,8 @@ public static class LossCatalogue
             (c, r) => new TupletMarginLoss(reducer: r), Cosine),
         ["intra-pair-variance"] = new("IntraPairVarianceLoss (Yu and Tao, ICCV 2019): ε 0.01 and 0.01 on cosine similarity",
             (c, r) => new IntraPairVarianceLoss(reducer: r), Cosine),
+        ["tuplet-margin+intra-pair-variance"] = new("MultipleLosses: TupletMarginLoss plus 0.5 × IntraPairVarianceLoss, the two losses of Yu and Tao (ICCV 2019) trained together, weighted as pytorch-metric-learning's documentation combines them",
+            (c, r) => new MultipleLosses(new IBatchLoss[] { new TupletMarginLoss(reducer: r), new IntraPairVarianceLoss(reducer: r) }, new[] { 1.0, 0.5 }), Cosine),
         ["snr-contrastive"] = new("SignalToNoiseRatioContrastiveLoss (Yuan et al., CVPR 2019): margins 0 and 1 on the SNR distance",
             (c, r) => new SignalToNoiseRatioContrastiveLoss(reducer: r), () => new SnrDistance()),
         ["margin"] = new("MarginLoss (Wu et al., ICCV 2017): margin 0.2, β 1.2 fixed; distance-weighted sampling",
