@@ -179,7 +179,11 @@ var lossMiner = new Option<string?>("--miner") { Description = "Also mine each s
 var lossStepsCommand = new Command("loss-steps", "Each catalogue loss's forward and backward pass on one fixed batch (no miner by default), as bench/pml-loss-steps.py times pytorch-metric-learning's.") { threads, lossBatch, lossWidth, lossClasses, lossSteps, lossNames, lossMiner };
 lossStepsCommand.SetAction(result => LossStepBenchmark.Run(result.GetValue(threads) ?? 2, result.GetValue(lossBatch), result.GetValue(lossWidth), result.GetValue(lossClasses), result.GetValue(lossSteps), result.GetValue(lossNames) ?? Array.Empty<string>(), result.GetValue(lossMiner)));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, readFolder, conv, lossStepsCommand };
+var servingOut = new Option<string>("--out") { Description = "Folder to write the models in.", Required = true };
+var servingModels = new Command("serving-models", "Writes the models bench/compare-serving.sh serves: the reference MLP and the small CNN (seeded, untrained), each saved as a folder (mlp/, cnn/) and exported to ONNX (mlp.onnx, cnn.onnx).") { servingOut };
+servingModels.SetAction(result => ServingModels.Write(result.GetValue(servingOut)!));
+
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, readFolder, conv, lossStepsCommand, servingModels };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)

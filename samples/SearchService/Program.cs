@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using MetricLearning.Indexing;
 using MetricLearning.Mnist.Idx;
 using MetricLearning.Models;
+using MetricLearning.Onnx;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -17,13 +18,15 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SearchService;
 
-// Search by example over a saved model and index: POST /embed and POST /search take a picture (multipart field
+// Search by example over a saved model (run by TorchSharp, or with --runtime onnx by ONNX Runtime from an exported
+// file: the same page and answers) and an index: POST /embed and POST /search take a picture (multipart field
 // "image") or JSON ({"input": [pixels]} to embed, or {"vector": [embedding]} to search by an embedding), and the page
 // at / lets a person draw or upload a digit and see its nearest indexed images.
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddCommandLine(args, new Dictionary<string, string>
 {
     ["--model"] = "SearchService:Model",
+    ["--runtime"] = "SearchService:Runtime",
     ["--index"] = "SearchService:Index",
     ["--images"] = "SearchService:Images",
     ["--examples"] = "SearchService:Examples",
@@ -34,9 +37,26 @@ builder.Services.AddSingleton(options);
 builder.Services.Configure<FormOptions>(form => form.MultipartBodyLengthLimit = options.MaxRequestBytes);
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes);
 
-// The model, batched across concurrent requests, as the app's IEmbeddingGenerator: one line.
-builder.Services.AddTrainedModelEmbeddingGenerator(options.Model);
-builder.Services.AddSingleton<INeighbourIndex>(provider => IndexFiles.Load(options.Index, provider.GetRequiredService<TrainedModel>()));
+// The model, batched across concurrent requests, as the app's IEmbeddingGenerator: one line, for either runtime.
+if (options.UsesOnnx)
+{
+    builder.Services.AddOnnxEmbeddingGenerator(options.Model);
+    builder.Services.AddSingleton<INeighbourIndex>(provider =>
+    {
+        var onnx = provider.GetRequiredService<OnnxEmbeddingModel>();
+        return IndexFiles.Load(options.Index, IndexFiles.DistanceOf(onnx.Distance), onnx.EmbeddingSize);
+    });
+}
+else
+{
+    builder.Services.AddTrainedModelEmbeddingGenerator(options.Model);
+    builder.Services.AddSingleton<INeighbourIndex>(provider =>
+    {
+        var model = provider.GetRequiredService<TrainedModel>();
+        return IndexFiles.Load(options.Index, model.Distance, model.Network.EmbeddingSize);
+    });
+}
+
 builder.Services.AddSingleton(_ => IndexedImages.Load(options.Images));
 
 var app = builder.Build();
@@ -44,8 +64,9 @@ var app = builder.Build();
 var index = app.Services.GetRequiredService<INeighbourIndex>();
 var images = app.Services.GetRequiredService<IndexedImages>();
 var generator = app.Services.GetRequiredService<IEmbeddingGenerator<float[], Embedding<float>>>();
-var model = app.Services.GetRequiredService<TrainedModel>();
-int inputLength = (int)(model.InputShape?.Aggregate(1L, (product, size) => product * size) ?? throw new InvalidDataException($"The model in '{options.Model}' does not record its input shape."));
+var inputShape = options.UsesOnnx ? app.Services.GetRequiredService<OnnxEmbeddingModel>().InputShape : app.Services.GetRequiredService<TrainedModel>().InputShape;
+int embeddingWidth = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions ?? throw new InvalidDataException($"The model in '{options.Model}' does not say its embedding width.");
+int inputLength = (int)(inputShape?.Aggregate(1L, (product, size) => product * size) ?? throw new InvalidDataException($"The model in '{options.Model}' does not record its input shape."));
 int side = (int)Math.Round(Math.Sqrt(inputLength));
 if (side * side != inputLength || images.Width != side || images.Height != side)
     throw new InvalidDataException($"The model takes {inputLength} values and '{options.Images}' holds {images.Width}x{images.Height} images; this sample serves square images the model takes.");
@@ -60,6 +81,7 @@ app.MapGet("/", () => Results.Content(Page.Html, "text/html; charset=utf-8"));
 app.MapGet("/api/info", () => Results.Ok(new
 {
     model = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId,
+    runtime = options.Runtime,
     dimensions = generator.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelDimensions,
     indexed = index.Count,
     index = index.GetType().Name,
@@ -94,7 +116,7 @@ app.MapPost("/search", async (HttpRequest request, CancellationToken cancel) =>
     if (query.K < 1 || query.K > Math.Min(options.MaxNeighbours, index.Count))
         return Requests.Bad($"k is {query.K}; it must be between 1 and {Math.Min(options.MaxNeighbours, index.Count)}.");
     float[] vector = query.Vector ?? (await generator.GenerateAsync(new[] { query.Input! }, cancellationToken: cancel))[0].Vector.ToArray();
-    int width = (int)model.Network.EmbeddingSize;
+    int width = embeddingWidth;
     if (vector.Length != width || vector.Any(v => !float.IsFinite(v)))
         return Requests.Bad($"The vector must hold {width} finite values (the model's embedding width); it holds {vector.Length}.");
     var neighbours = index.Search(vector, query.K);

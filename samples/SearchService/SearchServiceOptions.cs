@@ -5,8 +5,17 @@ namespace SearchService;
 /// <summary>What the service serves; bound from the "SearchService" configuration section (or --model, --index, --images).</summary>
 public sealed class SearchServiceOptions
 {
-    /// <summary>A model folder written by TrainedModel.Save (RetrievalMnist --save writes DIR/model).</summary>
+    /// <summary>
+    /// With <see cref="Runtime"/> "torch": a model folder written by TrainedModel.Save (RetrievalMnist --save writes
+    /// DIR/model). With "onnx": a file written by TrainedModel.ExportOnnx (RetrievalMnist --export-onnx).
+    /// </summary>
     public string Model { get; set; } = "";
+
+    /// <summary>What runs the model: "torch" (TrainedModel on TorchSharp, the default) or "onnx" (ONNX Runtime, MetricLearning.Onnx).</summary>
+    public string Runtime { get; set; } = "torch";
+
+    /// <summary>True when the model runs on ONNX Runtime.</summary>
+    public bool UsesOnnx => Runtime == "onnx";
 
     /// <summary>An index file: an EmbeddingIndex (exact, index.bin) or an ApproximateIndex (HNSW, index.ann) of the same model's embeddings.</summary>
     public string Index { get; set; } = "";
@@ -26,8 +35,12 @@ public sealed class SearchServiceOptions
     /// <summary>Checks the settings, naming the first that is wrong.</summary>
     public void Validate()
     {
-        if (!Directory.Exists(Model))
-            throw new DirectoryNotFoundException($"SearchService:Model (--model) is '{Model}', which is not a folder; give the folder of a saved model.");
+        if (Runtime is not ("torch" or "onnx"))
+            throw new InvalidDataException($"SearchService:Runtime (--runtime) is '{Runtime}'; it must be torch or onnx.");
+        if (UsesOnnx && !File.Exists(Model))
+            throw new FileNotFoundException($"SearchService:Model (--model) is '{Model}', which is not a file; with --runtime onnx give a model exported by TrainedModel.ExportOnnx.", Model);
+        if (!UsesOnnx && !Directory.Exists(Model))
+            throw new DirectoryNotFoundException($"SearchService:Model (--model) is '{Model}', which is not a folder; give the folder of a saved model (or an exported .onnx file with --runtime onnx).");
         if (!File.Exists(Index))
             throw new FileNotFoundException($"SearchService:Index (--index) is '{Index}', which is not a file; give an index saved by EmbeddingIndex.Save or ApproximateIndex.Save.", Index);
         if (!File.Exists(Images))

@@ -8,6 +8,6 @@ public sealed class OnnxExportOptions
     /// <summary>Exporters to use before those found in the parts' assemblies and this package (for parts whose assembly you cannot change).</summary>
     public IList<IOnnxExporter> Exporters { get; } = new List<IOnnxExporter>();
 
-    /// <summary>The graph's name, as ONNX tools show it. Default <c>metriclearning</c>.</summary>
+    /// <summary>The graph's name, as ONNX tools show it. Default (and when blank) <c>metriclearning</c>.</summary>
     public string GraphName { get; set; } = "metriclearning";
 }

@@ -20,7 +20,7 @@ internal static class OnnxExporterCatalogue
     internal static IOnnxExporter Find(object part, string role, IEnumerable<IOnnxExporter> registered)
     {
         var type = part.GetType();
-        var exporter = registered.FirstOrDefault(e => e.PartType == type)
+        var exporter = registered.FirstOrDefault(e => (e ?? throw new ArgumentException("OnnxExportOptions.Exporters holds null.", nameof(registered))).PartType == type)
             ?? Exporters(type.Assembly).FirstOrDefault(e => e.PartType == type)
             ?? Exporters(typeof(OnnxExporterCatalogue).Assembly).FirstOrDefault(e => e.PartType == type);
         return exporter ?? throw new NotSupportedException(

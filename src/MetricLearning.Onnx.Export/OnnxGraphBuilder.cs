@@ -104,8 +104,8 @@ public sealed class OnnxGraphBuilder
 
     /// <summary>
     /// Writes a TorchSharp layer as it computes in evaluation mode: <c>Sequential</c> (its children in order),
-    /// <c>Linear</c>, <c>Conv2d</c> (zero padding), <c>BatchNorm1d</c>/<c>BatchNorm2d</c> (with running
-    /// statistics), <c>MaxPool2d</c>, <c>AdaptiveAvgPool2d</c> to 1x1, <c>Flatten</c>, <c>ReLU</c>, <c>Tanh</c>,
+    /// <c>Linear</c> (on <c>[N, features]</c>), <c>Conv2d</c> (zero padding), <c>BatchNorm1d</c>/<c>BatchNorm2d</c> (with running
+    /// statistics), <c>MaxPool2d</c> (floor rounding), <c>AdaptiveAvgPool2d</c> to 1x1, <c>Flatten</c>, <c>ReLU</c>, <c>Tanh</c>,
     /// <c>GELU</c>, <c>Sigmoid</c>; <c>Identity</c>, dropout and memory-layout changes write nothing.
     /// </summary>
     /// <param name="module">The layer.</param>
@@ -158,7 +158,7 @@ public sealed class OnnxGraphBuilder
         }
     }
 
-    /// <summary>A dense layer, <c>input · weightᵀ + bias</c> (ONNX <c>Gemm</c>).</summary>
+    /// <summary>A dense layer, <c>input · weightᵀ + bias</c> (ONNX <c>Gemm</c>, which takes 2-D inputs: flatten first).</summary>
     /// <param name="input">The name of a <c>[N, in]</c> input.</param>
     /// <param name="weight">The weights <c>[out, in]</c>.</param>
     /// <param name="bias">The biases <c>[out]</c>, or null.</param>
@@ -222,6 +222,9 @@ public sealed class OnnxGraphBuilder
 
     private string MaxPool(MaxPool2d pool, string input, string name)
     {
+        // Before opset 19 ONNX sizes a ceil-mode output differently from torch when the last window starts in the padding.
+        if (pool.ceil_mode)
+            throw new NotSupportedException($"The pooling '{name}' rounds its output size up (ceil_mode); only floor rounding is exported at opset {Opset}.");
         long[] kernel = pool.kernel_size;
         long[] stride = pool.stride ?? kernel;
         long[] padding = pool.padding ?? new long[kernel.Length];

@@ -26,13 +26,16 @@ public static class TrainedModelOnnxExtensions
     /// <param name="model">The model.</param>
     /// <param name="path">The file to write; its folder is created if missing.</param>
     /// <param name="options">Exporters of your own, the graph's name; null for the defaults.</param>
-    /// <exception cref="InvalidOperationException">The model does not know its input shape.</exception>
     /// <exception cref="NotSupportedException">No exporter writes the model's network or preprocessing, or a layer of it has no ONNX form; the message names it.</exception>
-    /// <exception cref="ArgumentException">A weight is not finite.</exception>
+    /// <exception cref="InvalidOperationException">The model does not know its input shape, or its preprocessing does not fit it.</exception>
+    /// <exception cref="ArgumentException">A weight is not finite, or <see cref="OnnxExportOptions.Exporters"/> holds null.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
+    /// <exception cref="IOException">The file cannot be written; an existing file is left as it was.</exception>
     public static void ExportOnnx(this TrainedModel model, string path, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        model.ThrowIfDisposed();
         byte[] bytes = ToOnnx(model, options ?? new OnnxExportOptions()).ToByteArray();
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -80,7 +83,8 @@ public static class TrainedModelOnnxExtensions
         if (model.ClassNames is { } classNames)
             Metadata(onnx, OnnxMetadataKeys.ClassNames, JsonSerializer.Serialize(classNames));
         Metadata(onnx, OnnxMetadataKeys.Checksum, OnnxMetadataKeys.ComputeChecksum(
-            graph.ToByteArray(), onnx.MetadataProps.Select(p => new KeyValuePair<string, string>(p.Key, p.Value))));
+            graph.ToByteArray(), onnx.IrVersion, onnx.OpsetImport.Select(o => (o.Domain, o.Version)),
+            onnx.MetadataProps.Select(p => new KeyValuePair<string, string>(p.Key, p.Value))));
         return onnx;
     }
 

@@ -83,7 +83,8 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
     /// <param name="options">Threads and batching; null for the defaults. Copied and validated.</param>
     /// <returns>The model; dispose it.</returns>
     /// <exception cref="FileNotFoundException">There is no file at the path.</exception>
-    /// <exception cref="InvalidDataException">The file is not ONNX, not a model MetricLearning exported, damaged, or its graph does not match its description; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not ONNX, not a model MetricLearning exported, damaged (or rewritten by another tool), or its graph does not match its description; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static OnnxEmbeddingModel Load(string path, OnnxModelOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
@@ -125,16 +126,27 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
     /// <param name="input">The values of one input, row-major in <see cref="InputShape"/>.</param>
     /// <returns>The embedding.</returns>
     /// <exception cref="ArgumentException">The input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public float[] Embed(ReadOnlySpan<float> input)
     {
         CheckInput(input, nameof(input));
-        return Run(input, 1)[0];
+        var values = ArrayPool<float>.Shared.Rent(_inputLength);
+        try
+        {
+            input.CopyTo(values);
+            return Run(values, 1)[0];
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(values);
+        }
     }
 
     /// <summary>Embeds raw inputs in one run.</summary>
     /// <param name="inputs">One array per input, each row-major in <see cref="InputShape"/>.</param>
     /// <returns>One embedding per input, in order.</returns>
     /// <exception cref="ArgumentException">An input is null, has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public float[][] Embed(IReadOnlyList<float[]> inputs)
     {
         CheckInputs(inputs);
@@ -159,17 +171,25 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
     /// <returns>One embedding per input, in order.</returns>
     /// <exception cref="ArgumentException">An input is null, has the wrong length or holds a value that is not finite.</exception>
     /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
-    public Task<float[][]> EmbedAsync(IReadOnlyList<float[]> inputs, CancellationToken cancellationToken = default)
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<float[]> inputs, CancellationToken cancellationToken = default)
     {
-        CheckInputs(inputs);
-        return _batcher.EmbedAsync(inputs, cancellationToken);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ObjectDisposedException.ThrowIf(_batcher.IsDisposed, this);
+        // The list is copied before it is checked, so that what was checked is what the batch reads.
+        var checkedInputs = inputs.ToArray();
+        CheckInputs(checkedInputs);
+        return await _batcher.EmbedAsync(checkedInputs, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Runs of the batched path so far (for tests and benchmarks).</summary>
+    internal long Batches => _batcher.Batches;
 
     /// <summary>The distance (or similarity, see <see cref="EmbeddingDistance.IsSimilarity"/>) between two raw inputs' embeddings.</summary>
     /// <param name="first">The values of one input, row-major in <see cref="InputShape"/>.</param>
     /// <param name="second">The values of another.</param>
     /// <returns>The value.</returns>
     /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public double Compare(ReadOnlySpan<float> first, ReadOnlySpan<float> second)
     {
         CheckInput(first, nameof(first));
@@ -186,6 +206,7 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
     /// <param name="second">The values of another.</param>
     /// <returns>True for "same class".</returns>
     /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite.</exception>
+    /// <exception cref="ObjectDisposedException">The model is disposed.</exception>
     public bool Verify(ReadOnlySpan<float> first, ReadOnlySpan<float> second)
     {
         double score = Compare(first, second);
@@ -203,7 +224,7 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
         {
             for (int i = 0; i < inputs.Count; i++)
                 inputs[i].CopyTo(values, i * _inputLength);
-            return Run(values.AsSpan(0, total), inputs.Count);
+            return Run(values, inputs.Count);
         }
         finally
         {
@@ -211,7 +232,8 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
         }
     }
 
-    private float[][] Run(ReadOnlySpan<float> values, int count)
+    /// <summary>Embeds the first <paramref name="count"/> inputs held in <paramref name="values"/> (which may be longer, a pooled buffer).</summary>
+    private float[][] Run(float[] values, int count)
     {
         _lifetime.EnterReadLock();
         try
@@ -225,16 +247,25 @@ public sealed class OnnxEmbeddingModel : IDisposable, IAsyncDisposable
         }
     }
 
-    private float[][] RunSession(ReadOnlySpan<float> values, int count)
+    private float[][] RunSession(float[] values, int count)
     {
         var shape = new long[_inputShape.Length + 1];
         shape[0] = count;
         _inputShape.CopyTo(shape, 1);
-        // The runtime reads the tensor from managed memory, pinned for the run; copied once into an exact-size array.
-        var data = values.ToArray();
-        using var input = OrtValue.CreateTensorValueFromMemory(data, shape);
+        // The runtime reads the tensor in place from managed memory, pinned for the run: no copy.
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, values.AsMemory(0, count * _inputLength), shape);
         using var runOptions = new RunOptions();
-        using var outputs = _session.Run(runOptions, InputNames, new[] { input }, OutputNames);
+        IDisposableReadOnlyCollection<OrtValue> outputs;
+        try
+        {
+            outputs = _session.Run(runOptions, InputNames, new[] { input }, OutputNames);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidDataException($"ONNX Runtime failed to run '{Path}' on {count} input(s): {ex.Message}", ex);
+        }
+
+        using var _ = outputs;
         var output = outputs[0];
         var outputShape = output.GetTensorTypeAndShape().Shape;
         if (outputShape.Length != 2 || outputShape[0] != count || outputShape[1] != EmbeddingSize)

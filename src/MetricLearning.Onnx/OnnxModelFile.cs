@@ -14,11 +14,11 @@ namespace MetricLearning.Onnx;
 /// </summary>
 internal sealed class OnnxModelFile
 {
-    /// <summary>Protobuf's limit for one message; ONNX files that keep weights inside are below it.</summary>
-    private const long MaxBytes = int.MaxValue;
+    /// <summary>The largest file read: one .NET array (protobuf's own limit for one message is about the same, 2 GB).</summary>
+    private static readonly long MaxBytes = Array.MaxLength;
 
-    /// <summary>ModelProto's field numbers (onnx.proto): the graph and the metadata properties.</summary>
-    private const int GraphField = 7, MetadataField = 14;
+    /// <summary>ModelProto's field numbers (onnx.proto): the IR version, the graph, the operator sets, the metadata properties.</summary>
+    private const int IrVersionField = 1, GraphField = 7, OpsetField = 8, MetadataField = 14;
 
     private OnnxModelFile(byte[] bytes, IReadOnlyDictionary<string, string> metadata, long[] inputShape, int embeddingSize,
         double threshold, EmbeddingDistance distance, string[]? classNames)
@@ -59,7 +59,9 @@ internal sealed class OnnxModelFile
             throw new InvalidDataException($"'{path}' holds {length} bytes, more than one ONNX model file can ({MaxBytes}).");
         byte[] bytes = File.ReadAllBytes(path);
 
-        ReadOnlyMemory<byte> graph = default;
+        ReadOnlyMemory<byte>? graph = null;
+        long irVersion = 0;
+        var opsets = new List<(string Domain, long Version)>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
@@ -68,14 +70,27 @@ internal sealed class OnnxModelFile
             while ((tag = input.ReadTag()) != 0)
             {
                 int field = WireFormat.GetTagFieldNumber(tag);
-                if (field == GraphField && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                bool delimited = WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited;
+                if (field == IrVersionField && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint)
                 {
+                    irVersion = input.ReadInt64();
+                }
+                else if (field == GraphField && delimited)
+                {
+                    // A second graph would be merged into the first by ONNX Runtime, unseen by the checksum.
+                    if (graph is not null)
+                        throw new InvalidDataException($"'{path}' holds two graphs; it is damaged.");
                     graph = input.ReadBytes().Memory;
                 }
-                else if (field == MetadataField && WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited)
+                else if (field == OpsetField && delimited)
+                {
+                    opsets.Add(Opset(input.ReadBytes()));
+                }
+                else if (field == MetadataField && delimited)
                 {
                     var (key, value) = Property(input.ReadBytes());
-                    metadata[key] = value;
+                    if (!metadata.TryAdd(key, value))
+                        throw new InvalidDataException($"'{path}' holds the property '{key}' twice; it is damaged.");
                 }
                 else
                 {
@@ -93,11 +108,12 @@ internal sealed class OnnxModelFile
                 $"'{path}' has no '{OnnxMetadataKeys.Format}' property: it is not a model MetricLearning exported (export one with TrainedModel.ExportOnnx from MetricLearning.Onnx.Export).");
         if (format != OnnxMetadataKeys.FormatName)
             throw new InvalidDataException($"'{path}' is in the format {format}; this version reads {OnnxMetadataKeys.FormatName}.");
-        if (graph.IsEmpty)
+        if (graph is null || graph.Value.IsEmpty)
             throw new InvalidDataException($"'{path}' has no graph.");
         string expected = Required(metadata, OnnxMetadataKeys.Checksum, path);
-        if (!string.Equals(OnnxMetadataKeys.ComputeChecksum(graph.Span, metadata), expected, StringComparison.OrdinalIgnoreCase))
-            throw new InvalidDataException($"'{path}' is damaged: its graph or properties do not match the checksum written with them.");
+        if (!string.Equals(OnnxMetadataKeys.ComputeChecksum(graph.Value.Span, irVersion, opsets, metadata), expected, StringComparison.OrdinalIgnoreCase))
+            throw new InvalidDataException(
+                $"'{path}' is damaged, or was rewritten by another tool: its graph, versions or properties do not match the checksum written with them. Export the model again.");
 
         long[] inputShape = Json<long[]>(metadata, OnnxMetadataKeys.InputShape, path);
         if (inputShape.Length == 0 || inputShape.Any(size => size < 1) || inputShape.Aggregate(1.0, (product, size) => product * size) > 1 << 28)
@@ -111,6 +127,32 @@ internal sealed class OnnxModelFile
         if (classNames is not null && classNames.Any(name => name is null))
             throw new InvalidDataException($"'{path}' lists a class name that is null.");
         return new OnnxModelFile(bytes, metadata, inputShape, embeddingSize, threshold, distance, classNames);
+    }
+
+    private static (string Domain, long Version) Opset(ByteString entry)
+    {
+        // OperatorSetIdProto: domain = 1, version = 2.
+        var input = entry.CreateCodedInput();
+        string domain = "";
+        long version = 0;
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            switch (WireFormat.GetTagFieldNumber(tag))
+            {
+                case 1 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.LengthDelimited:
+                    domain = input.ReadString();
+                    break;
+                case 2 when WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint:
+                    version = input.ReadInt64();
+                    break;
+                default:
+                    input.SkipLastField();
+                    break;
+            }
+        }
+
+        return (domain, version);
     }
 
     private static (string Key, string Value) Property(ByteString entry)

@@ -43,22 +43,31 @@ internal static class OnnxMetadataKeys
     internal const string ClassNames = "metriclearning.class_names";
 
     /// <summary>
-    /// SHA-256 (hex) of the graph's serialised bytes and every other <c>metriclearning.*</c> property, so that a
-    /// damaged file (a flipped byte in a weight, a cut) is refused rather than served.
+    /// SHA-256 (hex) of the graph's serialised bytes, the IR version, the operator sets and every other
+    /// <c>metriclearning.*</c> property, so that a damaged file (a flipped byte in a weight, a cut) is refused rather
+    /// than served. A file re-saved by another tool (Python's onnx writes repeated numbers unpacked) has other bytes
+    /// and is refused too: export it again instead.
     /// </summary>
     internal const string Checksum = "metriclearning.sha256";
 
-    /// <summary>The checksum of a graph and its properties: the graph's bytes, then each property but the checksum, by key, as key NUL value NUL.</summary>
-    internal static string ComputeChecksum(ReadOnlySpan<byte> graph, IEnumerable<KeyValuePair<string, string>> properties)
+    /// <summary>The checksum: the graph's bytes, then "ir_version=N", each operator set as "opset:domain=version" in file order, and each property but the checksum, by key, as key NUL value NUL.</summary>
+    internal static string ComputeChecksum(ReadOnlySpan<byte> graph, long irVersion, IEnumerable<(string Domain, long Version)> opsets, IEnumerable<KeyValuePair<string, string>> properties)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(graph);
+        void Text(string text)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(text));
+            hash.AppendData(new byte[] { 0 });
+        }
+
+        Text(FormattableString.Invariant($"ir_version={irVersion}"));
+        foreach (var (domain, version) in opsets)
+            Text(FormattableString.Invariant($"opset:{domain}={version}"));
         foreach (var (key, value) in properties.Where(p => p.Key.StartsWith("metriclearning.", StringComparison.Ordinal) && p.Key != Checksum).OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(key));
-            hash.AppendData(new byte[] { 0 });
-            hash.AppendData(Encoding.UTF8.GetBytes(value));
-            hash.AppendData(new byte[] { 0 });
+            Text(key);
+            Text(value);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -27,7 +27,8 @@ internal sealed class RequestBatcher : IAsyncDisposable
     private readonly string _owner;
     private readonly Channel<Request> _queue;
     private readonly Task _worker;
-    private int _disposed;
+    private readonly object _disposing = new();
+    private Task? _disposal;
     private long _batches;
 
     /// <param name="embed">Embeds a batch of inputs, one row per input, in order.</param>
@@ -52,7 +53,7 @@ internal sealed class RequestBatcher : IAsyncDisposable
     /// <summary>Calls of the embedding function so far (for tests and benchmarks).</summary>
     internal long Batches => Interlocked.Read(ref _batches);
 
-    internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    internal bool IsDisposed => Volatile.Read(ref _disposal) is not null;
 
     /// <summary>Queues checked inputs as one request and waits for their rows.</summary>
     internal async Task<float[][]> EmbedAsync(IReadOnlyList<float[]> inputs, CancellationToken cancellationToken)
@@ -142,14 +143,20 @@ internal sealed class RequestBatcher : IAsyncDisposable
         }
     }
 
-    /// <inheritdoc />
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops taking requests and completes when the worker has served those queued; every caller waits for the same drain.</summary>
+    public ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
-            return;
-        _queue.Writer.TryComplete();
-        // The worker drains what is queued before it stops; nothing queued after the close.
-        await _worker.ConfigureAwait(false);
+        lock (_disposing)
+        {
+            if (_disposal is null)
+            {
+                _queue.Writer.TryComplete();
+                // The worker drains what is queued before it stops; nothing is queued after the close.
+                Volatile.Write(ref _disposal, _worker);
+            }
+
+            return new ValueTask(_disposal);
+        }
     }
 
     private sealed class Request(IReadOnlyList<float[]> inputs)

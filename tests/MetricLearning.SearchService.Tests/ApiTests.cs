@@ -15,15 +15,20 @@ using Xunit;
 
 namespace MetricLearning.SearchService.Tests;
 
-public sealed class ApiTests : IClassFixture<ServiceFiles>
+/// <summary>The service's API with the model on TorchSharp (the default runtime); <see cref="OnnxApiTests"/> runs every test again on ONNX Runtime.</summary>
+public class ApiTests : IClassFixture<ServiceFiles>
 {
     private readonly ServiceFiles _files;
 
     public ApiTests(ServiceFiles files) => _files = files;
 
+    /// <summary>The service's --runtime.</summary>
+    protected virtual string Runtime => "torch";
+
     private WebApplicationFactory<global::SearchService.SearchServiceOptions> Service(string index) => new WebApplicationFactory<global::SearchService.SearchServiceOptions>().WithWebHostBuilder(host =>
     {
-        host.UseSetting("SearchService:Model", _files.ModelFolder);
+        host.UseSetting("SearchService:Model", _files.Model(Runtime));
+        host.UseSetting("SearchService:Runtime", Runtime);
         host.UseSetting("SearchService:Index", index);
         host.UseSetting("SearchService:Images", _files.ImagesPath);
         host.UseSetting("SearchService:MaxRequestBytes", "65536");
@@ -159,6 +164,7 @@ public sealed class ApiTests : IClassFixture<ServiceFiles>
         (await png.Content.ReadAsByteArrayAsync()).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
         missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
         info.GetProperty("indexed").GetInt32().Should().Be(ServiceFiles.Count);
+        info.GetProperty("runtime").GetString().Should().Be(Runtime);
         info.GetProperty("dimensions").GetInt32().Should().Be(16);
         info.GetProperty("examples").GetInt32().Should().Be(0);
         (await client.GetAsync("/examples/0.png")).StatusCode.Should().Be(HttpStatusCode.NotFound, "no examples were configured");

@@ -14,18 +14,22 @@ using Xunit;
 namespace MetricLearning.SearchService.Tests;
 
 /// <summary>The page, end to end: the service runs as its own process on a real port, Chromium drives the page.</summary>
-public sealed class BrowserTests : IClassFixture<ServiceFiles>
+/// <summary>The page in a real browser with the model on TorchSharp; <see cref="OnnxBrowserTests"/> runs every test again on ONNX Runtime.</summary>
+public class BrowserTests : IClassFixture<ServiceFiles>
 {
     private readonly ServiceFiles _files;
 
     public BrowserTests(ServiceFiles files) => _files = files;
+
+    /// <summary>The service's --runtime.</summary>
+    protected virtual string Runtime => "torch";
 
     /// <summary>Starts the sample's own executable on a free port and returns its address once it listens.</summary>
     private Process StartService(out string address)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "SearchService.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { dll, "--urls", "http://127.0.0.1:0", "--model", _files.ModelFolder, "--index", _files.ApproximateIndexPath, "--images", _files.ImagesPath, "--examples", _files.ImagesPath })
+        foreach (string argument in new[] { dll, "--urls", "http://127.0.0.1:0", "--model", _files.Model(Runtime), "--runtime", Runtime, "--index", _files.ApproximateIndexPath, "--images", _files.ImagesPath, "--examples", _files.ImagesPath })
             start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<string>();

@@ -6,6 +6,7 @@ using MetricLearning.Distances;
 using MetricLearning.Data;
 using MetricLearning.Indexing;
 using MetricLearning.Models;
+using MetricLearning.Onnx.Export;
 using MetricLearning.Networks;
 
 namespace MetricLearning.SearchService.Tests;
@@ -48,6 +49,7 @@ public sealed class ServiceFiles : IDisposable
         using (var network = new MlpEmbeddingNetwork(new MlpOptions { InputSize = Side * Side, LayerSizes = new[] { 64, 16 } }))
             new TrainedModel(network, new CosineSimilarity(), 0.5, new InputScaling(1f / 255f), new long[] { Side * Side }).Save(ModelFolder);
         using var model = TrainedModel.Load(ModelFolder);
+        model.ExportOnnx(OnnxModelPath);
         Embeddings = model.Embed(Enumerable.Range(0, Count).Select(Input).ToArray());
         using (var exact = new EmbeddingIndex(new CosineSimilarity()))
         {
@@ -63,6 +65,12 @@ public sealed class ServiceFiles : IDisposable
     public string Folder { get; }
 
     public string ModelFolder => Path.Combine(Folder, "model");
+
+    /// <summary>The same model exported to ONNX, for the service's --runtime onnx.</summary>
+    public string OnnxModelPath => Path.Combine(Folder, "model.onnx");
+
+    /// <summary>What --model takes for a runtime: the model folder for torch, the ONNX file for onnx.</summary>
+    public string Model(string runtime) => runtime == "onnx" ? OnnxModelPath : ModelFolder;
 
     public string ImagesPath => Path.Combine(Folder, "images.idx");
 

@@ -7,7 +7,8 @@
 # two cannot drift: trains on float[][] with string labels, saves,
 # loads, embeds and verifies), and gives each integration package (MetricLearning.Images, .Search, .PyTorch,
 # .Reports, .Extensions.AI) an app of its own that references only it (ImagesApp.cs.txt, SearchApp.cs.txt,
-# PyTorchApp.cs.txt, ReportsApp.cs.txt, ExtensionsAIApp.cs.txt).
+# PyTorchApp.cs.txt, ReportsApp.cs.txt, ExtensionsAIApp.cs.txt), and exports a model to ONNX (OnnxExportApp.cs.txt)
+# that an app referencing only MetricLearning.Onnx serves without TorchSharp (OnnxApp.cs.txt).
 # Prints "package-smoke: passed" or fails.
 set -euo pipefail
 
@@ -19,7 +20,7 @@ version="0.1.0-smoke.$(date +%s)"
 
 dotnet pack "$root/src/MetricLearning.Core/MetricLearning.Core.csproj" -c Release -o "$work/feed" \
   -p:Version="$version" --nologo -v quiet
-for package in Mnist Images Search PyTorch Reports Extensions.AI; do
+for package in Mnist Images Search PyTorch Reports Extensions.AI Onnx.Export Onnx; do
   dotnet pack "$root/src/MetricLearning.$package/MetricLearning.$package.csproj" -c Release -o "$work/feed" \
     -p:Version="$version" --nologo -v quiet
 done
@@ -110,6 +111,33 @@ integration MetricLearning.PyTorch PyTorchApp.cs.txt "weights.pt: same embedding
 integration MetricLearning.Reports ReportsApp.cs.txt "charts: 2, all named in the page: True"
 # An app that serves has a container: the DI implementation is the one package it adds besides ours.
 with="Microsoft.Extensions.DependencyInjection 10.0.0" integration MetricLearning.Extensions.AI ExtensionsAIApp.cs.txt "embeddings: 2 of 4, the model's own: True"
+
+# ONNX: exported by an app with MetricLearning.Onnx.Export, served by one that references only MetricLearning.Onnx
+# (no TorchSharp, no libtorch in its output).
+export SMOKE_ONNX_DIR="$work/onnx-model"
+mkdir -p "$SMOKE_ONNX_DIR"
+integration MetricLearning.Onnx.Export OnnxExportApp.cs.txt "exported: True"
+mkdir -p "$work/onnx-serve"
+cd "$work/onnx-serve"
+dotnet new console --framework net10.0 --name OnnxApp --output . >/dev/null
+cp "$work/app/nuget.config" .
+dotnet add package MetricLearning.Onnx --version "$version" >/dev/null
+cp "$root/tests/package-smoke/OnnxApp.cs.txt" Program.cs
+output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the MetricLearning.Onnx app failed"; exit 1; }
+echo "$output"
+for expected in "embeddings: 3 of 4, as TorchSharp's: True" "compare as TorchSharp: True, verify as TorchSharp: True" \
+    "metadata: EuclideanDistance, threshold 0.75, classes left, right" "damaged file: refused, named"; do
+  if [[ "$output" != *"$expected"* ]]; then
+    echo "package-smoke: the MetricLearning.Onnx app did not print '$expected'"
+    exit 1
+  fi
+done
+bin="$work/onnx-serve/bin/Release/net10.0"
+echo "onnx serving app: $(du -sh "$bin" | cut -f1) in bin/"
+if [ -n "$(find "$bin" -name 'libtorch*' -o -name 'TorchSharp*.dll' -o -name 'libLibTorchSharp*' | head -n 1)" ]; then
+  echo "package-smoke: the MetricLearning.Onnx app brought TorchSharp or libtorch"
+  exit 1
+fi
 
 # README's quick start, in a second fresh app that references only the packages.
 mkdir -p "$work/quickstart"

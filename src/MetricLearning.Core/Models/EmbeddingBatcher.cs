@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -71,13 +72,15 @@ public sealed class EmbeddingBatcher : IDisposable, IAsyncDisposable
     /// <returns>One embedding per input, in order.</returns>
     /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite.</exception>
     /// <exception cref="ObjectDisposedException">The batcher is disposed.</exception>
-    public Task<float[][]> EmbedAsync(IReadOnlyList<float[]> inputs, CancellationToken cancellationToken = default)
+    public async Task<float[][]> EmbedAsync(IReadOnlyList<float[]> inputs, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ObjectDisposedException.ThrowIf(_batcher.IsDisposed, this);
-        for (int i = 0; i < inputs.Count; i++)
-            Model.CheckInput(inputs[i] ?? throw new ArgumentException($"Input {i} is null.", nameof(inputs)), $"{nameof(inputs)}[{i}]");
-        return _batcher.EmbedAsync(inputs, cancellationToken);
+        // The list is copied before it is checked, so that what was checked is what the batch reads.
+        var checkedInputs = inputs.ToArray();
+        for (int i = 0; i < checkedInputs.Length; i++)
+            Model.CheckInput(checkedInputs[i] ?? throw new ArgumentException($"Input {i} is null.", nameof(inputs)), $"{nameof(inputs)}[{i}]");
+        return await _batcher.EmbedAsync(checkedInputs, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Stops taking requests, serves those already queued, and waits for the worker to finish.</summary>

@@ -302,6 +302,13 @@ public sealed class TrainedModel : IDisposable
         return ModelFolder.Load(folder, components, device);
     }
 
+    /// <summary>Throws when the model is disposed (for code that reads its network's weights, such as exporters).</summary>
+    internal void ThrowIfDisposed()
+    {
+        lock (_gate)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+    }
+
     internal static void DisposeNetwork(IEmbeddingNetwork network)
     {
         if (network is IDisposable disposable)

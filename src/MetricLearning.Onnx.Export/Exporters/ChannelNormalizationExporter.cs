@@ -8,6 +8,9 @@ internal sealed class ChannelNormalizationExporter : OnnxExporter<ChannelNormali
 {
     protected override string Export(ChannelNormalization part, OnnxGraphBuilder graph, string input)
     {
+        if (graph.InputShape.Count < 2 || graph.InputShape[0] != part.Channels)
+            throw new System.InvalidOperationException(
+                $"The model's inputs have shape [{string.Join(", ", graph.InputShape)}], but its ChannelNormalization normalises {part.Channels} channel(s) of [C, ...] inputs.");
         // The same float32 constants the library makes (ChannelNormalization.Apply), so the same roundings.
         float[] factor = part.StandardDeviation.Select(d => part.Scale / d).ToArray();
         float[] shift = part.Mean.Select((m, c) => m / part.StandardDeviation[c]).ToArray();

@@ -61,6 +61,27 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
+    public void An_MLP_with_GELU_embeds_in_ONNX_Runtime_as_in_TorchSharp()
+    {
+        manual_seed(18);
+        using var model = new TrainedModel(new MlpEmbeddingNetwork(new MlpOptions { InputSize = 64, LayerSizes = new List<int> { 32, 16 }, Activation = Activation.Gelu, ActivateLastLayer = true }),
+            new Distances.CosineSimilarity(), 0.5, new InputScaling(0.1f, 1f, 2f));
+
+        AssertSameEmbeddings(model, RawInputs(1000, 64, 30, seed: 8), oneAtATime: 100);
+    }
+
+    [Fact]
+    public void ResNet50_with_its_bottleneck_blocks_embeds_in_ONNX_Runtime_as_in_TorchSharp()
+    {
+        manual_seed(19);
+        var network = new ResNetEmbeddingNetwork(new ResNetOptions { Depth = 50, EmbeddingSize = 16, Normalize = false });
+        GiveBatchNormStatistics(network, new long[] { 3, 32, 32 });
+        using var model = new TrainedModel(network, new Distances.EuclideanDistance(), 1.0, ChannelNormalization.ImageNet, new long[] { 3, 32, 32 });
+
+        AssertSameEmbeddings(model, RawInputs(64, 3 * 32 * 32, 255, seed: 9), oneAtATime: 4);
+    }
+
+    [Fact]
     public void The_file_carries_the_distance_threshold_class_names_and_input_shape_and_compares_and_verifies_as_the_model_does()
     {
         manual_seed(14);
@@ -154,7 +175,7 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
-    public void Inputs_of_the_wrong_size_or_not_finite_are_argument_errors_before_the_runtime_sees_them()
+    public async Task Inputs_of_the_wrong_size_or_not_finite_are_argument_errors_before_the_runtime_sees_them()
     {
         using var folder = new TempFolder();
         using var served = ExportedMlp(folder);
@@ -165,7 +186,7 @@ public sealed class OnnxExportTests
         withNaN[3] = float.NaN;
         served.Invoking(m => m.Embed(withNaN)).Should().Throw<ArgumentException>().WithMessage("*NaN at position 3*");
         served.Invoking(m => m.Embed(new[] { new float[12], null! })).Should().Throw<ArgumentException>().WithMessage("Input 1 is null*");
-        served.Awaiting(m => m.EmbedAsync(new float[13])).Should().ThrowAsync<ArgumentException>();
+        await served.Awaiting(m => m.EmbedAsync(new float[13])).Should().ThrowAsync<ArgumentException>().WithMessage("*13 values*");
         served.Embed(new float[12]).Should().HaveCount(6, "a right-sized input still embeds");
     }
 
@@ -181,17 +202,18 @@ public sealed class OnnxExportTests
 
         for (int i = 0; i < inputs.Length; i++)
             results[i].Should().Equal(expected[i], (x, y) => Math.Abs(x - y) <= 1e-6f, $"caller {i} gets its own input's embedding");
+        served.Batches.Should().BeLessThan(inputs.Length, "concurrent requests share runs");
     }
 
     [Fact]
-    public void A_disposed_model_refuses_calls()
+    public async Task A_disposed_model_refuses_calls()
     {
         using var folder = new TempFolder();
         var served = ExportedMlp(folder);
         served.Dispose();
 
         served.Invoking(m => m.Embed(new float[12])).Should().Throw<ObjectDisposedException>();
-        served.Awaiting(m => m.EmbedAsync(new float[12])).Should().ThrowAsync<ObjectDisposedException>();
+        await served.Awaiting(m => m.EmbedAsync(new float[12])).Should().ThrowAsync<ObjectDisposedException>();
     }
 
     /// <summary>Exports a small MLP (inputs [3, 4], 6-wide embeddings) and loads it for serving.</summary>

@@ -102,6 +102,33 @@ public sealed class OnnxServingTests
     }
 
     [Fact]
+    public void A_file_rewritten_with_another_operator_set_or_a_repeated_property_is_refused_as_damaged()
+    {
+        using var folder = new TempFolder();
+        using (OnnxExportTests.ExportedMlp(folder))
+        {
+        }
+
+        var original = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(folder.File("model.onnx")));
+        var otherOpset = original.Clone();
+        otherOpset.OpsetImport[0].Version = 16;
+        var repeated = original.Clone();
+        repeated.MetadataProps.Add(new global::Onnx.StringStringEntryProto { Key = "metriclearning.threshold", Value = "0.1" });
+        var rewritten = original.Clone();
+        rewritten.ProducerName = "someone else";
+        File.WriteAllBytes(folder.File("opset.onnx"), otherOpset.ToByteArray());
+        File.WriteAllBytes(folder.File("repeated.onnx"), repeated.ToByteArray());
+        File.WriteAllBytes(folder.File("producer.onnx"), rewritten.ToByteArray());
+
+        var loadOpset = () => OnnxEmbeddingModel.Load(folder.File("opset.onnx"));
+        var loadRepeated = () => OnnxEmbeddingModel.Load(folder.File("repeated.onnx"));
+        loadOpset.Should().Throw<InvalidDataException>().WithMessage("*opset.onnx*damaged*");
+        loadRepeated.Should().Throw<InvalidDataException>().WithMessage("*repeated.onnx*metriclearning.threshold*twice*");
+        using var producer = OnnxEmbeddingModel.Load(folder.File("producer.onnx"));
+        producer.EmbeddingSize.Should().Be(6, "the producer's name is not part of the model, and a rewrite by our own serializer keeps the bytes checked");
+    }
+
+    [Fact]
     public void Options_out_of_range_are_refused_naming_the_setting()
     {
         new OnnxModelOptions { Threads = -1 }.Invoking(o => o.Validate()).Should().Throw<ArgumentOutOfRangeException>().WithMessage("*Threads*");
