@@ -34,7 +34,7 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 # best NAME FILE: the smallest median over the rounds (the least disturbed).
 best() { sed -n "s/^loss $1 ms=\([0-9.]*\)/\1/p" "$2" | sort -g | head -n 1; }
 {
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores of $cpu, 2 threads each side, CPUs otherwise idle, commit $(git rev-parse --short HEAD), by \`bash bench/compare-loss-steps.sh PML_SRC\`: one batch of 320 x 128 float32 embeddings in 10 classes, the loss's forward and backward pass (no miner), median of 30 steps, the better of $rounds rounds; PML 2.8.1 on Debian's torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')."
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores of $cpu, 2 threads each side, CPUs otherwise idle, commit $(git rev-parse --short HEAD), by \`bash bench/compare-loss-steps.sh PML_SRC\`: one batch of 320 x 128 float32 embeddings in 10 classes, the loss's forward and backward pass (no miner), median of 30 steps after 10 of warm-up (on PML's side, a loss whose steps take over a second gets 2 of warm-up and stops after 20 s of timed steps, at least 3), the better of $rounds rounds; PML 2.8.1 on Debian's torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)')."
   echo
   echo "| loss | ours (ms) | PML (ms) | ours / PML |"
   echo "|---|---|---|---|"
