@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -110,18 +109,7 @@ public sealed class OnnxInteropTests(ITestOutputHelper output)
 
     private static (int ExitCode, string Output) RunCheck(string folder)
     {
-        var start = new ProcessStartInfo(PyTorchFactAttribute.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(Repository.Root, "tests", "onnx-interop", "check.py"));
-        start.ArgumentList.Add(folder);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
-        var errors = process.StandardError.ReadToEndAsync();
-        var reading = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(300_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException("check.py did not finish in 5 minutes.");
-        }
-
-        return (process.ExitCode, reading.Result + errors.Result);
+        var (exitCode, output, errors) = DebianPython.Run(new[] { "tests", "onnx-interop", "check.py" }, folder);
+        return (exitCode, output + errors);
     }
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using Xunit;
 
 namespace MetricLearning.Tests.TestSupport;
@@ -10,30 +9,11 @@ namespace MetricLearning.Tests.TestSupport;
 /// </summary>
 public sealed class OnnxPythonFactAttribute : FactAttribute
 {
-    private static readonly Lazy<bool> Available = new(() =>
-    {
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(PyTorchFactAttribute.Python, "-c \"import onnx, torch, torchvision\""));
-            if (process is null)
-                return false;
-            if (!process.WaitForExit(120_000))
-            {
-                process.Kill(entireProcessTree: true);
-                return false;
-            }
-
-            return process.ExitCode == 0;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return false;
-        }
-    });
+    private static readonly Lazy<bool> Available = new(() => DebianPython.CanImport("onnx, torch, torchvision"));
 
     public OnnxPythonFactAttribute()
     {
         if (!Available.Value)
-            Skip = $"ONNX interop test: needs {PyTorchFactAttribute.Python} with onnx, torch and torchvision (apt-get install python3-onnx python3-torch python3-torchvision).";
+            Skip = $"ONNX interop test: needs {DebianPython.Interpreter} with onnx, torch and torchvision (apt-get install python3-onnx python3-torch python3-torchvision).";
     }
 }

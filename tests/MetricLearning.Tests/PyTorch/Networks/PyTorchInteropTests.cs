@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using FluentAssertions;
@@ -192,24 +191,9 @@ public sealed class PyTorchInteropTests : IClassFixture<PyTorchInteropTests.PyTo
         /// <summary>Runs interop.py; its output, or an exception with its output and errors if it fails.</summary>
         internal static string Run(string command, string folder)
         {
-            string script = Path.Combine(Repository.Root, "tests", "pytorch-interop", "interop.py");
-            var start = new ProcessStartInfo(PyTorchFactAttribute.Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(script);
-            start.ArgumentList.Add(command);
-            start.ArgumentList.Add(folder);
-            using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start.");
-            var errors = process.StandardError.ReadToEndAsync();
-            var reading = process.StandardOutput.ReadToEndAsync();
-            // Far beyond the few seconds it takes, so that a hang fails the test instead of the run.
-            if (!process.WaitForExit(300_000))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException($"interop.py {command} did not finish in 5 minutes.");
-            }
-
-            string output = reading.Result;
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"interop.py {command} failed ({process.ExitCode}):\n{output}\n{errors.Result}");
+            var (exitCode, output, errors) = DebianPython.Run(new[] { "tests", "pytorch-interop", "interop.py" }, command, folder);
+            if (exitCode != 0)
+                throw new InvalidOperationException($"interop.py {command} failed ({exitCode}):\n{output}\n{errors}");
             return output;
         }
     }
