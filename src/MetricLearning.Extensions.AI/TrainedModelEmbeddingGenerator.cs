@@ -50,19 +50,11 @@ public sealed class TrainedModelEmbeddingGenerator : IEmbeddingGenerator<float[]
     /// <param name="cancellationToken">Cancels the request while it waits for its batch.</param>
     /// <returns>One embedding per input, in order.</returns>
     /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite, or other dimensions were asked for.</exception>
-    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<float[]> values,
         EmbeddingGenerationOptions? options = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        if (options?.Dimensions is int dimensions && dimensions != Metadata.DefaultModelDimensions)
-            throw new ArgumentException($"This model's embeddings have {Metadata.DefaultModelDimensions} dimensions; {dimensions} were asked for.", nameof(options));
-        var inputs = values as IReadOnlyList<float[]> ?? values.ToArray();
-        var rows = await _batcher.EmbedAsync(inputs, cancellationToken).ConfigureAwait(false);
-        var created = DateTimeOffset.UtcNow;
-        return new GeneratedEmbeddings<Embedding<float>>(rows.Select(row => new Embedding<float>(row) { ModelId = ModelId, CreatedAt = created }));
-    }
+        CancellationToken cancellationToken = default) =>
+        EmbeddingGeneration.GenerateAsync(values, options, Metadata.DefaultModelDimensions!.Value, ModelId, _batcher.EmbedAsync, cancellationToken);
 
     /// <summary>
     /// The generator's services: its <see cref="EmbeddingGeneratorMetadata"/>, the generator itself, its
@@ -71,19 +63,8 @@ public sealed class TrainedModelEmbeddingGenerator : IEmbeddingGenerator<float[]
     /// <param name="serviceType">The type asked for.</param>
     /// <param name="serviceKey">A key; only null is served.</param>
     /// <returns>The service, or null.</returns>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-            return null;
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-            return Metadata;
-        if (serviceType.IsInstanceOfType(this))
-            return this;
-        if (serviceType.IsInstanceOfType(_batcher))
-            return _batcher;
-        return serviceType.IsInstanceOfType(_batcher.Model) ? _batcher.Model : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        EmbeddingGeneration.GetService(serviceType, serviceKey, Metadata, this, _batcher, _batcher.Model);
 
     /// <summary>Does nothing: the batcher and the model are their owner's to dispose.</summary>
     public void Dispose()

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using MetricLearning.Models;
 using Microsoft.Extensions.AI;
 
 namespace MetricLearning.Onnx;
@@ -43,35 +44,18 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<float[], Embedd
     /// <param name="cancellationToken">Cancels the request while it waits for its batch.</param>
     /// <returns>One embedding per input, in order.</returns>
     /// <exception cref="ArgumentException">An input has the wrong length or holds a value that is not finite, or other dimensions were asked for.</exception>
-    public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<float[]> values,
         EmbeddingGenerationOptions? options = null,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        if (options?.Dimensions is int dimensions && dimensions != _model.EmbeddingSize)
-            throw new ArgumentException($"This model's embeddings have {_model.EmbeddingSize} dimensions; {dimensions} were asked for.", nameof(options));
-        var inputs = values as IReadOnlyList<float[]> ?? values.ToArray();
-        var rows = await _model.EmbedAsync(inputs, cancellationToken).ConfigureAwait(false);
-        var created = DateTimeOffset.UtcNow;
-        return new GeneratedEmbeddings<Embedding<float>>(rows.Select(row => new Embedding<float>(row) { ModelId = ModelId, CreatedAt = created }));
-    }
+        CancellationToken cancellationToken = default) =>
+        EmbeddingGeneration.GenerateAsync(values, options, _model.EmbeddingSize, ModelId, _model.EmbedAsync, cancellationToken);
 
     /// <summary>The generator's services: its <see cref="EmbeddingGeneratorMetadata"/>, the generator itself and its <see cref="OnnxEmbeddingModel"/>; null for anything else or any key.</summary>
     /// <param name="serviceType">The type asked for.</param>
     /// <param name="serviceKey">A key; only null is served.</param>
     /// <returns>The service, or null.</returns>
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-            return null;
-        if (serviceType == typeof(EmbeddingGeneratorMetadata))
-            return Metadata;
-        if (serviceType.IsInstanceOfType(this))
-            return this;
-        return serviceType.IsInstanceOfType(_model) ? _model : null;
-    }
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        EmbeddingGeneration.GetService(serviceType, serviceKey, Metadata, this, _model);
 
     /// <summary>Does nothing: the model is its owner's to dispose.</summary>
     public void Dispose()
