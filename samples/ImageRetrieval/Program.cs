@@ -17,6 +17,7 @@ using MetricLearning.Models;
 using MetricLearning.Onnx.Export;
 using MetricLearning.Networks;
 using MetricLearning.Runtime;
+using MetricLearning.Samples;
 using MetricLearning.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -47,14 +48,8 @@ var batchSize = new Option<int>("--batch-size") { Description = "Images per batc
 var seed = new Option<int>("--seed") { Description = "Seed of weights and batches.", DefaultValueFactory = _ => 1 };
 var device = new Option<ComputeDevice>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => ComputeDevice.Auto };
 var threads = new Option<int>("--threads") { Description = "CPU threads for torch.", DefaultValueFactory = _ => TorchRuntime.RecommendedThreadCount };
-var lossName = new Option<string>("--loss") { Description = "The batch loss, by name: " + string.Join(", ", LossCatalogue.Names) + ". Each with its defaults; see the docs' loss catalogue.", DefaultValueFactory = _ => "multi-similarity" };
-lossName.AcceptOnlyFromAmong(LossCatalogue.Names.ToArray());
-var minerName = new Option<string>("--miner") { Description = "The miner: auto (the one the loss's paper uses: multi-similarity for multi-similarity, semi-hard for triplet, distance-weighted for margin; none otherwise) or " + string.Join(", ", MinerCatalogue.Names) + ".", DefaultValueFactory = _ => "auto" };
-minerName.AcceptOnlyFromAmong(MinerCatalogue.Names.Prepend("auto").ToArray());
-var reducerName = new Option<string>("--reducer") { Description = "How the loss's per-pair (or per-triplet, per-anchor) values become one: " + string.Join(", ", ReducerCatalogue.Names) + ". threshold takes --reducer-low and/or --reducer-high; class-weighted weighs classes by inverse frequency.", DefaultValueFactory = _ => "default" };
-reducerName.AcceptOnlyFromAmong(ReducerCatalogue.Names.ToArray());
-var reducerLow = new Option<double?>("--reducer-low") { Description = "With --reducer threshold: values must be above this." };
-var reducerHigh = new Option<double?>("--reducer-high") { Description = "With --reducer threshold: values must be below this." };
+var catalogue = new CatalogueOptions();
+var (lossName, minerName, reducerName, reducerLow, reducerHigh) = (catalogue.Loss, catalogue.Miner, catalogue.Reducer, catalogue.ReducerLow, catalogue.ReducerHigh);
 var save = new Option<string?>("--save") { Description = "Folder to save the model (model/), the exact index (index.bin) and the HNSW index (index.ann) of the training images in." };
 var exportOnnx = new Option<string?>("--export-onnx") { Description = "Also write the trained model as one ONNX file (opset 17, preprocessing inside, distance, calibrated threshold and class names as metadata), to serve with MetricLearning.Onnx without libtorch or from any ONNX runtime." };
 var root = new RootCommand("Train and evaluate image retrieval on folders of class folders of images.")
@@ -171,7 +166,7 @@ int Run(ParseResult result, System.Threading.CancellationToken cancellationToken
         var loss = LossCatalogue.Create(lossChoice, new LossContext(trainSource.ClassNames.Count, network.EmbeddingSize, target, options.Seed), reducer);
         using var ownsWeights = loss as IDisposable;
         var comparison = LossCatalogue.ComparisonFor(lossChoice);
-        string minerChoice = result.GetValue(minerName) is "auto" ? LossCatalogue.PaperMinerFor(lossChoice) ?? "none" : result.GetValue(minerName)!;
+        string minerChoice = MinerCatalogue.Resolve(result.GetValue(minerName)!, lossChoice);
         Console.WriteLine(string.Create(culture,
             $"MetricLearning image retrieval: network={networkKind}, device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={lossChoice}, miner={minerChoice}, reducer={result.GetValue(reducerName)}, data={(streaming ? $"streamed (prefetch {options.PrefetchBatches})" : "in memory")}, augmentation={(augmenting ? string.Create(culture, $"crop>={augmentation.MinCropArea} flip={augmentation.HorizontalFlip} rotate={augmentation.RotationDegrees} brightness={augmentation.Brightness} contrast={augmentation.Contrast}") : "none")}"));
 

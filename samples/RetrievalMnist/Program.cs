@@ -18,20 +18,15 @@ using MetricLearning.Mnist.Acquisition;
 using MetricLearning.Models;
 using MetricLearning.Onnx.Export;
 using MetricLearning.Runtime;
+using MetricLearning.Samples;
 using MetricLearning.Training;
 using static TorchSharp.torch;
 
 // The documented 784-128-128-128 MLP trained with a batch loss and a miner (by default multi-similarity loss and
 // mining on cosine similarity) on batches of M images per class, evaluated by retrieval (test queries against the
 // training set) and by verification with a calibrated threshold; optionally saved as a model and an index.
-var lossName = new Option<string>("--loss") { Description = "The batch loss, by name: " + string.Join(", ", LossCatalogue.Names) + ". Each with its defaults; see the docs' loss catalogue.", DefaultValueFactory = _ => "multi-similarity" };
-lossName.AcceptOnlyFromAmong(LossCatalogue.Names.ToArray());
-var minerName = new Option<string>("--miner") { Description = "The miner: auto (the one the loss's paper uses: multi-similarity for multi-similarity, semi-hard for triplet, distance-weighted for margin; none otherwise) or " + string.Join(", ", MinerCatalogue.Names) + ".", DefaultValueFactory = _ => "auto" };
-minerName.AcceptOnlyFromAmong(MinerCatalogue.Names.Prepend("auto").ToArray());
-var reducerName = new Option<string>("--reducer") { Description = "How the loss's per-pair (or per-triplet, per-anchor) values become one: " + string.Join(", ", ReducerCatalogue.Names) + ". threshold takes --reducer-low and/or --reducer-high; class-weighted weighs classes by inverse frequency.", DefaultValueFactory = _ => "default" };
-reducerName.AcceptOnlyFromAmong(ReducerCatalogue.Names.ToArray());
-var reducerLow = new Option<double?>("--reducer-low") { Description = "With --reducer threshold: values must be above this." };
-var reducerHigh = new Option<double?>("--reducer-high") { Description = "With --reducer threshold: values must be below this." };
+var catalogue = new CatalogueOptions();
+var (lossName, minerName, reducerName, reducerLow, reducerHigh) = (catalogue.Loss, catalogue.Miner, catalogue.Reducer, catalogue.ReducerLow, catalogue.ReducerHigh);
 var minerWarmup = new Option<int>("--miner-warmup") { Description = "Epochs on all pairs/triplets before the miner is used.", DefaultValueFactory = _ => 0 };
 var untrained = new Option<bool>("--untrained") { Description = "Skip training: evaluate the network as initialised (the baseline a loss must beat)." };
 var clustering = new Option<bool>("--clustering") { Description = "Also cluster the test embeddings with k-means (10 clusters, seeded) and report NMI and AMI against the labels." };
@@ -98,7 +93,7 @@ root.SetAction(async (result, cancellationToken) =>
         var loss = LossCatalogue.Create(lossChoice, new LossContext(mnist.Train.Classes, network.EmbeddingSize, target, options.Seed), reducer);
         var comparison = LossCatalogue.ComparisonFor(lossChoice);
         using var ownsWeights = loss as IDisposable;
-        string minerChoice = result.GetValue(minerName) is "auto" ? LossCatalogue.PaperMinerFor(lossChoice) ?? "none" : result.GetValue(minerName)!;
+        string minerChoice = MinerCatalogue.Resolve(result.GetValue(minerName)!, lossChoice);
         var miner = MinerCatalogue.Create(minerChoice, comparison, options.Seed);
         Console.WriteLine(string.Create(culture,
             $"MetricLearning retrieval MNIST: device={target.type.ToString().ToLowerInvariant()}, threads={TorchRuntime.ThreadCount}, seed={options.Seed}, epochs={options.Epochs}, M={options.SamplesPerClass}, batch={options.BatchSize}, optimizer={options.Optimizer}, schedule={options.Schedule}, loss={lossChoice}, miner={minerChoice}, reducer={result.GetValue(reducerName)}, warmup={options.MinerWarmupEpochs}"));

@@ -38,6 +38,20 @@ public static class MinerCatalogue
     /// <summary>Every miner's name.</summary>
     public static IReadOnlyList<string> Names { get; } = Recipes.Keys.ToList();
 
+    /// <summary>The name that stands for the miner the loss's paper trains with (<see cref="LossCatalogue.PaperMinerFor"/>), "none" when it uses none.</summary>
+    public const string Auto = "auto";
+
+    /// <summary>The miner a name stands for beside a loss: the name itself, or for <see cref="Auto"/> the loss's paper's miner ("none" when it uses none).</summary>
+    /// <param name="name">A name from <see cref="Names"/>, or <see cref="Auto"/>.</param>
+    /// <param name="loss">A name from <see cref="LossCatalogue.Names"/>.</param>
+    /// <returns>A name from <see cref="Names"/> (unchecked unless <paramref name="name"/> is <see cref="Auto"/>).</returns>
+    /// <exception cref="ArgumentException">The name is <see cref="Auto"/> and no loss has the loss's name.</exception>
+    public static string Resolve(string name, string loss)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name == Auto ? LossCatalogue.PaperMinerFor(loss) ?? "none" : name;
+    }
+
     /// <summary>Builds the miner of that name with its defaults.</summary>
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <param name="comparison">How the miner compares embeddings: the loss's comparison (<see cref="LossCatalogue.ComparisonFor"/>). The angular and distance-weighted miners use their own, as their papers define them.</param>

@@ -42,7 +42,7 @@ public sealed class BatchLossOptions
     {
         if (!LossCatalogue.Names.Contains(Loss))
             throw new ArgumentException($"BatchLossOptions.Loss '{Loss}' is not a loss; the losses are: {string.Join(", ", LossCatalogue.Names)}.", nameof(Loss));
-        if (Miner != "auto" && !MinerCatalogue.Names.Contains(Miner))
+        if (Miner != MinerCatalogue.Auto && !MinerCatalogue.Names.Contains(Miner))
             throw new ArgumentException($"BatchLossOptions.Miner '{Miner}' is not a miner; the miners are: auto, {string.Join(", ", MinerCatalogue.Names)}.", nameof(Miner));
         if (!ReducerCatalogue.Names.Contains(Reducer) || Reducer == "class-weighted")
             throw new ArgumentException($"BatchLossOptions.Reducer '{Reducer}' is not a reducer that configuration can choose; they are: {string.Join(", ", ReducerCatalogue.Names.Where(n => n != "class-weighted"))} (class-weighted needs the labels: register it in code).", nameof(Reducer));

@@ -104,7 +104,7 @@ public static class MetricLearningServiceCollectionExtensions
     private static IMiner? CatalogueMiner(MetricLearningOptions options)
     {
         var batch = options.BatchLoss;
-        string name = batch.Miner == "auto" ? LossCatalogue.PaperMinerFor(batch.Loss) ?? "none" : batch.Miner;
+        string name = MinerCatalogue.Resolve(batch.Miner, batch.Loss);
         return MinerCatalogue.Create(name, LossCatalogue.ComparisonFor(batch.Loss), batch.Seed ?? options.EmbeddingTrainer.Seed);
     }
 
