@@ -44,7 +44,7 @@ if (options.UsesOnnx)
     builder.Services.AddSingleton<INeighbourIndex>(provider =>
     {
         var onnx = provider.GetRequiredService<OnnxEmbeddingModel>();
-        return IndexFiles.Load(options.Index, IndexFiles.DistanceOf(onnx.Distance), onnx.EmbeddingSize);
+        return IndexFiles.Load(options.Index, onnx.Distance, onnx.EmbeddingSize);
     });
 }
 else

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using MetricLearning.Models;
+using MetricLearning.Distances;
 using Microsoft.ML.OnnxRuntime;
 
 namespace MetricLearning.Onnx;

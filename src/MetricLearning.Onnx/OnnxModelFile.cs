@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Google.Protobuf;
+using MetricLearning.Distances;
 
 namespace MetricLearning.Onnx;
 
@@ -122,11 +123,25 @@ internal sealed class OnnxModelFile
             throw new InvalidDataException($"'{path}' gives the embedding size '{metadata[OnnxMetadataKeys.EmbeddingSize]}'; it must be a positive integer.");
         if (!double.TryParse(Required(metadata, OnnxMetadataKeys.Threshold, path), NumberStyles.Float, CultureInfo.InvariantCulture, out double threshold) || !double.IsFinite(threshold))
             throw new InvalidDataException($"'{path}' gives the threshold '{metadata[OnnxMetadataKeys.Threshold]}'; it must be a finite number.");
-        var distance = EmbeddingDistance.FromDescription(Required(metadata, OnnxMetadataKeys.Distance, path), path);
+        var distance = ParseDistance(Required(metadata, OnnxMetadataKeys.Distance, path), path);
         string[]? classNames = metadata.ContainsKey(OnnxMetadataKeys.ClassNames) ? Json<string[]>(metadata, OnnxMetadataKeys.ClassNames, path) : null;
         if (classNames is not null && classNames.Any(name => name is null))
             throw new InvalidDataException($"'{path}' lists a class name that is null.");
         return new OnnxModelFile(bytes, metadata, inputShape, embeddingSize, threshold, distance, classNames);
+    }
+
+    /// <summary>The managed form of the distance the file describes.</summary>
+    /// <exception cref="InvalidDataException">The description is not valid, or names a distance that has no managed form.</exception>
+    private static EmbeddingDistance ParseDistance(string json, string path)
+    {
+        try
+        {
+            return EmbeddingDistance.FromJson(json);
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"'{path}' describes a distance this package cannot compute: {ex.Message}", ex);
+        }
     }
 
     private static (string Domain, long Version) Opset(ByteString entry)

@@ -20,7 +20,7 @@ version="0.1.0-smoke.$(date +%s)"
 
 dotnet pack "$root/src/MetricLearning.Core/MetricLearning.Core.csproj" -c Release -o "$work/feed" \
   -p:Version="$version" --nologo -v quiet
-for package in Mnist Images Search PyTorch Reports Extensions.AI Onnx.Export Onnx; do
+for package in Vectors Mnist Images Search PyTorch Reports Extensions.AI Onnx.Export Onnx; do
   dotnet pack "$root/src/MetricLearning.$package/MetricLearning.$package.csproj" -c Release -o "$work/feed" \
     -p:Version="$version" --nologo -v quiet
 done
@@ -126,7 +126,8 @@ cp "$root/tests/package-smoke/OnnxApp.cs.txt" Program.cs
 output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the MetricLearning.Onnx app failed"; exit 1; }
 echo "$output"
 for expected in "embeddings: 3 of 4, as TorchSharp's: True" "compare as TorchSharp: True, verify as TorchSharp: True" \
-    "metadata: EuclideanDistance, threshold 0.75, classes left, right" "damaged file: refused, named"; do
+    "metadata: EuclideanDistance, threshold 0.75, classes left, right" "search without torch: True" \
+    "damaged file: refused, named"; do
   if [[ "$output" != *"$expected"* ]]; then
     echo "package-smoke: the MetricLearning.Onnx app did not print '$expected'"
     exit 1

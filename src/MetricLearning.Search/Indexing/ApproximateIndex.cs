@@ -16,7 +16,7 @@ namespace MetricLearning.Indexing;
 /// <remarks>
 /// <para>
 /// HNSW answers a query by walking a graph instead of comparing it with every vector: far faster than
-/// <see cref="EmbeddingIndex"/>'s exact search on large sets, at the cost of sometimes missing a true neighbour.
+/// <see cref="ExactIndex"/>'s exact search on large sets, at the cost of sometimes missing a true neighbour.
 /// <see cref="SearchBreadth"/> trades speed for recall and can be changed on a built index; measure recall on your
 /// own data (docs/performance.md gives figures for random vectors and for MNIST embeddings).
 /// </para>

@@ -131,7 +131,7 @@ public sealed class OnnxExportTests
         {
             var saved = PartCatalogue.Describe(distance);
             string json = new System.Text.Json.Nodes.JsonObject { ["Type"] = saved.Type, ["Settings"] = saved.Settings?.DeepClone() }.ToJsonString();
-            var managed = EmbeddingDistance.FromDescription(json, "test");
+            var managed = MetricLearning.Distances.EmbeddingDistance.FromJson(json);
             using var expected = distance.Compute(first.to_type(ScalarType.Float64), second.to_type(ScalarType.Float64));
 
             managed.Compute(a, b).Should().BeApproximately(expected.item<double>(), 1e-9 * Math.Max(1, Math.Abs(expected.item<double>())), saved.Type);

@@ -146,6 +146,22 @@ public sealed class FuzzTests(ITestOutputHelper output)
         Fuzz<InvalidDataException>(File.ReadAllBytes(path), path, () => EmbeddingIndex.Load(path).Dispose(), seed: 5);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Managed_exact_indexes(bool keyed)
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("index.bin");
+        using (var index = new ExactIndex(MetricLearning.Distances.EmbeddingDistance.Create("EuclideanDistance"), 4))
+        {
+            index.Add(Enumerable.Range(0, 10).Select(i => keyed ? 100L + 7 * i : i).ToArray(), Enumerable.Range(0, 10).Select(i => new[] { i, 1f, -i, 0.5f }).ToArray(), Enumerable.Range(0, 10).Select(i => i % 3).ToArray());
+            index.Save(path);
+        }
+
+        Fuzz<InvalidDataException>(File.ReadAllBytes(path), path, () => ExactIndex.Load(path).Dispose(), seed: keyed ? 13 : 11);
+    }
+
     [Fact]
     public void Approximate_indexes()
     {

@@ -4,9 +4,10 @@ using System.Collections.Generic;
 namespace MetricLearning.Indexing;
 
 /// <summary>
-/// A searchable set of labelled vectors: the seam shared by <see cref="EmbeddingIndex"/> (exact search) and
-/// <c>ApproximateIndex</c> (package MetricLearning.Search) (an HNSW graph), so that services and
-/// <see cref="Evaluation.RetrievalEvaluator"/> work with either.
+/// A searchable set of labelled vectors: the seam shared by <see cref="ExactIndex"/> (exact search on plain arrays),
+/// <c>EmbeddingIndex</c> (package MetricLearning: exact search on tensors, on the CPU or a GPU) and
+/// <c>ApproximateIndex</c> (package MetricLearning.Search: an HNSW graph), so that services and
+/// <c>RetrievalEvaluator</c> work with any of them.
 /// </summary>
 public interface INeighbourIndex : IDisposable
 {
