@@ -1,0 +1,374 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading;
+using MetricLearning.Distances;
+using MetricLearning.Indexing;
+using Microsoft.Extensions.VectorData;
+using Microsoft.Extensions.VectorData.ProviderServices;
+
+namespace MetricLearning.VectorData;
+
+/// <summary>
+/// One collection's records, indexes and file, shared by every <see cref="FolderCollection{TKey, TRecord}"/> of its
+/// name in a store (so that two handles on a collection never write past each other).
+/// </summary>
+/// <remarks>
+/// Thread-safe: reads and searches run side by side under a read lock; upserts, deletions and the collection's
+/// creation and deletion run alone. Loaded from its folder on first use.
+/// </remarks>
+internal sealed class CollectionState : IDisposable
+{
+    private const string Format = "metriclearning-vectordata-1";
+    private readonly ReaderWriterLockSlim _gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<object, StoredRecord> _byKey = new();
+    private readonly Dictionary<long, StoredRecord> _byId = new();
+    private readonly EmbeddingDistance? _defaultDistance;
+    private readonly ApproximateIndexOptions? _hnsw;
+    private VectorSearch[] _searches = Array.Empty<VectorSearch>();
+    private CollectionLog? _log;
+    private long _nextId;
+    private bool _loaded;
+
+    internal CollectionState(string folder, string name, CollectionModel model, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
+    {
+        Folder = folder;
+        Name = name;
+        Model = model;
+        _defaultDistance = defaultDistance;
+        _hnsw = hnsw;
+        Schema = DescribeSchema(model);
+    }
+
+    /// <summary>The collection's folder.</summary>
+    internal string Folder { get; }
+
+    internal string Name { get; }
+
+    /// <summary>The model of the handle that opened the collection first: the one its file is read and written with.</summary>
+    internal CollectionModel Model { get; }
+
+    /// <summary>What the file records of the model, to refuse a handle whose records map differently.</summary>
+    internal string Schema { get; }
+
+    private string SchemaPath => Path.Combine(Folder, "collection.json");
+
+    private string LogPath => Path.Combine(Folder, "records.jsonl");
+
+    /// <summary>Whether the collection exists on disk.</summary>
+    internal bool Exists => File.Exists(SchemaPath);
+
+    /// <summary>The schema a model gives a collection's file.</summary>
+    internal static string DescribeSchema(CollectionModel model)
+    {
+        static string TypeName(Type type) => (Nullable.GetUnderlyingType(type) ?? type).FullName ?? type.Name;
+        var node = new JsonObject
+        {
+            ["format"] = Format,
+            ["key"] = new JsonObject { ["name"] = model.KeyProperty.StorageName, ["type"] = TypeName(model.KeyProperty.Type) },
+            ["data"] = new JsonArray(model.DataProperties.Select(p => (JsonNode)new JsonObject { ["name"] = p.StorageName, ["type"] = TypeName(p.Type) }).ToArray()),
+            ["vectors"] = new JsonArray(model.VectorProperties.Select(p => (JsonNode)new JsonObject
+            {
+                ["name"] = p.StorageName,
+                ["dimensions"] = p.Dimensions,
+                ["distance"] = p.DistanceFunction,
+                ["index"] = p.IndexKind,
+            }).ToArray()),
+        };
+        return node.ToJsonString();
+    }
+
+    internal void EnsureExists()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            if (!Exists)
+            {
+                Directory.CreateDirectory(Folder);
+                AtomicFile.Write(SchemaPath, temporary => File.WriteAllText(temporary, Schema));
+            }
+
+            LoadLocked();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    internal void Delete()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            Unload();
+            if (Directory.Exists(Folder))
+            {
+                // The schema goes first, so that a deletion cut short leaves no collection that looks whole.
+                if (File.Exists(SchemaPath))
+                    File.Delete(SchemaPath);
+                Directory.Delete(Folder, recursive: true);
+            }
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> under the read lock, the collection loaded.</summary>
+    /// <exception cref="VectorStoreException">The collection does not exist.</exception>
+    internal T Read<T>(Func<T> read)
+    {
+        EnsureLoaded();
+        _gate.EnterReadLock();
+        try
+        {
+            ThrowIfMissing();
+            return read();
+        }
+        finally
+        {
+            _gate.ExitReadLock();
+        }
+    }
+
+    internal StoredRecord? Find(object key) => _byKey.GetValueOrDefault(key);
+
+    /// <summary>Every record, in the order they were last written.</summary>
+    internal IEnumerable<StoredRecord> All() => _byId.Values;
+
+    /// <summary>The nearest records of a query by one vector property, with their scores, filtered.</summary>
+    internal IReadOnlyList<(StoredRecord Record, double Score)> Search(int vector, float[] query, int count, Func<StoredRecord, bool>? filter)
+    {
+        var search = _searches[vector];
+        Func<long, bool>? byId = filter is null ? null : id => filter(_byId[id]);
+        return search.Search(query, count, byId, _byId.Keys.Where(id => _byId[id].Vectors[vector] is not null), id => _byId[id].Vectors[vector]!)
+            .Select(match => (_byId[match.Id], match.Score)).ToArray();
+    }
+
+    internal bool Descending(int vector) => _searches[vector].Descending;
+
+    /// <summary>Writes records (replacing those of the same keys): to the file first, then to memory and the indexes.</summary>
+    /// <exception cref="VectorStoreException">The collection does not exist.</exception>
+    internal void Upsert(IReadOnlyList<StoredRecord> records)
+    {
+        EnsureLoaded();
+        _gate.EnterWriteLock();
+        try
+        {
+            ThrowIfMissing();
+            _log!.Append(records.Select(Encode).ToArray());
+            Apply(records);
+            CompactIfWasteful();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Deletes the records of these keys; keys not in the collection are ignored.</summary>
+    /// <exception cref="VectorStoreException">The collection does not exist.</exception>
+    internal void Delete(IReadOnlyList<object> keys)
+    {
+        EnsureLoaded();
+        _gate.EnterWriteLock();
+        try
+        {
+            ThrowIfMissing();
+            var present = keys.Distinct().Where(_byKey.ContainsKey).ToArray();
+            if (present.Length == 0)
+                return;
+            _log!.Append(present.Select(key => new JsonObject { ["k"] = EncodeKey(key), ["deleted"] = true }.ToJsonString()).ToArray());
+            foreach (object key in present)
+                Remove(_byKey[key]);
+            CompactIfWasteful();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    public void Dispose()
+    {
+        _gate.EnterWriteLock();
+        try
+        {
+            Unload();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    private void EnsureLoaded()
+    {
+        if (Volatile.Read(ref _loaded) || !Exists)
+            return;
+        _gate.EnterWriteLock();
+        try
+        {
+            if (Exists)
+                LoadLocked();
+        }
+        finally
+        {
+            _gate.ExitWriteLock();
+        }
+    }
+
+    private void ThrowIfMissing()
+    {
+        if (!_loaded || !Exists)
+            throw new VectorStoreException($"Collection '{Name}' does not exist in '{Path.GetDirectoryName(Folder)}'; call EnsureCollectionExistsAsync first.")
+            {
+                VectorStoreSystemName = FolderVectorStore.SystemName,
+                CollectionName = Name,
+            };
+    }
+
+    private void LoadLocked()
+    {
+        if (_loaded)
+            return;
+        string saved = File.ReadAllText(SchemaPath);
+        if (saved != Schema)
+            throw new InvalidOperationException($"Collection '{Name}' in '{Folder}' was created for records mapped as {saved}; these records map as {Schema}.");
+        _searches = Model.VectorProperties.Select(p => new VectorSearch(p, _defaultDistance, _hnsw)).ToArray();
+        var live = new Dictionary<object, StoredRecord>();
+        _log = new CollectionLog(LogPath);
+        try
+        {
+            _log.Open((line, number) =>
+            {
+                var (key, record) = Decode(line, number);
+                if (record is null)
+                    live.Remove(key);
+                else
+                    live[key] = record;
+            });
+        }
+        catch
+        {
+            _log.Dispose();
+            _log = null;
+            foreach (var search in _searches)
+                search.Dispose();
+            _searches = Array.Empty<VectorSearch>();
+            throw;
+        }
+
+        Apply(live.Values.ToArray());
+        _loaded = true;
+        CompactIfWasteful();
+    }
+
+    private void Unload()
+    {
+        _log?.Dispose();
+        _log = null;
+        foreach (var search in _searches)
+            search.Dispose();
+        _searches = Array.Empty<VectorSearch>();
+        _byKey.Clear();
+        _byId.Clear();
+        _loaded = false;
+    }
+
+    /// <summary>Puts records in memory and the indexes, each under a new id (an id is never reused, so HNSW never sees a key twice).</summary>
+    private void Apply(IReadOnlyList<StoredRecord> records)
+    {
+        foreach (var record in records)
+        {
+            if (_byKey.TryGetValue(record.Key, out var old))
+                Remove(old);
+            record.Id = _nextId++;
+            _byKey[record.Key] = record;
+            _byId[record.Id] = record;
+        }
+
+        for (int v = 0; v < _searches.Length; v++)
+        {
+            var withVector = records.Where(r => r.Vectors[v] is not null).ToArray();
+            _searches[v].AddMany(withVector.Select(r => r.Id).ToArray(), withVector.Select(r => r.Vectors[v]!).ToArray());
+        }
+    }
+
+    private void Remove(StoredRecord record)
+    {
+        _byKey.Remove(record.Key);
+        _byId.Remove(record.Id);
+        for (int v = 0; v < _searches.Length; v++)
+        {
+            if (record.Vectors[v] is not null)
+                _searches[v].Remove(record.Id);
+        }
+    }
+
+    private void CompactIfWasteful()
+    {
+        if (_log is not null && _log.Lines > 2L * _byId.Count + 1024)
+            _log.Rewrite(_byId.Values.OrderBy(r => r.Id).Select(Encode).ToArray());
+    }
+
+    private JsonNode? EncodeKey(object key) => JsonSerializer.SerializeToNode(key, Model.KeyProperty.Type);
+
+    private string Encode(StoredRecord record)
+    {
+        var data = new JsonObject();
+        for (int i = 0; i < Model.DataProperties.Count; i++)
+            data[Model.DataProperties[i].StorageName] = JsonSerializer.SerializeToNode(record.Data[i], Model.DataProperties[i].Type);
+        var vectors = new JsonObject();
+        for (int v = 0; v < Model.VectorProperties.Count; v++)
+        {
+            if (record.Vectors[v] is { } vector)
+                vectors[Model.VectorProperties[v].StorageName] = Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan()));
+        }
+
+        return new JsonObject { ["k"] = EncodeKey(record.Key), ["d"] = data, ["v"] = vectors }.ToJsonString();
+    }
+
+    /// <summary>A line: the key and its record, or null for a deletion.</summary>
+    private (object Key, StoredRecord? Record) Decode(string line, long number)
+    {
+        try
+        {
+            var node = JsonNode.Parse(line)?.AsObject() ?? throw new JsonException("the line is empty");
+            object key = node["k"].Deserialize(Model.KeyProperty.Type) ?? throw new JsonException("its key is null");
+            if (node["deleted"]?.GetValue<bool>() == true)
+                return (key, null);
+            var dataNode = node["d"]?.AsObject() ?? throw new JsonException("it has no data");
+            var data = new object?[Model.DataProperties.Count];
+            for (int i = 0; i < data.Length; i++)
+                data[i] = dataNode[Model.DataProperties[i].StorageName].Deserialize(Model.DataProperties[i].Type);
+            var vectorNode = node["v"]?.AsObject() ?? throw new JsonException("it has no vectors");
+            var vectors = new float[]?[Model.VectorProperties.Count];
+            for (int v = 0; v < vectors.Length; v++)
+            {
+                var property = Model.VectorProperties[v];
+                if (vectorNode[property.StorageName]?.GetValue<string>() is not { } text)
+                    continue;
+                byte[] bytes = Convert.FromBase64String(text);
+                if (bytes.Length != 4 * property.Dimensions)
+                    throw new JsonException($"its vector '{property.StorageName}' has {bytes.Length / 4} values, not {property.Dimensions}");
+                vectors[v] = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+                if (vectors[v]!.Any(value => !float.IsFinite(value)))
+                    throw new JsonException($"its vector '{property.StorageName}' holds a value that is not finite");
+            }
+
+            return (key, new StoredRecord(key, data, vectors));
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        {
+            throw new InvalidDataException($"'{LogPath}' line {number} is not a record this collection can read: {ex.Message}", ex);
+        }
+    }
+}

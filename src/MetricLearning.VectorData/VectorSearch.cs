@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using MetricLearning.Distances;
+using MetricLearning.Indexing;
+using Microsoft.Extensions.VectorData;
+using Microsoft.Extensions.VectorData.ProviderServices;
+
+namespace MetricLearning.VectorData;
+
+/// <summary>
+/// The index of one vector property: exact (<see cref="ExactIndex"/>, index kind Flat, the default) or approximate
+/// (<see cref="ApproximateIndex"/>, index kind Hnsw), with the property's distance function turned into the library's
+/// distance and its scores into the abstraction's.
+/// </summary>
+/// <remarks>Not thread-safe by itself: the collection's lock orders writes against searches.</remarks>
+internal sealed class VectorSearch : IDisposable
+{
+    private readonly ExactIndex? _exact;
+    private readonly ApproximateIndex? _approximate;
+    private readonly Func<float, double> _score;
+
+    internal VectorSearch(VectorPropertyModel property, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
+    {
+        Dimensions = property.Dimensions;
+        string kind = property.IndexKind ?? IndexKind.Flat;
+        string function = property.DistanceFunction ?? (defaultDistance is null ? DistanceFunction.CosineSimilarity : defaultDistance.Name);
+        Function = function;
+        Distance = property.DistanceFunction is null && defaultDistance is not null ? defaultDistance : Managed(function, property);
+        if (kind == IndexKind.Flat)
+        {
+            _exact = new ExactIndex(Distance, Dimensions);
+            _score = function == DistanceFunction.NegativeDotProductSimilarity ? Negated : Same;
+        }
+        else if (kind == IndexKind.Hnsw)
+        {
+            (IndexMetric Metric, Func<float, double> Score) mapping = function switch
+            {
+                DistanceFunction.CosineSimilarity => (IndexMetric.Cosine, Same),
+                DistanceFunction.CosineDistance => (IndexMetric.Cosine, OneMinus),
+                DistanceFunction.DotProductSimilarity => (IndexMetric.DotProduct, Same),
+                DistanceFunction.NegativeDotProductSimilarity => (IndexMetric.DotProduct, Negated),
+                DistanceFunction.EuclideanDistance => (IndexMetric.Euclidean, Same),
+                DistanceFunction.EuclideanSquaredDistance => (IndexMetric.Euclidean, Squared),
+                _ => throw new NotSupportedException(
+                    $"The vector property '{property.ModelName}' asks for an HNSW index with the distance {function}, which HNSW does not serve here; use CosineSimilarity, CosineDistance, DotProductSimilarity, NegativeDotProductSimilarity, EuclideanDistance or EuclideanSquaredDistance, or the Flat index kind."),
+            };
+            _score = mapping.Score;
+            _approximate = new ApproximateIndex(Dimensions, mapping.Metric, hnsw);
+        }
+        else
+        {
+            throw new NotSupportedException($"The vector property '{property.ModelName}' asks for the index kind {kind}; a folder collection has Flat (exact, the default) and Hnsw (approximate).");
+        }
+
+        Descending = function switch
+        {
+            DistanceFunction.CosineSimilarity or DistanceFunction.DotProductSimilarity => true,
+            DistanceFunction.CosineDistance or DistanceFunction.EuclideanDistance or DistanceFunction.EuclideanSquaredDistance
+                or DistanceFunction.NegativeDotProductSimilarity or DistanceFunction.ManhattanDistance => false,
+            _ => Distance.IsSimilarity,
+        };
+    }
+
+    /// <summary>The property's distance function, as the abstraction names it (or the library's name of the default distance).</summary>
+    internal string Function { get; }
+
+    /// <summary>The library's distance that ranks as the function does.</summary>
+    internal EmbeddingDistance Distance { get; }
+
+    /// <summary>Width of the property's vectors.</summary>
+    internal int Dimensions { get; }
+
+    /// <summary>Whether a larger score is nearer.</summary>
+    internal bool Descending { get; }
+
+    /// <summary>Whether searches are approximate.</summary>
+    internal bool IsApproximate => _approximate is not null;
+
+    /// <summary>How many vectors are indexed.</summary>
+    internal int Count => _exact?.Count ?? _approximate!.Count;
+
+    internal void Add(long id, float[] vector)
+    {
+        if (_exact is not null)
+            _exact.Add(new[] { id }, new[] { vector });
+        else
+            _approximate!.Add(new[] { id }, new[] { vector }, new[] { 0 });
+    }
+
+    internal void AddMany(IReadOnlyList<long> ids, IReadOnlyList<float[]> vectors)
+    {
+        if (ids.Count == 0)
+            return;
+        if (_exact is not null)
+            _exact.Add(ids, vectors);
+        else
+            _approximate!.Add(ids, vectors, new int[ids.Count]);
+    }
+
+    internal void Remove(long id)
+    {
+        if (_exact is not null)
+            _exact.Remove(id);
+        else
+            _approximate!.Remove(id);
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> nearest ids the filter lets through, nearest first, with the abstraction's scores.
+    /// HNSW cannot filter while it walks its graph here, so it over-fetches: it asks for 4 times what is wanted, then
+    /// 4 times more while too few pass, and once it would have to fetch half the index it scans the passing records
+    /// exactly instead (<paramref name="vectorOf"/> gives their vectors).
+    /// </summary>
+    internal IReadOnlyList<(long Id, double Score)> Search(float[] query, int count, Func<long, bool>? filter, IEnumerable<long> candidates, Func<long, float[]> vectorOf)
+    {
+        if (_exact is not null)
+            return _exact.Search(query, count, filter).Select(n => (n.Key, _score(n.Score))).ToArray();
+
+        int total = _approximate!.Count;
+        if (total == 0)
+            return Array.Empty<(long, double)>();
+        int fetch = Math.Min(total, filter is null ? count : Math.Max(4 * count, 32));
+        while (true)
+        {
+            var found = _approximate.Search(query, fetch);
+            var passing = found.Where(n => filter is null || filter(n.Key)).Take(count).Select(n => (n.Key, _score(n.Score))).ToArray();
+            if (passing.Length == count || fetch == total || filter is null)
+                return passing;
+            if (4L * fetch >= total / 2)
+                break;
+            fetch = (int)Math.Min(total, 4L * fetch);
+        }
+
+        // Too few pass for over-fetching to pay: an exact scan of those that do.
+        var ranked = candidates.Where(filter).Select(id => (Id: id, Value: Distance.Compute(query, vectorOf(id))));
+        ranked = Distance.IsSimilarity ? ranked.OrderByDescending(entry => entry.Value).ThenBy(entry => entry.Id) : ranked.OrderBy(entry => entry.Value).ThenBy(entry => entry.Id);
+        return ranked.Take(count).Select(entry => (entry.Id, _score((float)entry.Value))).ToArray();
+    }
+
+    public void Dispose()
+    {
+        _exact?.Dispose();
+        _approximate?.Dispose();
+    }
+
+    private static double Same(float value) => value;
+
+    private static double Negated(float value) => -(double)value;
+
+    private static double OneMinus(float value) => 1 - (double)value;
+
+    private static double Squared(float value) => (double)value * value;
+
+    /// <summary>The library's distance for one of the abstraction's distance functions (or one of the library's names).</summary>
+    private static EmbeddingDistance Managed(string function, VectorPropertyModel property) => function switch
+    {
+        DistanceFunction.CosineSimilarity => EmbeddingDistance.Create("CosineSimilarity"),
+        DistanceFunction.CosineDistance => EmbeddingDistance.Create("CosineDistance"),
+        DistanceFunction.DotProductSimilarity or DistanceFunction.NegativeDotProductSimilarity => EmbeddingDistance.Create("DotProductSimilarity"),
+        DistanceFunction.EuclideanDistance => EmbeddingDistance.Create("EuclideanDistance", new Dictionary<string, double> { ["floor"] = 0 }),
+        DistanceFunction.EuclideanSquaredDistance => EmbeddingDistance.Create("SquaredEuclideanDistance"),
+        DistanceFunction.ManhattanDistance => EmbeddingDistance.Create("LpDistance", new Dictionary<string, double> { ["p"] = 1 }),
+        _ when EmbeddingDistance.Names.Contains(function) => EmbeddingDistance.Create(function),
+        _ => throw new NotSupportedException(
+            $"The vector property '{property.ModelName}' asks for the distance function {function}; a folder collection has CosineSimilarity, CosineDistance, DotProductSimilarity, NegativeDotProductSimilarity, EuclideanDistance, EuclideanSquaredDistance, ManhattanDistance and the library's {string.Join(", ", EmbeddingDistance.Names)}."),
+    };
+}
