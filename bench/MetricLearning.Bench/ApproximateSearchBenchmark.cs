@@ -22,26 +22,8 @@ internal static class ApproximateSearchBenchmark
     /// <summary>Random vectors: uniform in [-1, 1]^d (no structure at all), or <c>latentN</c>: a random linear map of N-d Gaussian points plus 1% noise, the low intrinsic dimension that learned embeddings have.</summary>
     internal static int Run(int count, int dimensions, int queryCount, int threads, int[] searchBreadths, int connectivity, int buildBreadth, IndexPrecision precision, string distribution)
     {
-        var random = new Random(1);
-        Func<float[]> draw;
-        string described;
-        if (distribution == "uniform")
-        {
-            draw = () => Enumerable.Range(0, dimensions).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            described = "uniform in [-1, 1]";
-        }
-        else if (distribution.StartsWith("latent", StringComparison.Ordinal) && int.TryParse(distribution.AsSpan(6), out int latent) && latent >= 1)
-        {
-            double Gaussian() => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            var map = Enumerable.Range(0, dimensions).Select(_ => Enumerable.Range(0, latent).Select(_ => Gaussian()).ToArray()).ToArray();
-            draw = () =>
-            {
-                var z = Enumerable.Range(0, latent).Select(_ => Gaussian()).ToArray();
-                return map.Select(row => (float)(row.Zip(z, (a, b) => a * b).Sum() + 0.01 * Math.Sqrt(latent) * Gaussian())).ToArray();
-            };
-            described = $"a random linear map of {latent}-d Gaussian points plus 1% noise";
-        }
-        else
+        var draw = RandomVectors.Draw(distribution, dimensions, new Random(1), out string described);
+        if (draw is null)
         {
             Console.Error.WriteLine($"error: --distribution '{distribution}' is neither uniform nor latentN (N a positive whole number).");
             return 2;

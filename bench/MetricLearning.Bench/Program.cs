@@ -104,6 +104,23 @@ ann.SetAction(result =>
         breadths, result.GetValue(annLinks), result.GetValue(annBuild), result.GetValue(annPrecision), result.GetValue(annDistribution)!);
 });
 
+var storeCount = new Option<int>("--count") { Description = "Records in the collection.", DefaultValueFactory = _ => 100_000 };
+var storeDim = new Option<int>("--dim") { Description = "Vector width.", DefaultValueFactory = _ => 128 };
+var storeQueries = new Option<int>("--queries") { Description = "Queries timed, one at a time.", DefaultValueFactory = _ => 1000 };
+var storeDistribution = new Option<string>("--distribution") { Description = "uniform or latentN, as for ann.", DefaultValueFactory = _ => "latent16" };
+var vectorStore = new Command("vector-store", "The folder vector store (Microsoft.Extensions.VectorData) beside ApproximateIndex and ExactIndex directly: recall@10 and query time, unfiltered and filtered, for both index kinds; upsert and reopen times.") { storeCount, storeDim, storeQueries, storeDistribution, threads };
+vectorStore.SetAction(result =>
+{
+    if (result.GetValue(storeCount) < 100 || result.GetValue(storeDim) < 1 || result.GetValue(storeQueries) < 1 || result.GetValue(threads) is < 1)
+    {
+        Console.Error.WriteLine("error: --count must be at least 100; --dim, --queries and --threads at least 1.");
+        return 2;
+    }
+
+    return VectorStoreBenchmark.RunAsync(result.GetValue(storeCount), result.GetValue(storeDim), result.GetValue(storeQueries),
+        result.GetValue(threads) ?? Environment.ProcessorCount, result.GetValue(storeDistribution)!).GetAwaiter().GetResult();
+});
+
 var annModel = new Option<string>("--model") { Description = "A model folder saved by RetrievalMnist --save (its model/ subfolder).", Required = true };
 var annMnist = new Command("ann-mnist", "The HNSW ApproximateIndex against exact search on MNIST embeddings (10,000 test queries, 60,000 training vectors): build time, recall@10, query time, precision@1.") { annModel, data, threads, annBreadth, annLinks, annBuild, annPrecision };
 annMnist.SetAction(result =>
@@ -183,7 +200,7 @@ var servingOut = new Option<string>("--out") { Description = "Folder to write th
 var servingModels = new Command("serving-models", "Writes the models bench/compare-serving.sh serves: the reference MLP and the small CNN (seeded, untrained), each saved as a folder (mlp/, cnn/) and exported to ONNX (mlp.onnx, cnn.onnx).") { servingOut };
 servingModels.SetAction(result => ServingModels.Write(result.GetValue(servingOut)!));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, images, readFolder, conv, lossStepsCommand, servingModels };
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, images, readFolder, conv, lossStepsCommand, servingModels };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -144,12 +145,32 @@ internal sealed class CollectionState : IDisposable
     internal IEnumerable<StoredRecord> All() => _byId.Values;
 
     /// <summary>The nearest records of a query by one vector property, with their scores, filtered.</summary>
+    /// <remarks>
+    /// For an exact index the filter runs once per record first, and the scan compares the query only with those that
+    /// pass. For HNSW it runs only on the candidates the graph returns, and on every record only if the search falls
+    /// back to scanning (see <see cref="VectorSearch.Search"/>).
+    /// </remarks>
     internal IReadOnlyList<(StoredRecord Record, double Score)> Search(int vector, float[] query, int count, Func<StoredRecord, bool>? filter)
     {
         var search = _searches[vector];
-        Func<long, bool>? byId = filter is null ? null : id => filter(_byId[id]);
-        return search.Search(query, count, byId, _byId.Keys.Where(id => _byId[id].Vectors[vector] is not null), id => _byId[id].Vectors[vector]!)
-            .Select(match => (_byId[match.Id], match.Score)).ToArray();
+        IReadOnlyList<(long Id, double Score)> found;
+        if (filter is null)
+        {
+            found = search.Search(query, count, null, Array.Empty<long>(), _ => throw new UnreachableException());
+        }
+        else if (!search.IsApproximate)
+        {
+            var passing = _byId.Values.Where(record => record.Vectors[vector] is not null && filter(record)).Select(record => record.Id).ToHashSet();
+            found = passing.Count == 0 ? Array.Empty<(long, double)>() : search.Search(query, count, passing.Contains, passing, id => _byId[id].Vectors[vector]!);
+        }
+        else
+        {
+            found = search.Search(query, count, id => filter(_byId[id]),
+                _byId.Values.Where(record => record.Vectors[vector] is not null && filter(record)).Select(record => record.Id),
+                id => _byId[id].Vectors[vector]!);
+        }
+
+        return found.Select(match => (_byId[match.Id], match.Score)).ToArray();
     }
 
     internal bool Descending(int vector) => _searches[vector].Descending;

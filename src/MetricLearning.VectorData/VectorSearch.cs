@@ -20,6 +20,9 @@ internal sealed class VectorSearch : IDisposable
     private readonly ApproximateIndex? _approximate;
     private readonly Func<float, double> _score;
 
+    /// <summary>The abstraction's score from <see cref="Distance"/>'s value (the exact index's, or a fallback scan's).</summary>
+    private readonly Func<double, double> _exactScore;
+
     internal VectorSearch(VectorPropertyModel property, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
     {
         Dimensions = property.Dimensions;
@@ -30,7 +33,7 @@ internal sealed class VectorSearch : IDisposable
         if (kind == IndexKind.Flat)
         {
             _exact = new ExactIndex(Distance, Dimensions);
-            _score = function == DistanceFunction.NegativeDotProductSimilarity ? Negated : Same;
+            _score = Same;
         }
         else if (kind == IndexKind.Hnsw)
         {
@@ -53,6 +56,7 @@ internal sealed class VectorSearch : IDisposable
             throw new NotSupportedException($"The vector property '{property.ModelName}' asks for the index kind {kind}; a folder collection has Flat (exact, the default) and Hnsw (approximate).");
         }
 
+        _exactScore = function == DistanceFunction.NegativeDotProductSimilarity ? value => -value : value => value;
         Descending = function switch
         {
             DistanceFunction.CosineSimilarity or DistanceFunction.DotProductSimilarity => true,
@@ -110,12 +114,17 @@ internal sealed class VectorSearch : IDisposable
     /// The <paramref name="count"/> nearest ids the filter lets through, nearest first, with the abstraction's scores.
     /// HNSW cannot filter while it walks its graph here, so it over-fetches: it asks for 4 times what is wanted, then
     /// 4 times more while too few pass, and once it would have to fetch half the index it scans the passing records
-    /// exactly instead (<paramref name="vectorOf"/> gives their vectors).
+    /// exactly instead.
     /// </summary>
-    internal IReadOnlyList<(long Id, double Score)> Search(float[] query, int count, Func<long, bool>? filter, IEnumerable<long> candidates, Func<long, float[]> vectorOf)
+    /// <param name="query">The query.</param>
+    /// <param name="count">How many at most.</param>
+    /// <param name="filter">Which ids may be returned; null for all.</param>
+    /// <param name="passing">The ids the filter lets through, enumerated only if HNSW falls back to a scan.</param>
+    /// <param name="vectorOf">The vector of an id, for that scan.</param>
+    internal IReadOnlyList<(long Id, double Score)> Search(float[] query, int count, Func<long, bool>? filter, IEnumerable<long> passing, Func<long, float[]> vectorOf)
     {
         if (_exact is not null)
-            return _exact.Search(query, count, filter).Select(n => (n.Key, _score(n.Score))).ToArray();
+            return _exact.Search(query, count, filter).Select(n => (n.Key, _exactScore(n.Score))).ToArray();
 
         int total = _approximate!.Count;
         if (total == 0)
@@ -124,18 +133,18 @@ internal sealed class VectorSearch : IDisposable
         while (true)
         {
             var found = _approximate.Search(query, fetch);
-            var passing = found.Where(n => filter is null || filter(n.Key)).Take(count).Select(n => (n.Key, _score(n.Score))).ToArray();
-            if (passing.Length == count || fetch == total || filter is null)
-                return passing;
+            var kept = found.Where(n => filter is null || filter(n.Key)).Take(count).Select(n => (n.Key, _score(n.Score))).ToArray();
+            if (kept.Length == count || fetch == total || filter is null)
+                return kept;
             if (4L * fetch >= total / 2)
                 break;
             fetch = (int)Math.Min(total, 4L * fetch);
         }
 
         // Too few pass for over-fetching to pay: an exact scan of those that do.
-        var ranked = candidates.Where(filter).Select(id => (Id: id, Value: Distance.Compute(query, vectorOf(id))));
+        var ranked = passing.Select(id => (Id: id, Value: Distance.Compute(query, vectorOf(id))));
         ranked = Distance.IsSimilarity ? ranked.OrderByDescending(entry => entry.Value).ThenBy(entry => entry.Id) : ranked.OrderBy(entry => entry.Value).ThenBy(entry => entry.Id);
-        return ranked.Take(count).Select(entry => (entry.Id, _score((float)entry.Value))).ToArray();
+        return ranked.Take(count).Select(entry => (entry.Id, _exactScore(entry.Value))).ToArray();
     }
 
     public void Dispose()

@@ -90,6 +90,66 @@ public sealed class FolderVectorStoreTests : IDisposable
         agreeRare.Should().Be(500);
     }
 
+    [Theory]
+    [InlineData(DistanceFunction.CosineSimilarity)]
+    [InlineData(DistanceFunction.CosineDistance)]
+    [InlineData(DistanceFunction.DotProductSimilarity)]
+    [InlineData(DistanceFunction.NegativeDotProductSimilarity)]
+    [InlineData(DistanceFunction.EuclideanDistance)]
+    [InlineData(DistanceFunction.EuclideanSquaredDistance)]
+    public async Task Both_index_kinds_score_as_the_abstraction_defines_each_distance_function(string function)
+    {
+        static double Expected(string function, float[] a, float[] b)
+        {
+            double dot = a.Zip(b, (x, y) => (double)x * y).Sum(), na = Math.Sqrt(a.Sum(x => (double)x * x)), nb = Math.Sqrt(b.Sum(x => (double)x * x));
+            double squared = a.Zip(b, (x, y) => ((double)x - y) * ((double)x - y)).Sum();
+            return function switch
+            {
+                DistanceFunction.CosineSimilarity => dot / (na * nb),
+                DistanceFunction.CosineDistance => 1 - dot / (na * nb),
+                DistanceFunction.DotProductSimilarity => dot,
+                DistanceFunction.NegativeDotProductSimilarity => -dot,
+                DistanceFunction.EuclideanDistance => Math.Sqrt(squared),
+                _ => squared,
+            };
+        }
+
+        bool descending = function is DistanceFunction.CosineSimilarity or DistanceFunction.DotProductSimilarity;
+        using var store = new FolderVectorStore(_folder.Path);
+        var definition = new VectorStoreCollectionDefinition
+        {
+            Properties =
+            {
+                new VectorStoreKeyProperty("Id", typeof(long)),
+                new VectorStoreVectorProperty("Graph", typeof(float[]), 8) { DistanceFunction = function, IndexKind = IndexKind.Hnsw },
+                new VectorStoreVectorProperty("Scan", typeof(float[]), 8) { DistanceFunction = function, IndexKind = IndexKind.Flat },
+            },
+        };
+        var collection = store.GetDynamicCollection("scores", definition);
+        await collection.EnsureCollectionExistsAsync();
+        var vectors = Vectors(400, 8);
+        await collection.UpsertAsync(vectors.Select((v, i) => new System.Collections.Generic.Dictionary<string, object?> { ["Id"] = (long)i, ["Graph"] = v, ["Scan"] = v }));
+        float[] query = Vectors(1, 9)[0];
+        var ranked = vectors.Select((v, i) => (Id: (long)i, Score: Expected(function, query, v)));
+        ranked = descending ? ranked.OrderByDescending(e => e.Score) : ranked.OrderBy(e => e.Score);
+        var rare = ranked.Where(e => e.Id % 100 == 1).Take(3).ToArray();
+
+        foreach (string property in new[] { "Graph", "Scan" })
+        {
+            var all = await collection.SearchAsync(query, 5, new VectorSearchOptions<System.Collections.Generic.Dictionary<string, object?>> { VectorProperty = r => r[property] }).ToListAsync();
+            var few = await collection.SearchAsync(query, 3, new VectorSearchOptions<System.Collections.Generic.Dictionary<string, object?>>
+            {
+                VectorProperty = r => r[property],
+                Filter = r => (long)r["Id"]! % 100 == 1,
+            }).ToListAsync();
+
+            all.Select(r => (long)r.Record["Id"]!).Should().Equal(ranked.Take(5).Select(e => e.Id), property);
+            all.Select(r => r.Score!.Value).Should().Equal(ranked.Take(5).Select(e => e.Score), (a, b) => Math.Abs(a - b) < 1e-4, property);
+            few.Select(r => (long)r.Record["Id"]!).Should().Equal(rare.Select(e => e.Id), property);
+            few.Select(r => r.Score!.Value).Should().Equal(rare.Select(e => e.Score), (a, b) => Math.Abs(a - b) < 1e-4, property);
+        }
+    }
+
     [Fact]
     public async Task A_damaged_line_is_refused_naming_the_file_and_line_and_a_torn_last_line_is_dropped()
     {
