@@ -387,7 +387,8 @@ internal sealed class CollectionState : IDisposable
 
             return (key, new StoredRecord(key, data, vectors));
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        // ArgumentException: a JSON object that names a property twice.
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or ArgumentException)
         {
             throw new InvalidDataException($"'{LogPath}' line {number} is not a record this collection can read: {ex.Message}", ex);
         }

@@ -8,7 +8,8 @@
 # loads, embeds and verifies), and gives each integration package (MetricLearning.Images, .Search, .PyTorch,
 # .Reports, .Extensions.AI) an app of its own that references only it (ImagesApp.cs.txt, SearchApp.cs.txt,
 # PyTorchApp.cs.txt, ReportsApp.cs.txt, ExtensionsAIApp.cs.txt), and exports a model to ONNX (OnnxExportApp.cs.txt)
-# that an app referencing only MetricLearning.Onnx serves without TorchSharp (OnnxApp.cs.txt).
+# that an app referencing only MetricLearning.Onnx serves without TorchSharp (OnnxApp.cs.txt) and one referencing
+# MetricLearning.VectorData and MetricLearning.Onnx stores and searches without TorchSharp (VectorDataApp.cs.txt).
 # Prints "package-smoke: passed" or fails.
 set -euo pipefail
 
@@ -20,7 +21,7 @@ version="0.1.0-smoke.$(date +%s)"
 
 dotnet pack "$root/src/MetricLearning.Core/MetricLearning.Core.csproj" -c Release -o "$work/feed" \
   -p:Version="$version" --nologo -v quiet
-for package in Vectors Mnist Images Search PyTorch Reports Extensions.AI Onnx.Export Onnx; do
+for package in Vectors Mnist Images Search PyTorch Reports Extensions.AI Onnx.Export Onnx VectorData; do
   dotnet pack "$root/src/MetricLearning.$package/MetricLearning.$package.csproj" -c Release -o "$work/feed" \
     -p:Version="$version" --nologo -v quiet
 done
@@ -137,6 +138,28 @@ bin="$work/onnx-serve/bin/Release/net10.0"
 echo "onnx serving app: $(du -sh "$bin" | cut -f1) in bin/"
 if [ -n "$(find "$bin" -name 'libtorch*' -o -name 'TorchSharp*.dll' -o -name 'libLibTorchSharp*' | head -n 1)" ]; then
   echo "package-smoke: the MetricLearning.Onnx app brought TorchSharp or libtorch"
+  exit 1
+fi
+
+# VectorData: the exported model's inputs stored and searched through Microsoft.Extensions.VectorData by an app that
+# references MetricLearning.VectorData and MetricLearning.Onnx only (no TorchSharp, no libtorch in its output).
+mkdir -p "$work/vectordata"
+cd "$work/vectordata"
+dotnet new console --framework net10.0 --name VectorDataApp --output . >/dev/null
+cp "$work/app/nuget.config" .
+dotnet add package MetricLearning.VectorData --version "$version" >/dev/null
+dotnet add package MetricLearning.Onnx --version "$version" >/dev/null
+cp "$root/tests/package-smoke/VectorDataApp.cs.txt" Program.cs
+output=$(dotnet run -c Release 2>&1) || { echo "$output"; echo "package-smoke: the MetricLearning.VectorData app failed"; exit 1; }
+echo "$output"
+for expected in "records: 3, nearest is itself: True" "after restart: True"; do
+  if [[ "$output" != *"$expected"* ]]; then
+    echo "package-smoke: the MetricLearning.VectorData app did not print '$expected'"
+    exit 1
+  fi
+done
+if [ -n "$(find "$work/vectordata/bin" -name 'libtorch*' -o -name 'TorchSharp*.dll' -o -name 'libLibTorchSharp*' | head -n 1)" ]; then
+  echo "package-smoke: the MetricLearning.VectorData app brought TorchSharp or libtorch"
   exit 1
 fi
 

@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Threading.Tasks;
 using System.Linq;
 using FluentAssertions;
 using MetricLearning.Losses;
@@ -160,6 +161,35 @@ public sealed class FuzzTests(ITestOutputHelper output)
         }
 
         Fuzz<InvalidDataException>(File.ReadAllBytes(path), path, () => ExactIndex.Load(path).Dispose(), seed: keyed ? 13 : 11);
+    }
+
+    [Fact]
+    public async Task Vector_store_collections()
+    {
+        using var folder = new TempFolder();
+        using (var store = new MetricLearning.VectorData.FolderVectorStore(folder.Path))
+        {
+            var points = store.GetCollection<long, MetricLearning.Tests.VectorData.FolderVectorStoreTests.Point>("points");
+            await points.EnsureCollectionExistsAsync();
+            var random = new Random(3);
+            await points.UpsertAsync(Enumerable.Range(0, 8).Select(i =>
+            {
+                var vector = Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble()).ToArray();
+                return new MetricLearning.Tests.VectorData.FolderVectorStoreTests.Point { Id = i, Group = i % 3, Exact = vector, Approximate = vector };
+            }));
+            await points.DeleteAsync(5);
+        }
+
+        string path = Path.Combine(folder.Path, "points", "records.jsonl");
+        Fuzz<InvalidDataException>(File.ReadAllBytes(path), path, () => ReadAllPoints(folder.Path), seed: 17, headerBytes: 16);
+    }
+
+    /// <summary>Opens the store and reads every record (its operations complete synchronously; the fuzzer's reads are synchronous).</summary>
+    private static void ReadAllPoints(string folder)
+    {
+        using var store = new MetricLearning.VectorData.FolderVectorStore(folder);
+        store.GetCollection<long, MetricLearning.Tests.VectorData.FolderVectorStoreTests.Point>("points")
+            .GetAsync(p => true, 100).ToListAsync().AsTask().GetAwaiter().GetResult();
     }
 
     [Fact]
