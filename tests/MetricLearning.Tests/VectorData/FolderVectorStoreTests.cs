@@ -143,8 +143,12 @@ public sealed class FolderVectorStoreTests : IDisposable
                 Filter = r => (long)r["Id"]! % 100 == 1,
             }).ToListAsync();
 
-            all.Select(r => (long)r.Record["Id"]!).Should().Equal(ranked.Take(5).Select(e => e.Id), property);
-            all.Select(r => r.Score!.Value).Should().Equal(ranked.Take(5).Select(e => e.Score), (a, b) => Math.Abs(a - b) < 1e-4, property);
+            // Each score is the function's value for the record found; HNSW may miss a true neighbour (its build is multithreaded), the scan may not.
+            all.Select(r => r.Score!.Value).Should().Equal(all.Select(r => Expected(function, query, vectors[(long)r.Record["Id"]!])), (a, b) => Math.Abs(a - b) < 1e-4, property);
+            if (property == "Scan")
+                all.Select(r => (long)r.Record["Id"]!).Should().Equal(ranked.Take(5).Select(e => e.Id), property);
+            else
+                all.Select(r => (long)r.Record["Id"]!).Intersect(ranked.Take(5).Select(e => e.Id)).Should().HaveCountGreaterThanOrEqualTo(4, property);
             few.Select(r => (long)r.Record["Id"]!).Should().Equal(rare.Select(e => e.Id), property);
             few.Select(r => r.Score!.Value).Should().Equal(rare.Select(e => e.Score), (a, b) => Math.Abs(a - b) < 1e-4, property);
         }
