@@ -108,7 +108,7 @@ if [ "$built" -eq 1 ]; then
     fi
     echo "$v"
   }
-  for package in TorchSharp TorchVision Microsoft.Extensions.AI.Abstractions; do
+  for package in TorchSharp TorchVision Microsoft.Extensions.AI.Abstractions Microsoft.Extensions.VectorData.Abstractions; do
     references+="    <PackageReference Include=\"$package\" Version=\"$(version "$package")\" />"$'\n'
   done
 else

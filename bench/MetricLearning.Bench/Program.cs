@@ -121,6 +121,21 @@ vectorStore.SetAction(result =>
         result.GetValue(threads) ?? Environment.ProcessorCount, result.GetValue(storeDistribution)!).GetAwaiter().GetResult();
 });
 
+var faissFolder = new Option<string>("--data") { Description = "Folder to write vectors.npy, queries.npy and our exact answers (ours-exact.npy) to, for FAISS.", Required = true };
+var faissHnsw = new Option<bool>("--hnsw") { Description = "Also build and query the HNSW index." };
+var faissSide = new Command("search-ours", "Our side of bench/compare-faiss.sh: exact search (EmbeddingIndex, cosine, one batched call) and optionally HNSW on seeded data it also writes as .npy; prints key=value lines.") { annCount, annDim, annQueries, annDistribution, threads, faissFolder, faissHnsw };
+faissSide.SetAction(result =>
+{
+    if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1)
+    {
+        Console.Error.WriteLine("error: --count must be at least 10; --dim, --queries and --threads at least 1.");
+        return 2;
+    }
+
+    return SearchComparison.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
+        result.GetValue(annDistribution)!, result.GetValue(faissFolder)!, result.GetValue(faissHnsw));
+});
+
 var annModel = new Option<string>("--model") { Description = "A model folder saved by RetrievalMnist --save (its model/ subfolder).", Required = true };
 var annMnist = new Command("ann-mnist", "The HNSW ApproximateIndex against exact search on MNIST embeddings (10,000 test queries, 60,000 training vectors): build time, recall@10, query time, precision@1.") { annModel, data, threads, annBreadth, annLinks, annBuild, annPrecision };
 annMnist.SetAction(result =>
@@ -200,7 +215,7 @@ var servingOut = new Option<string>("--out") { Description = "Folder to write th
 var servingModels = new Command("serving-models", "Writes the models bench/compare-serving.sh serves: the reference MLP and the small CNN (seeded, untrained), each saved as a folder (mlp/, cnn/) and exported to ONNX (mlp.onnx, cnn.onnx).") { servingOut };
 servingModels.SetAction(result => ServingModels.Write(result.GetValue(servingOut)!));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, images, readFolder, conv, lossStepsCommand, servingModels };
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, faissSide, images, readFolder, conv, lossStepsCommand, servingModels };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)

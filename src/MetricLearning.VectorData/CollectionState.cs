@@ -66,7 +66,6 @@ internal sealed class CollectionState : IDisposable
     /// <summary>The schema a model gives a collection's file.</summary>
     internal static string DescribeSchema(CollectionModel model)
     {
-        static string TypeName(Type type) => (Nullable.GetUnderlyingType(type) ?? type).FullName ?? type.Name;
         var node = new JsonObject
         {
             ["format"] = Format,
@@ -83,6 +82,43 @@ internal sealed class CollectionState : IDisposable
         return node.ToJsonString();
     }
 
+    /// <summary>A type as the schema names it: readable, and the same on every .NET version (no assembly names).</summary>
+    private static string TypeName(Type type)
+    {
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+            return TypeName(underlying) + "?";
+        if (type.IsArray)
+            return TypeName(type.GetElementType()!) + "[]";
+        if (type.IsGenericType)
+            return $"{type.Namespace}.{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>";
+        return type.FullName ?? type.Name;
+    }
+
+    /// <summary>Builds each vector property's index once and throws it away, so that a mapping this store cannot serve is refused before anything is written.</summary>
+    /// <exception cref="NotSupportedException">A vector property asks for a distance function or index kind the store does not have.</exception>
+    internal static void Validate(CollectionModel model, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
+    {
+        foreach (var search in BuildSearches(model, defaultDistance, hnsw))
+            search.Dispose();
+    }
+
+    private static VectorSearch[] BuildSearches(CollectionModel model, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
+    {
+        var built = new List<VectorSearch>();
+        try
+        {
+            foreach (var property in model.VectorProperties)
+                built.Add(new VectorSearch(property, defaultDistance, hnsw));
+            return built.ToArray();
+        }
+        catch
+        {
+            foreach (var search in built)
+                search.Dispose();
+            throw;
+        }
+    }
+
     internal void EnsureExists()
     {
         _gate.EnterWriteLock();
@@ -91,6 +127,9 @@ internal sealed class CollectionState : IDisposable
             if (!Exists)
             {
                 Directory.CreateDirectory(Folder);
+                // What a deletion cut short may have left of ours: never records of a collection that no longer exists.
+                foreach (string leftover in Directory.EnumerateFiles(Folder, "records.jsonl*").Concat(Directory.EnumerateFiles(Folder, "collection.json.tmp-*")))
+                    File.Delete(leftover);
                 AtomicFile.Write(SchemaPath, temporary => File.WriteAllText(temporary, Schema));
             }
 
@@ -141,7 +180,7 @@ internal sealed class CollectionState : IDisposable
 
     internal StoredRecord? Find(object key) => _byKey.GetValueOrDefault(key);
 
-    /// <summary>Every record, in the order they were last written.</summary>
+    /// <summary>Every record, in no particular order.</summary>
     internal IEnumerable<StoredRecord> All() => _byId.Values;
 
     /// <summary>The nearest records of a query by one vector property, with their scores, filtered.</summary>
@@ -184,7 +223,7 @@ internal sealed class CollectionState : IDisposable
         try
         {
             ThrowIfMissing();
-            _log!.Append(records.Select(Encode).ToArray());
+            _log!.Append(new JsonObject { ["u"] = new JsonArray(records.Select(Encode).ToArray()) }.ToJsonString());
             Apply(records);
             CompactIfWasteful();
         }
@@ -206,7 +245,7 @@ internal sealed class CollectionState : IDisposable
             var present = keys.Distinct().Where(_byKey.ContainsKey).ToArray();
             if (present.Length == 0)
                 return;
-            _log!.Append(present.Select(key => new JsonObject { ["k"] = EncodeKey(key), ["deleted"] = true }.ToJsonString()).ToArray());
+            _log!.Append(new JsonObject { ["x"] = new JsonArray(present.Select(EncodeKey).ToArray()) }.ToJsonString());
             foreach (object key in present)
                 Remove(_byKey[key]);
             CompactIfWasteful();
@@ -263,31 +302,29 @@ internal sealed class CollectionState : IDisposable
         string saved = File.ReadAllText(SchemaPath);
         if (saved != Schema)
             throw new InvalidOperationException($"Collection '{Name}' in '{Folder}' was created for records mapped as {saved}; these records map as {Schema}.");
-        _searches = Model.VectorProperties.Select(p => new VectorSearch(p, _defaultDistance, _hnsw)).ToArray();
         var live = new Dictionary<object, StoredRecord>();
-        _log = new CollectionLog(LogPath);
         try
         {
+            _searches = BuildSearches(Model, _defaultDistance, _hnsw);
+            _log = new CollectionLog(LogPath);
             _log.Open((line, number) =>
             {
-                var (key, record) = Decode(line, number);
-                if (record is null)
-                    live.Remove(key);
-                else
-                    live[key] = record;
+                foreach (var (key, record) in Decode(line, number))
+                {
+                    if (record is null)
+                        live.Remove(key);
+                    else
+                        live[key] = record;
+                }
             });
+            Apply(live.Values.ToArray());
         }
         catch
         {
-            _log.Dispose();
-            _log = null;
-            foreach (var search in _searches)
-                search.Dispose();
-            _searches = Array.Empty<VectorSearch>();
+            Unload();
             throw;
         }
 
-        Apply(live.Values.ToArray());
         _loaded = true;
         CompactIfWasteful();
     }
@@ -316,9 +353,11 @@ internal sealed class CollectionState : IDisposable
             _byId[record.Id] = record;
         }
 
+        // A key given twice in one batch: only its last record is live; the earlier one never reaches the indexes.
+        var live = records.Where(r => _byId.TryGetValue(r.Id, out var current) && ReferenceEquals(current, r)).ToArray();
         for (int v = 0; v < _searches.Length; v++)
         {
-            var withVector = records.Where(r => r.Vectors[v] is not null).ToArray();
+            var withVector = live.Where(r => r.Vectors[v] is not null).ToArray();
             _searches[v].AddMany(withVector.Select(r => r.Id).ToArray(), withVector.Select(r => r.Vectors[v]!).ToArray());
         }
     }
@@ -334,15 +373,27 @@ internal sealed class CollectionState : IDisposable
         }
     }
 
+    /// <summary>Rewrites the file with the live records (in lines of up to 1,000) once it holds more than twice the lines they need.</summary>
     private void CompactIfWasteful()
     {
-        if (_log is not null && _log.Lines > 2L * _byId.Count + 1024)
-            _log.Rewrite(_byId.Values.OrderBy(r => r.Id).Select(Encode).ToArray());
+        if (_log is null || _log.Lines <= 2L * _byId.Count + 1024)
+            return;
+        try
+        {
+            _log.Rewrite(_byId.Values.OrderBy(r => r.Id).Chunk(1000)
+                .Select(chunk => new JsonObject { ["u"] = new JsonArray(chunk.Select(Encode).ToArray()) }.ToJsonString()).ToArray());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The write that got here is on disk already; the file stays as it was, and the next write tries again.
+        }
     }
 
     private JsonNode? EncodeKey(object key) => JsonSerializer.SerializeToNode(key, Model.KeyProperty.Type);
 
-    private string Encode(StoredRecord record)
+    private object DecodeKey(JsonNode? node) => node.Deserialize(Model.KeyProperty.Type) ?? throw new JsonException("a key is null");
+
+    private JsonObject Encode(StoredRecord record)
     {
         var data = new JsonObject();
         for (int i = 0; i < Model.DataProperties.Count; i++)
@@ -354,38 +405,51 @@ internal sealed class CollectionState : IDisposable
                 vectors[Model.VectorProperties[v].StorageName] = Convert.ToBase64String(MemoryMarshal.AsBytes(vector.AsSpan()));
         }
 
-        return new JsonObject { ["k"] = EncodeKey(record.Key), ["d"] = data, ["v"] = vectors }.ToJsonString();
+        return new JsonObject { ["k"] = EncodeKey(record.Key), ["d"] = data, ["v"] = vectors };
     }
 
-    /// <summary>A line: the key and its record, or null for a deletion.</summary>
-    private (object Key, StoredRecord? Record) Decode(string line, long number)
+    /// <summary>A line: the keys it writes, each with its record, or with null for a deletion.</summary>
+    private List<(object Key, StoredRecord? Record)> Decode(string line, long number)
     {
         try
         {
             var node = JsonNode.Parse(line)?.AsObject() ?? throw new JsonException("the line is empty");
-            object key = node["k"].Deserialize(Model.KeyProperty.Type) ?? throw new JsonException("its key is null");
-            if (node["deleted"]?.GetValue<bool>() == true)
-                return (key, null);
-            var dataNode = node["d"]?.AsObject() ?? throw new JsonException("it has no data");
-            var data = new object?[Model.DataProperties.Count];
-            for (int i = 0; i < data.Length; i++)
-                data[i] = dataNode[Model.DataProperties[i].StorageName].Deserialize(Model.DataProperties[i].Type);
-            var vectorNode = node["v"]?.AsObject() ?? throw new JsonException("it has no vectors");
-            var vectors = new float[]?[Model.VectorProperties.Count];
-            for (int v = 0; v < vectors.Length; v++)
+            var entries = new List<(object, StoredRecord?)>();
+            if (node["x"] is JsonArray deleted)
             {
-                var property = Model.VectorProperties[v];
-                if (vectorNode[property.StorageName]?.GetValue<string>() is not { } text)
-                    continue;
-                byte[] bytes = Convert.FromBase64String(text);
-                if (bytes.Length != 4 * property.Dimensions)
-                    throw new JsonException($"its vector '{property.StorageName}' has {bytes.Length / 4} values, not {property.Dimensions}");
-                vectors[v] = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
-                if (vectors[v]!.Any(value => !float.IsFinite(value)))
-                    throw new JsonException($"its vector '{property.StorageName}' holds a value that is not finite");
+                foreach (var key in deleted)
+                    entries.Add((DecodeKey(key), null));
+                return entries;
             }
 
-            return (key, new StoredRecord(key, data, vectors));
+            var upserted = node["u"] as JsonArray ?? throw new JsonException("it is neither an upsert nor a deletion");
+            foreach (var item in upserted)
+            {
+                var record = item?.AsObject() ?? throw new JsonException("it holds a null record");
+                object key = DecodeKey(record["k"]);
+                var dataNode = record["d"]?.AsObject() ?? throw new JsonException("a record has no data");
+                var data = new object?[Model.DataProperties.Count];
+                for (int i = 0; i < data.Length; i++)
+                    data[i] = dataNode[Model.DataProperties[i].StorageName].Deserialize(Model.DataProperties[i].Type);
+                var vectorNode = record["v"]?.AsObject() ?? throw new JsonException("a record has no vectors");
+                var vectors = new float[]?[Model.VectorProperties.Count];
+                for (int v = 0; v < vectors.Length; v++)
+                {
+                    var property = Model.VectorProperties[v];
+                    if (vectorNode[property.StorageName]?.GetValue<string>() is not { } text)
+                        continue;
+                    byte[] bytes = Convert.FromBase64String(text);
+                    if (bytes.Length != 4 * property.Dimensions)
+                        throw new JsonException($"its vector '{property.StorageName}' has {bytes.Length / 4} values, not {property.Dimensions}");
+                    vectors[v] = MemoryMarshal.Cast<byte, float>(bytes).ToArray();
+                    if (vectors[v]!.Any(value => !float.IsFinite(value)))
+                        throw new JsonException($"its vector '{property.StorageName}' holds a value that is not finite");
+                }
+
+                entries.Add((key, new StoredRecord(key, data, vectors)));
+            }
+
+            return entries;
         }
         // ArgumentException: a JSON object that names a property twice.
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or NotSupportedException or ArgumentException)

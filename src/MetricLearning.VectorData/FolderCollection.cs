@@ -47,12 +47,16 @@ public sealed class FolderCollection<TKey, TRecord> : VectorStoreCollection<TKey
     private readonly CollectionModel _model;
     private readonly CollectionState _state;
 
+    /// <summary>The shape of this handle's filter copies: records of this type with these properties (interned, so compared by reference).</summary>
+    private readonly string _shape;
+
     internal FolderCollection(FolderVectorStore store, string name, CollectionModel model, CollectionState state)
     {
         _store = store;
         Name = name;
         _model = model;
         _state = state;
+        _shape = string.Intern($"{typeof(TRecord).FullName}|{string.Join(",", model.Properties.Select(p => $"{p.ModelName}:{p.StorageName}"))}");
     }
 
     /// <inheritdoc />
@@ -208,7 +212,11 @@ public sealed class FolderCollection<TKey, TRecord> : VectorStoreCollection<TKey
             stored[i] = new StoredRecord(RecordKey(batch[i]), data, vectors[i]);
         }
 
-        _state.Upsert(stored);
+        // A key given twice in one batch: the last record wins, as if the records were upserted one by one.
+        var last = new Dictionary<object, int>();
+        for (int i = 0; i < stored.Length; i++)
+            last[stored[i].Key] = i;
+        _state.Upsert(last.Count == stored.Length ? stored : stored.Where((record, i) => last[record.Key] == i).ToArray());
     }
 
     /// <inheritdoc />
@@ -359,10 +367,10 @@ public sealed class FolderCollection<TKey, TRecord> : VectorStoreCollection<TKey
     private TRecord Shadow(StoredRecord record)
     {
         var shadow = record.Shadow;
-        if (shadow is not null && ReferenceEquals(shadow.Item1, this))
+        if (shadow is not null && ReferenceEquals(shadow.Item1, _shape))
             return (TRecord)shadow.Item2;
         var made = Materialize(record, vectors: false);
-        record.Shadow = Tuple.Create((object)this, (object)made);
+        record.Shadow = Tuple.Create((object)_shape, (object)made);
         return made;
     }
 

@@ -25,8 +25,9 @@ namespace MetricLearning.VectorData;
 /// collection takes a while (an HNSW graph is rebuilt on as many threads as the machine has).
 /// </para>
 /// <para>
-/// One process at a time: two processes writing one folder would each miss the other's writes. Thread-safe within
-/// the process; every handle on a collection name shares that collection. Dispose the store to close the files.
+/// One store per folder: a collection's file is locked while a store has it open, and a second store (in this process
+/// or another) is refused with an <see cref="InvalidOperationException"/> naming the file. Thread-safe within the
+/// store; every handle on a collection name shares that collection. Dispose the store to close the files.
 /// </para>
 /// </remarks>
 public sealed partial class FolderVectorStore : VectorStore
@@ -55,7 +56,7 @@ public sealed partial class FolderVectorStore : VectorStore
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The name is not a valid collection name, or <typeparamref name="TRecord"/> is a dictionary (use <see cref="GetDynamicCollection"/>).</exception>
-    /// <exception cref="InvalidOperationException">The collection is already open in this store with records mapped differently.</exception>
+    /// <exception cref="InvalidOperationException">The collection is already open in this store with records mapped differently. (A collection on disk mapped differently is refused at its first use, with the same exception.)</exception>
     /// <exception cref="NotSupportedException">The record's mapping uses a type, distance function or index kind this store does not have.</exception>
     public override VectorStoreCollection<TKey, TRecord> GetCollection<TKey, TRecord>(string name, VectorStoreCollectionDefinition? definition = null)
     {
@@ -63,17 +64,20 @@ public sealed partial class FolderVectorStore : VectorStore
             throw new ArgumentException(VectorDataStrings.GetCollectionWithDictionaryNotSupported);
         CheckName(name);
         var model = new FolderModelBuilder().Build(typeof(TRecord), typeof(TKey), definition, _options.EmbeddingGenerator);
+        CollectionState.Validate(model, _options.Distance, _options.Hnsw);
         return new FolderCollection<TKey, TRecord>(this, name, model, State(name, model));
     }
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The name is not a valid collection name.</exception>
     /// <exception cref="InvalidOperationException">The collection is already open in this store with records mapped differently.</exception>
+    /// <exception cref="NotSupportedException">The definition uses a type, distance function or index kind this store does not have.</exception>
     public override VectorStoreCollection<object, Dictionary<string, object?>> GetDynamicCollection(string name, VectorStoreCollectionDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         CheckName(name);
         var model = new FolderModelBuilder().BuildDynamic(definition, definition.EmbeddingGenerator ?? _options.EmbeddingGenerator);
+        CollectionState.Validate(model, _options.Distance, _options.Hnsw);
         return new FolderCollection<object, Dictionary<string, object?>>(this, name, model, State(name, model));
     }
 

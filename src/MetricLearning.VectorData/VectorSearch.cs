@@ -18,10 +18,12 @@ internal sealed class VectorSearch : IDisposable
 {
     private readonly ExactIndex? _exact;
     private readonly ApproximateIndex? _approximate;
-    private readonly Func<float, double> _score;
 
-    /// <summary>The abstraction's score from <see cref="Distance"/>'s value (the exact index's, or a fallback scan's).</summary>
-    private readonly Func<double, double> _exactScore;
+    /// <summary>The library distance's value from the HNSW index's score (a similarity for Cosine and DotProduct, a distance for Euclidean).</summary>
+    private readonly Func<float, double> _fromGraph = Same;
+
+    /// <summary>The abstraction's score from the library distance's value (negated for NegativeDotProductSimilarity).</summary>
+    private readonly Func<double, double> _score;
 
     internal VectorSearch(VectorPropertyModel property, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
     {
@@ -30,40 +32,37 @@ internal sealed class VectorSearch : IDisposable
         string function = property.DistanceFunction ?? (defaultDistance is null ? DistanceFunction.CosineSimilarity : defaultDistance.Name);
         Function = function;
         Distance = property.DistanceFunction is null && defaultDistance is not null ? defaultDistance : Managed(function, property);
+        _score = function == DistanceFunction.NegativeDotProductSimilarity ? value => -value : value => value;
+        Descending = function == DistanceFunction.NegativeDotProductSimilarity ? false : Distance.IsSimilarity;
         if (kind == IndexKind.Flat)
         {
             _exact = new ExactIndex(Distance, Dimensions);
-            _score = Same;
         }
         else if (kind == IndexKind.Hnsw)
         {
-            (IndexMetric Metric, Func<float, double> Score) mapping = function switch
+            // The graph's metric that ranks as the library's distance does, with its settings, and the distance's value from the graph's score.
+            bool normalize = Distance.Settings.TryGetValue("normalize", out double flag) && flag != 0;
+            double floor = Math.Sqrt(Distance.Settings.TryGetValue("floor", out double f) ? f : 0);
+            (IndexMetric Metric, Func<float, double> FromGraph)? mapping = Distance.Name switch
             {
-                DistanceFunction.CosineSimilarity => (IndexMetric.Cosine, Same),
-                DistanceFunction.CosineDistance => (IndexMetric.Cosine, OneMinus),
-                DistanceFunction.DotProductSimilarity => (IndexMetric.DotProduct, Same),
-                DistanceFunction.NegativeDotProductSimilarity => (IndexMetric.DotProduct, Negated),
-                DistanceFunction.EuclideanDistance => (IndexMetric.Euclidean, Same),
-                DistanceFunction.EuclideanSquaredDistance => (IndexMetric.Euclidean, Squared),
-                _ => throw new NotSupportedException(
-                    $"The vector property '{property.ModelName}' asks for an HNSW index with the distance {function}, which HNSW does not serve here; use CosineSimilarity, CosineDistance, DotProductSimilarity, NegativeDotProductSimilarity, EuclideanDistance or EuclideanSquaredDistance, or the Flat index kind."),
+                "CosineSimilarity" => (IndexMetric.Cosine, Same),
+                "CosineDistance" => (IndexMetric.Cosine, OneMinus),
+                "DotProductSimilarity" => normalize ? (IndexMetric.Cosine, Same) : (IndexMetric.DotProduct, Same),
+                "EuclideanDistance" => (IndexMetric.Euclidean, value => Math.Max(value, floor)),
+                "SquaredEuclideanDistance" => normalize ? (IndexMetric.Cosine, value => 2 - 2 * (double)value) : (IndexMetric.Euclidean, Squared),
+                "LpDistance" when !normalize && Distance.Settings.GetValueOrDefault("p", 2) == 2 => (IndexMetric.Euclidean, Same),
+                _ => null,
             };
-            _score = mapping.Score;
-            _approximate = new ApproximateIndex(Dimensions, mapping.Metric, hnsw);
+            if (mapping is null)
+                throw new NotSupportedException(
+                    $"The vector property '{property.ModelName}' asks for an HNSW index with the distance {Distance} ({function}), which HNSW does not serve here; use cosine, dot-product or Euclidean distances, or the Flat index kind.");
+            _fromGraph = mapping.Value.FromGraph;
+            _approximate = new ApproximateIndex(Dimensions, mapping.Value.Metric, hnsw);
         }
         else
         {
             throw new NotSupportedException($"The vector property '{property.ModelName}' asks for the index kind {kind}; a folder collection has Flat (exact, the default) and Hnsw (approximate).");
         }
-
-        _exactScore = function == DistanceFunction.NegativeDotProductSimilarity ? value => -value : value => value;
-        Descending = function switch
-        {
-            DistanceFunction.CosineSimilarity or DistanceFunction.DotProductSimilarity => true,
-            DistanceFunction.CosineDistance or DistanceFunction.EuclideanDistance or DistanceFunction.EuclideanSquaredDistance
-                or DistanceFunction.NegativeDotProductSimilarity or DistanceFunction.ManhattanDistance => false,
-            _ => Distance.IsSimilarity,
-        };
     }
 
     /// <summary>The property's distance function, as the abstraction names it (or the library's name of the default distance).</summary>
@@ -80,17 +79,6 @@ internal sealed class VectorSearch : IDisposable
 
     /// <summary>Whether searches are approximate.</summary>
     internal bool IsApproximate => _approximate is not null;
-
-    /// <summary>How many vectors are indexed.</summary>
-    internal int Count => _exact?.Count ?? _approximate!.Count;
-
-    internal void Add(long id, float[] vector)
-    {
-        if (_exact is not null)
-            _exact.Add(new[] { id }, new[] { vector });
-        else
-            _approximate!.Add(new[] { id }, new[] { vector }, new[] { 0 });
-    }
 
     internal void AddMany(IReadOnlyList<long> ids, IReadOnlyList<float[]> vectors)
     {
@@ -124,16 +112,16 @@ internal sealed class VectorSearch : IDisposable
     internal IReadOnlyList<(long Id, double Score)> Search(float[] query, int count, Func<long, bool>? filter, IEnumerable<long> passing, Func<long, float[]> vectorOf)
     {
         if (_exact is not null)
-            return _exact.Search(query, count, filter).Select(n => (n.Key, _exactScore(n.Score))).ToArray();
+            return _exact.Search(query, count, filter).Select(n => (n.Key, _score(n.Score))).ToArray();
 
         int total = _approximate!.Count;
         if (total == 0)
             return Array.Empty<(long, double)>();
-        int fetch = Math.Min(total, filter is null ? count : Math.Max(4 * count, 32));
+        int fetch = (int)Math.Min(total, filter is null ? count : Math.Max(4L * count, 32));
         while (true)
         {
             var found = _approximate.Search(query, fetch);
-            var kept = found.Where(n => filter is null || filter(n.Key)).Take(count).Select(n => (n.Key, _score(n.Score))).ToArray();
+            var kept = found.Where(n => filter is null || filter(n.Key)).Take(count).Select(n => (n.Key, _score(_fromGraph(n.Score)))).ToArray();
             if (kept.Length == count || fetch == total || filter is null)
                 return kept;
             if (4L * fetch >= total / 2)
@@ -144,7 +132,7 @@ internal sealed class VectorSearch : IDisposable
         // Too few pass for over-fetching to pay: an exact scan of those that do.
         var ranked = passing.Select(id => (Id: id, Value: Distance.Compute(query, vectorOf(id))));
         ranked = Distance.IsSimilarity ? ranked.OrderByDescending(entry => entry.Value).ThenBy(entry => entry.Id) : ranked.OrderBy(entry => entry.Value).ThenBy(entry => entry.Id);
-        return ranked.Take(count).Select(entry => (entry.Id, _exactScore(entry.Value))).ToArray();
+        return ranked.Take(count).Select(entry => (entry.Id, _score(entry.Value))).ToArray();
     }
 
     public void Dispose()
@@ -154,8 +142,6 @@ internal sealed class VectorSearch : IDisposable
     }
 
     private static double Same(float value) => value;
-
-    private static double Negated(float value) => -(double)value;
 
     private static double OneMinus(float value) => 1 - (double)value;
 

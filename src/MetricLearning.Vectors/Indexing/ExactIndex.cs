@@ -446,7 +446,7 @@ public sealed class ExactIndex : INeighbourIndex
         {
             capacity = (int)(Array.MaxLength / Dimensions);
             if (capacity < count)
-                throw new ArgumentException($"An exact index holds at most {capacity:N0} vectors of width {Dimensions}; use ApproximateIndex for more.");
+                throw new ArgumentException($"An exact index holds at most {capacity:N0} vectors of width {Dimensions}; use ApproximateIndex for more.", "vectors");
         }
 
         Array.Resize(ref _rows, capacity * Dimensions);
@@ -483,7 +483,7 @@ public sealed class ExactIndex : INeighbourIndex
         float queryNorm = (float)EmbeddingDistance.FlooredNorm(query);
         float querySquared = TensorPrimitives.Dot(query, query);
         bool similarity = Distance.IsSimilarity;
-        var kept = new PriorityQueue<int, (float Badness, long Key)>(k + 1, WorstFirst.Instance);
+        var kept = new PriorityQueue<int, (float Badness, long Key)>(Math.Min(k, _count) + 1, WorstFirst.Instance);
         for (int slot = 0; slot < _count; slot++)
         {
             long key = _keys[slot];

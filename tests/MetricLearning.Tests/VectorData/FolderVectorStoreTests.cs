@@ -159,7 +159,13 @@ public sealed class FolderVectorStoreTests : IDisposable
     {
         var vectors = Vectors(5, 3);
         using (var store = new FolderVectorStore(_folder.Path))
-            await Points(store, vectors);
+        {
+            var points = store.GetCollection<long, Point>("points");
+            await points.EnsureCollectionExistsAsync();
+            for (int i = 0; i < vectors.Length; i++)
+                await points.UpsertAsync(new Point { Id = i, Group = i, Approximate = vectors[i], Exact = vectors[i] }); // a line each
+        }
+
         string log = Path.Combine(_folder.Path, "points", "records.jsonl");
         string[] lines = File.ReadAllLines(log);
 
@@ -188,7 +194,34 @@ public sealed class FolderVectorStoreTests : IDisposable
         using var reopened = new FolderVectorStore(_folder.Path);
         await reopened.GetCollection<long, Other>("points").Invoking(c => c.GetAsync(1)).Should().ThrowAsync<InvalidOperationException>().WithMessage("*points*mapped*");
         reopened.Invoking(s => s.GetCollection<long, Point>("../escape")).Should().Throw<ArgumentException>().WithMessage("*../escape*");
-        reopened.Invoking(s => s.GetCollection<long, Other>("x").GetService(typeof(object))).Should().NotThrow();
+    }
+
+    [Fact]
+    public async Task A_second_store_on_the_same_folder_is_refused_naming_the_file()
+    {
+        using var first = new FolderVectorStore(_folder.Path);
+        await Points(first, Vectors(3, 6));
+        using var second = new FolderVectorStore(_folder.Path);
+
+        await second.GetCollection<long, Point>("points").Invoking(c => c.GetAsync(1))
+            .Should().ThrowAsync<InvalidOperationException>().WithMessage($"*{Path.Combine(_folder.Path, "points", "records.jsonl")}*one FolderVectorStore at a time*");
+    }
+
+    [Fact]
+    public void A_mapping_the_store_cannot_serve_is_refused_before_anything_is_written()
+    {
+        using var store = new FolderVectorStore(_folder.Path);
+        var definition = new VectorStoreCollectionDefinition
+        {
+            Properties =
+            {
+                new VectorStoreKeyProperty("Id", typeof(long)),
+                new VectorStoreVectorProperty("Vector", typeof(float[]), 4) { DistanceFunction = DistanceFunction.ManhattanDistance, IndexKind = IndexKind.Hnsw },
+            },
+        };
+
+        store.Invoking(s => s.GetDynamicCollection("manhattan", definition)).Should().Throw<NotSupportedException>().WithMessage("*Vector*HNSW*");
+        Directory.Exists(Path.Combine(_folder.Path, "manhattan")).Should().BeFalse();
     }
 
     [Fact]
@@ -200,13 +233,17 @@ public sealed class FolderVectorStoreTests : IDisposable
             await points.EnsureCollectionExistsAsync();
             var vectors = Vectors(10, 5);
             for (int round = 0; round < 300; round++)
+            {
                 await points.UpsertAsync(vectors.Select((v, i) => new Point { Id = i, Group = round, Exact = v, Approximate = v }));
+                await points.UpsertAsync(vectors.Select((v, i) => new Point { Id = 100 + i, Group = round, Exact = v, Approximate = v }));
+                await points.DeleteAsync(Enumerable.Range(100, 10).Select(i => (long)i));
+            }
         }
 
-        File.ReadAllLines(Path.Combine(_folder.Path, "points", "records.jsonl")).Length.Should().BeLessThan(2 * 10 + 1024 + 10);
+        File.ReadAllLines(Path.Combine(_folder.Path, "points", "records.jsonl")).Length.Should().BeLessThan(2 * 10 + 1024 + 3);
         using var reopened = new FolderVectorStore(_folder.Path);
         var all = await reopened.GetCollection<long, Point>("points").GetAsync(p => true, 100).ToListAsync();
-        all.Should().HaveCount(10).And.OnlyContain(p => p.Group == 299);
+        all.Should().HaveCount(10).And.OnlyContain(p => p.Group == 299 && p.Id < 10);
     }
 
     [Fact]

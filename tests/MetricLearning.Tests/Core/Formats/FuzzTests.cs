@@ -1,7 +1,7 @@
 using System;
 using System.IO;
-using System.Threading.Tasks;
 using System.Linq;
+using System.Threading.Tasks;
 using FluentAssertions;
 using MetricLearning.Losses;
 using MetricLearning.Data;
