@@ -79,11 +79,14 @@ public static class RetrievalEvaluator
         using var rTensor = tensor(r, device: device);
         using var positions = arange(1, k + 1, dtype: ScalarType.Float64, device: device);
 
-        void ExcludeSelf(long start, long length, Tensor block)
+        void ExcludeSelf(long start, long length, long first, Tensor tile)
         {
-            // A query is not its own neighbour: push it to the far end.
-            var rows = arange(length, device: device);
-            block.index_put_(distance.IsSimilarity ? double.NegativeInfinity : double.PositiveInfinity, rows, rows + start);
+            // A query is not its own neighbour: push it to the far end, where this tile holds it.
+            long from = Math.Max(start, first), to = Math.Min(start + length, first + tile.shape[1]);
+            if (from >= to)
+                return;
+            var selves = arange(from, to, device: device);
+            tile.index_put_(distance.IsSimilarity ? double.NegativeInfinity : double.PositiveInfinity, selves - start, selves - first);
         }
 
         void Accumulate(long start, long length, Tensor values, Tensor nearest)
