@@ -123,17 +123,36 @@ vectorStore.SetAction(result =>
 
 var faissFolder = new Option<string>("--data") { Description = "Folder to write vectors.npy, queries.npy and our exact answers (ours-exact.npy) to, for FAISS.", Required = true };
 var faissHnsw = new Option<bool>("--hnsw") { Description = "Also build and query the HNSW index." };
-var faissSide = new Command("search-ours", "Our side of bench/compare-faiss.sh: exact search (EmbeddingIndex, cosine, one batched call) and optionally HNSW on seeded data it also writes as .npy; prints key=value lines.") { annCount, annDim, annQueries, annDistribution, threads, faissFolder, faissHnsw };
+var faissBreadth = new Option<int>("--search-breadth") { Description = "ApproximateIndex.SearchBreadth (ef) of the HNSW side.", DefaultValueFactory = _ => 64 };
+var faissSide = new Command("search-ours", "Our side of bench/compare-faiss.sh: exact search (EmbeddingIndex, cosine, one batched call) and optionally HNSW on seeded data it also writes as .npy; prints key=value lines.") { annCount, annDim, annQueries, annDistribution, threads, faissFolder, faissHnsw, faissBreadth };
 faissSide.SetAction(result =>
 {
-    if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1)
+    if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1 || result.GetValue(faissBreadth) is < 1 or > 4096)
     {
-        Console.Error.WriteLine("error: --count must be at least 10; --dim, --queries and --threads at least 1.");
+        Console.Error.WriteLine("error: --count must be at least 10; --dim, --queries and --threads at least 1; --search-breadth 1 to 4096.");
         return 2;
     }
 
     return SearchComparison.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
-        result.GetValue(annDistribution)!, result.GetValue(faissFolder)!, result.GetValue(faissHnsw));
+        result.GetValue(annDistribution)!, result.GetValue(faissFolder)!, result.GetValue(faissHnsw), result.GetValue(faissBreadth));
+});
+
+var evalCount = new Option<int>("--count") { Description = "Embeddings (queries and references alike).", DefaultValueFactory = _ => 60_000 };
+var evalClasses = new Option<int>("--classes") { Description = "Classes, of equal size.", DefaultValueFactory = _ => 12_000 };
+var evalDim = new Option<int>("--dim") { Description = "Embedding width.", DefaultValueFactory = _ => 128 };
+var evalNoise = new Option<double>("--noise") { Description = "Standard deviation of each value around its class centre (centres are standard Gaussian).", DefaultValueFactory = _ => 1.0 };
+var evalFolder = new Option<string>("--data") { Description = "Folder to write embeddings.npy and labels.npy to, for pytorch-metric-learning.", Required = true };
+var evaluateOurs = new Command("evaluate-ours", "Our side of bench/compare-evaluation.sh: retrieval evaluation (precision@1, R-precision, MAP@R, queries = references) of seeded embeddings it also writes as .npy; prints key=value lines.") { evalCount, evalClasses, evalDim, evalNoise, threads, evalFolder };
+evaluateOurs.SetAction(result =>
+{
+    if (result.GetValue(evalClasses) < 1 || result.GetValue(evalCount) < 2 * result.GetValue(evalClasses) || result.GetValue(evalDim) < 1 || result.GetValue(threads) is < 1 || !(result.GetValue(evalNoise) >= 0))
+    {
+        Console.Error.WriteLine("error: --classes must be at least 1 and --count at least twice it; --dim and --threads at least 1; --noise at least 0.");
+        return 2;
+    }
+
+    return EvaluationComparison.Run(result.GetValue(evalCount), result.GetValue(evalClasses), result.GetValue(evalDim), result.GetValue(evalNoise),
+        result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(evalFolder)!);
 });
 
 var annModel = new Option<string>("--model") { Description = "A model folder saved by RetrievalMnist --save (its model/ subfolder).", Required = true };
@@ -215,7 +234,7 @@ var servingOut = new Option<string>("--out") { Description = "Folder to write th
 var servingModels = new Command("serving-models", "Writes the models bench/compare-serving.sh serves: the reference MLP and the small CNN (seeded, untrained), each saved as a folder (mlp/, cnn/) and exported to ONNX (mlp.onnx, cnn.onnx).") { servingOut };
 servingModels.SetAction(result => ServingModels.Write(result.GetValue(servingOut)!));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, faissSide, images, readFolder, conv, lossStepsCommand, servingModels };
+var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, faissSide, evaluateOurs, images, readFolder, conv, lossStepsCommand, servingModels };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)
