@@ -8,7 +8,8 @@ namespace MetricLearning.Indexing;
 
 /// <summary>
 /// Exact k-nearest-neighbour search in tiles: a chunk of queries against one block of references at a time, the k
-/// nearest taken inside each tile while it is still in the cache, and merged across the blocks.
+/// nearest taken inside each tile while it is still in the cache, and merged across the blocks. For a large k (more
+/// than 256) a chunk of queries against all references at once, as a top-k over whole rows.
 /// </summary>
 /// <remarks>
 /// A query chunk against all references at once (what <see cref="DistanceMatrixBlocks.ForEachBlock"/> hands out)
@@ -26,6 +27,9 @@ internal static class NearestNeighbours
 
     /// <summary>The most query rows in one chunk.</summary>
     private const long LargestQueryChunk = 1024;
+
+    /// <summary>The largest k searched in tiles; beyond it, whole rows (a heap of thousands per row costs more than it saves).</summary>
+    private const int LargestTiledK = 256;
 
     /// <summary>
     /// For each chunk of queries: the k nearest references (largest values for a similarity), handed with the
@@ -45,9 +49,22 @@ internal static class NearestNeighbours
     {
         TensorChecks.EmbeddingBatches(queries, nameof(queries), references, nameof(references), rowWise: false);
         long queryCount = queries.shape[0], referenceCount = references.shape[0];
-        long budget = Math.Max(4, Math.Min(chunkBytes, TileBytes));
-        long queryRows = Math.Clamp(budget / (4L * Math.Min(referenceCount, 2048)), 1, Math.Min(LargestQueryChunk, Math.Max(1, queryCount)));
-        long referenceRows = Math.Clamp(budget / (4L * queryRows), Math.Min(k, referenceCount), Math.Max(1, referenceCount));
+        long queryRows, referenceRows;
+        bool tiled = k <= LargestTiledK;
+        if (tiled)
+        {
+            long budget = Math.Max(4, Math.Min(chunkBytes, TileBytes));
+            queryRows = Math.Clamp(budget / (4L * Math.Min(referenceCount, 2048)), 1, Math.Min(LargestQueryChunk, Math.Max(1, queryCount)));
+            referenceRows = Math.Clamp(budget / (4L * queryRows), Math.Min(k, referenceCount), Math.Max(1, referenceCount));
+        }
+        else
+        {
+            // A large k (R-precision over big classes asks for thousands) keeps most of every tile: whole rows and
+            // one top-k each, which selects in linear time, beat tiles and heaps.
+            queryRows = Math.Clamp(Math.Max(1, chunkBytes) / (4L * Math.Max(1, referenceCount)), 1, Math.Max(1, queryCount));
+            referenceRows = Math.Max(1, referenceCount);
+        }
+
         bool largest = distance.IsSimilarity;
         using var noGrad = no_grad();
         for (long start = 0; start < queryCount; start += queryRows)
@@ -63,7 +80,7 @@ internal static class NearestNeighbours
                 long count = Math.Min(referenceRows, referenceCount - first);
                 var tile = distance.ComputeMatrix(chunk, references.narrow(0, first, count));
                 prepare?.Invoke(start, length, first, tile);
-                if (tile.device_type == DeviceType.CPU && tile.dtype == ScalarType.Float32)
+                if (tiled && tile.device_type == DeviceType.CPU && tile.dtype == ScalarType.Float32)
                 {
                     // On the CPU the tile is read in place: a vector compare against each row's k-th best so far
                     // skips almost every value, which is several times cheaper than a top-k per tile.
