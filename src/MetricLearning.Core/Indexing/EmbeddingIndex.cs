@@ -227,17 +227,14 @@ public sealed class EmbeddingIndex : INeighbourIndex
             SaveLocked(path);
     }
 
-    /// <summary>The longest distance or setting name an index file holds, in UTF-8 bytes.</summary>
-    private const int LongestName = 1024;
-
     private void SaveLocked(string path)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var (name, parameters) = DescribeDistance(Distance);
         foreach (string text in parameters.Keys.Prepend(name))
         {
-            if (Encoding.UTF8.GetByteCount(text) > LongestName)
-                throw new InvalidOperationException($"The distance's name or setting '{text[..Math.Min(40, text.Length)]}…' is longer than the {LongestName} bytes an index file holds.");
+            if (Encoding.UTF8.GetByteCount(text) > IndexFileNames.Longest)
+                throw new InvalidOperationException($"The distance's name or setting '{text[..Math.Min(40, text.Length)]}…' is longer than the {IndexFileNames.Longest} bytes an index file holds.");
         }
 
         AtomicFile.Write(path, temporary =>
@@ -315,13 +312,13 @@ public sealed class EmbeddingIndex : INeighbourIndex
             using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
             if (Encoding.ASCII.GetString(reader.ReadBytes(Magic.Length)) != Magic)
                 throw new InvalidDataException($"'{path}' is not a MetricLearning embedding index of this version (bad magic; {Magic} expected).");
-            string savedName = ReadName(reader, path);
+            string savedName = IndexFileNames.Read(reader, path);
             int parameterCount = reader.ReadInt32();
             if (parameterCount is < 0 or > 64)
                 throw new InvalidDataException($"'{path}' declares {parameterCount} distance settings.");
             var savedParameters = new Dictionary<string, double>();
             for (int i = 0; i < parameterCount; i++)
-                savedParameters[ReadName(reader, path)] = reader.ReadDouble();
+                savedParameters[IndexFileNames.Read(reader, path)] = reader.ReadDouble();
             string saved = SavedJson.Text(savedName, savedParameters);
             if (distance is null)
                 distance = PartCatalogue.Create<IDistance>(
@@ -357,36 +354,6 @@ public sealed class EmbeddingIndex : INeighbourIndex
         catch (EndOfStreamException ex)
         {
             throw new InvalidDataException($"'{path}' is truncated.", ex);
-        }
-    }
-
-    /// <summary>
-    /// A short name written by <see cref="BinaryWriter.Write(string)"/>, at most <see cref="LongestName"/> bytes and
-    /// inside the file, read so that a damaged length prefix or invalid UTF-8 is an <see cref="InvalidDataException"/>
-    /// naming the file (<see cref="BinaryReader.ReadString"/> would throw other exception types).
-    /// </summary>
-    private static string ReadName(BinaryReader reader, string path)
-    {
-        const int Longest = LongestName;
-        int length;
-        try
-        {
-            length = reader.Read7BitEncodedInt();
-        }
-        catch (FormatException ex)
-        {
-            throw new InvalidDataException($"'{path}' has a malformed name length.", ex);
-        }
-
-        if (length < 0 || length > Longest || length > reader.BaseStream.Length - reader.BaseStream.Position)
-            throw new InvalidDataException($"'{path}' declares a name of {length} bytes; names are at most {Longest} bytes and must fit in the file.");
-        try
-        {
-            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(reader.ReadBytes(length));
-        }
-        catch (DecoderFallbackException ex)
-        {
-            throw new InvalidDataException($"'{path}' holds a name that is not UTF-8.", ex);
         }
     }
 

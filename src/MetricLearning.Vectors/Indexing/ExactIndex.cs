@@ -38,9 +38,6 @@ public sealed class ExactIndex : INeighbourIndex
     private const string PositionsMagic = "MLINDEX2";
     private const string KeysMagic = "MLINDEX3";
 
-    /// <summary>The longest distance or setting name an index file holds, in UTF-8 bytes (as <c>EmbeddingIndex</c>).</summary>
-    private const int LongestName = 1024;
-
     private readonly ReaderWriterLockSlim _gate = new();
     private readonly Dictionary<long, int> _slots = new();
     private float[] _rows = Array.Empty<float>();
@@ -232,8 +229,8 @@ public sealed class ExactIndex : INeighbourIndex
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         foreach (string text in Distance.Settings.Keys.Prepend(Distance.Name))
         {
-            if (Encoding.UTF8.GetByteCount(text) > LongestName)
-                throw new InvalidOperationException($"The distance's name or setting '{text[..Math.Min(40, text.Length)]}…' is longer than the {LongestName} bytes an index file holds.");
+            if (Encoding.UTF8.GetByteCount(text) > IndexFileNames.Longest)
+                throw new InvalidOperationException($"The distance's name or setting '{text[..Math.Min(40, text.Length)]}…' is longer than the {IndexFileNames.Longest} bytes an index file holds.");
         }
 
         _gate.EnterReadLock();
@@ -296,13 +293,13 @@ public sealed class ExactIndex : INeighbourIndex
             string magic = Encoding.ASCII.GetString(reader.ReadBytes(PositionsMagic.Length));
             if (magic is not (PositionsMagic or KeysMagic))
                 throw new InvalidDataException($"'{path}' is not a MetricLearning index file (bad magic; {PositionsMagic} or {KeysMagic} expected).");
-            string name = ReadName(reader, path);
+            string name = IndexFileNames.Read(reader, path);
             int settingCount = reader.ReadInt32();
             if (settingCount is < 0 or > 64)
                 throw new InvalidDataException($"'{path}' declares {settingCount} distance settings.");
             var settings = new Dictionary<string, double>(StringComparer.Ordinal);
             for (int i = 0; i < settingCount; i++)
-                settings[ReadName(reader, path)] = reader.ReadDouble();
+                settings[IndexFileNames.Read(reader, path)] = reader.ReadDouble();
             EmbeddingDistance distance;
             try
             {
@@ -533,31 +530,6 @@ public sealed class ExactIndex : INeighbourIndex
                 return Distance.Normalize ? dot / (queryNorm * _norms[slot]) : dot;
             default:
                 return (float)Distance.Compute(query, row);
-        }
-    }
-
-    /// <summary>A name written by <see cref="BinaryWriter.Write(string)"/>, read so that damage is an <see cref="InvalidDataException"/> naming the file.</summary>
-    private static string ReadName(BinaryReader reader, string path)
-    {
-        int length;
-        try
-        {
-            length = reader.Read7BitEncodedInt();
-        }
-        catch (FormatException ex)
-        {
-            throw new InvalidDataException($"'{path}' has a malformed name length.", ex);
-        }
-
-        if (length < 0 || length > LongestName || length > reader.BaseStream.Length - reader.BaseStream.Position)
-            throw new InvalidDataException($"'{path}' declares a name of {length} bytes; names are at most {LongestName} bytes and must fit in the file.");
-        try
-        {
-            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(reader.ReadBytes(length));
-        }
-        catch (DecoderFallbackException ex)
-        {
-            throw new InvalidDataException($"'{path}' holds a name that is not UTF-8.", ex);
         }
     }
 
