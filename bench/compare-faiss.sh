@@ -10,8 +10,9 @@
 # --search-breadth sets our HNSW's ef; FAISS's efSearch stays 64, so a larger value of ours shows our time at
 # FAISS's recall.
 #
-# Installs nothing: needs /usr/bin/python3 with python3-faiss and numpy (apt-get install python3-faiss). Run it with
-# the CPUs otherwise idle and state the CPU (lscpu) with the figures.
+# Installs nothing: needs /usr/bin/python3 with python3-faiss and numpy (apt-get install python3-faiss), and an
+# optimised BLAS for FAISS (apt-get install libopenblas0-pthread; Debian's default reference BLAS makes FAISS's flat
+# search about ten times slower). Run it with the CPUs otherwise idle and state the CPU (lscpu) with the figures.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds=3 count=100000 dim=128 queries=500 threads=2 distribution=latent16 hnsw="" breadth=64
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
     --distribution) distribution=$2; shift 2 ;;
     --hnsw) hnsw="--hnsw"; shift ;;
     --search-breadth) breadth=$2; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
