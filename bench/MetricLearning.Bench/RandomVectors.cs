@@ -8,7 +8,8 @@ internal static class RandomVectors
 {
     /// <summary>
     /// Draws vectors uniform in [-1, 1]^d (no structure at all), or for <c>latentN</c> a random linear map of N-d
-    /// Gaussian points plus 1% noise, the low intrinsic dimension that learned embeddings have. Null for another name.
+    /// Gaussian points plus 1% noise, the low intrinsic dimension that learned embeddings have. For another name it
+    /// prints the error the benchmarks give and returns null.
     /// </summary>
     internal static Func<float[]>? Draw(string distribution, int dimensions, Random random, out string described)
     {
@@ -30,6 +31,7 @@ internal static class RandomVectors
             };
         }
 
+        Console.Error.WriteLine($"error: --distribution '{distribution}' is neither uniform nor latentN (N a positive whole number).");
         described = "";
         return null;
     }

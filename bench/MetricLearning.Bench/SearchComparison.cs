@@ -25,10 +25,7 @@ internal static class SearchComparison
         var culture = CultureInfo.InvariantCulture;
         var draw = RandomVectors.Draw(distribution, dimensions, new Random(1), out _);
         if (draw is null)
-        {
-            Console.Error.WriteLine($"error: --distribution '{distribution}' is neither uniform nor latentN (N a positive whole number).");
             return 2;
-        }
 
         TorchRuntime.SetThreadCount(threads);
         var vectors = Enumerable.Range(0, count).Select(_ => draw()).ToArray();

@@ -36,10 +36,7 @@ internal static class VectorStoreBenchmark
         var culture = CultureInfo.InvariantCulture;
         var draw = RandomVectors.Draw(distribution, dimensions, new Random(1), out string described);
         if (draw is null)
-        {
-            Console.Error.WriteLine($"error: --distribution '{distribution}' is neither uniform nor latentN (N a positive whole number).");
             return 2;
-        }
 
         var vectors = Enumerable.Range(0, count).Select(_ => draw()).ToArray();
         var queries = Enumerable.Range(0, queryCount).Select(_ => draw()).ToArray();

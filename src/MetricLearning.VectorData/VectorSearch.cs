@@ -27,16 +27,14 @@ internal sealed class VectorSearch : IDisposable
 
     internal VectorSearch(VectorPropertyModel property, EmbeddingDistance? defaultDistance, ApproximateIndexOptions? hnsw)
     {
-        Dimensions = property.Dimensions;
         string kind = property.IndexKind ?? IndexKind.Flat;
         string function = property.DistanceFunction ?? (defaultDistance is null ? DistanceFunction.CosineSimilarity : defaultDistance.Name);
-        Function = function;
         Distance = property.DistanceFunction is null && defaultDistance is not null ? defaultDistance : Managed(function, property);
         _score = function == DistanceFunction.NegativeDotProductSimilarity ? value => -value : value => value;
         Descending = function == DistanceFunction.NegativeDotProductSimilarity ? false : Distance.IsSimilarity;
         if (kind == IndexKind.Flat)
         {
-            _exact = new ExactIndex(Distance, Dimensions);
+            _exact = new ExactIndex(Distance, property.Dimensions);
         }
         else if (kind == IndexKind.Hnsw)
         {
@@ -57,7 +55,7 @@ internal sealed class VectorSearch : IDisposable
                 throw new NotSupportedException(
                     $"The vector property '{property.ModelName}' asks for an HNSW index with the distance {Distance} ({function}), which HNSW does not serve here; use cosine, dot-product or Euclidean distances, or the Flat index kind.");
             _fromGraph = mapping.Value.FromGraph;
-            _approximate = new ApproximateIndex(Dimensions, mapping.Value.Metric, hnsw);
+            _approximate = new ApproximateIndex(property.Dimensions, mapping.Value.Metric, hnsw);
         }
         else
         {
@@ -65,14 +63,8 @@ internal sealed class VectorSearch : IDisposable
         }
     }
 
-    /// <summary>The property's distance function, as the abstraction names it (or the library's name of the default distance).</summary>
-    internal string Function { get; }
-
     /// <summary>The library's distance that ranks as the function does.</summary>
     internal EmbeddingDistance Distance { get; }
-
-    /// <summary>Width of the property's vectors.</summary>
-    internal int Dimensions { get; }
 
     /// <summary>Whether a larger score is nearer.</summary>
     internal bool Descending { get; }

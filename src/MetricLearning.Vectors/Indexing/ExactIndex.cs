@@ -40,6 +40,9 @@ public sealed class ExactIndex : INeighbourIndex
 
     private readonly ReaderWriterLockSlim _gate = new();
     private readonly Dictionary<long, int> _slots = new();
+
+    /// <summary>The least Euclidean distance the distance reports (the square root of its floor), worked out once.</summary>
+    private readonly float _euclideanFloor;
     private float[] _rows = Array.Empty<float>();
     private float[] _norms = Array.Empty<float>();
     private long[] _keys = Array.Empty<long>();
@@ -56,6 +59,7 @@ public sealed class ExactIndex : INeighbourIndex
         ArgumentNullException.ThrowIfNull(distance);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
         Distance = distance;
+        _euclideanFloor = distance.Kind == DistanceKind.Euclidean ? (float)Math.Sqrt(distance.Parameter) : 0;
         Dimensions = dimensions;
     }
 
@@ -510,7 +514,7 @@ public sealed class ExactIndex : INeighbourIndex
         switch (Distance.Kind)
         {
             case DistanceKind.Euclidean:
-                return MathF.Max(TensorPrimitives.Distance(query, row), (float)Math.Sqrt(Distance.Parameter));
+                return MathF.Max(TensorPrimitives.Distance(query, row), _euclideanFloor);
             case DistanceKind.SquaredEuclidean when !Distance.Normalize:
                 float distance = TensorPrimitives.Distance(query, row);
                 return distance * distance;
