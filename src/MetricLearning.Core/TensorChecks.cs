@@ -44,6 +44,21 @@ internal static class TensorChecks
                 $"'{firstName}' and '{secondName}' must have the same embedding size; got {Shape(first)} and {Shape(second)}.", secondName);
     }
 
+    /// <summary>Checks the arguments of <see cref="IDistance.TryComputeMatrix"/>: two embedding batches and an output of shape <c>[N, M]</c>, contiguous, their dtype and device.</summary>
+    internal static void MatrixOutput(Tensor queries, Tensor references, Tensor output)
+    {
+        EmbeddingBatches(queries, nameof(queries), references, nameof(references), rowWise: false);
+        Rank(output, 2, nameof(output));
+        SameDevice(queries, nameof(queries), output, nameof(output));
+        if (output.shape[0] != queries.shape[0] || output.shape[1] != references.shape[0])
+            throw new ArgumentException(
+                $"'output' must have shape [{queries.shape[0]}, {references.shape[0]}] (queries by references); its shape is {Shape(output)}.", nameof(output));
+        if (output.dtype != queries.dtype)
+            throw new ArgumentException($"'output' must have the queries' dtype {queries.dtype}; its dtype is {output.dtype}.", nameof(output));
+        if (!output.is_contiguous())
+            throw new ArgumentException("'output' must be contiguous.", nameof(output));
+    }
+
     internal static void SameShape(Tensor first, string firstName, Tensor second, string secondName)
     {
         if (!first.shape.SequenceEqual(second.shape))

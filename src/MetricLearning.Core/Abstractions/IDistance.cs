@@ -31,4 +31,21 @@ public interface IDistance
     /// <param name="references">Embeddings, shape <c>[M, D]</c>, same dtype and device as <paramref name="queries"/>.</param>
     /// <returns>Shape <c>[N, M]</c>: element (i, j) is the distance between query i and reference j.</returns>
     Tensor ComputeMatrix(Tensor queries, Tensor references);
+
+    /// <summary>
+    /// <see cref="ComputeMatrix"/> written into a tensor the caller owns and reuses, for searches that compare a query
+    /// chunk with one block of references after another: a fresh matrix per block costs new memory each time, which
+    /// on the CPU can take as long as the matrix product itself. Returns false, without touching
+    /// <paramref name="output"/>, when this distance cannot; the default always does, and callers then use
+    /// <see cref="ComputeMatrix"/>.
+    /// </summary>
+    /// <remarks>
+    /// For search, not training: no gradient flows into <paramref name="output"/>. The values equal
+    /// <see cref="ComputeMatrix"/>'s up to floating-point rounding.
+    /// </remarks>
+    /// <param name="queries">Embeddings, shape <c>[N, D]</c>, floating point.</param>
+    /// <param name="references">Embeddings, shape <c>[M, D]</c>, same dtype and device as <paramref name="queries"/>.</param>
+    /// <param name="output">Shape <c>[N, M]</c>, contiguous, the dtype and device of <paramref name="queries"/>; overwritten.</param>
+    /// <returns>True when <paramref name="output"/> now holds the matrix; false when the caller must call <see cref="ComputeMatrix"/>.</returns>
+    bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output) => false;
 }

@@ -23,6 +23,16 @@ public sealed class CosineDistance : IDistance
         return OneMinus(similarity);
     }
 
+    /// <inheritdoc />
+    public bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output)
+    {
+        if (!_similarity.TryComputeMatrix(queries, references, output))
+            return false;
+        using var noGrad = no_grad();
+        output.neg_().add_(1.0);
+        return true;
+    }
+
     private static Tensor OneMinus(Tensor similarity)
     {
         using var negated = similarity.neg();

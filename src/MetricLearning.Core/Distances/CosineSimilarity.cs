@@ -36,6 +36,18 @@ public sealed class CosineSimilarity : IDistance
         return q.matmul(referencesT);
     }
 
+    /// <inheritdoc />
+    public bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output)
+    {
+        TensorChecks.MatrixOutput(queries, references, output);
+        using var noGrad = no_grad();
+        using var q = EmbeddingNormalization.Normalize(queries);
+        using var r = EmbeddingNormalization.Normalize(references);
+        using var referencesT = r.t();
+        output.addmm_(q, referencesT, beta: 0, alpha: 1);
+        return true;
+    }
+
     /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
     private sealed class Format : NumericPartFormat<CosineSimilarity>
     {

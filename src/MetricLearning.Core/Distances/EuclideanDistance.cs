@@ -58,6 +58,16 @@ public sealed class EuclideanDistance : IDistance
         return floored.sqrt();
     }
 
+    /// <inheritdoc />
+    public bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output)
+    {
+        if (!_squared.TryComputeMatrix(queries, references, output))
+            return false;
+        using var noGrad = no_grad();
+        output.clamp_min_(_floor).sqrt_();
+        return true;
+    }
+
     /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
     private sealed class Format : NumericPartFormat<EuclideanDistance>
     {

@@ -47,6 +47,24 @@ public sealed class SquaredEuclideanDistance : IDistance
         return squared.clamp_min(0.0);
     }
 
+    /// <inheritdoc />
+    public bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output)
+    {
+        TensorChecks.MatrixOutput(queries, references, output);
+        using var noGrad = no_grad();
+        using var q = EmbeddingNormalization.MaybeNormalize(queries, Normalize);
+        using var r = EmbeddingNormalization.MaybeNormalize(references, Normalize);
+        // As ComputeMatrix, with the sums added in place: -2 q.r, then |q|^2, then |r|^2.
+        using var querySquares = q.square();
+        using var queryNorms = querySquares.sum(1, keepdim: true);
+        using var referenceSquares = r.square();
+        using var referenceNorms = referenceSquares.sum(1);
+        using var referencesT = r.t();
+        output.addmm_(q, referencesT, beta: 0, alpha: -2);
+        output.add_(queryNorms).add_(referenceNorms).clamp_min_(0.0);
+        return true;
+    }
+
     /// <summary>How this distance is saved with a model or index: its name and settings.</summary>
     private sealed class Format : NumericPartFormat<SquaredEuclideanDistance>
     {

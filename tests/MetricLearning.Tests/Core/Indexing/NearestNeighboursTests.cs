@@ -20,13 +20,20 @@ public sealed class NearestNeighboursTests
         { "cosine", ScalarType.Float64, 512 * 1024, 7 },
         { "euclidean", ScalarType.Float32, 64L * 1024 * 1024, 7 },
         { "cosine", ScalarType.Float32, 2L * 1024 * 1024, 300 },
+        // A distance without TryComputeMatrix: every tile comes from ComputeMatrix instead of the shared buffer.
+        { "manhattan", ScalarType.Float32, 256 * 1024, 7 },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void Tiles_find_what_a_scan_of_every_pair_finds_and_leave_out_what_prepare_rules_out(string kind, ScalarType type, long budget, int K)
     {
-        IDistance distance = kind == "cosine" ? new CosineSimilarity() : new EuclideanDistance();
+        IDistance distance = kind switch
+        {
+            "cosine" => new CosineSimilarity(),
+            "manhattan" => new LpDistance(1),
+            _ => new EuclideanDistance(),
+        };
         var random = new Random(3);
         // Coarse values, so that ties occur and must fall to the smaller position.
         double[][] points = Enumerable.Range(0, 3000).Select(_ => Enumerable.Range(0, 6).Select(_ => (double)random.Next(-3, 4)).ToArray()).ToArray();
@@ -67,6 +74,8 @@ public sealed class NearestNeighboursTests
 
     private static double Score(string kind, double[] a, double[] b)
     {
+        if (kind == "manhattan")
+            return a.Zip(b, (x, y) => Math.Abs(x - y)).Sum();
         if (kind == "euclidean")
             return Math.Max(Math.Sqrt(a.Zip(b, (x, y) => (x - y) * (x - y)).Sum()), Math.Sqrt(EuclideanDistance.DefaultFloor));
         double dot = a.Zip(b, (x, y) => x * y).Sum(), na = Math.Max(Math.Sqrt(a.Sum(x => x * x)), 1e-12), nb = Math.Max(Math.Sqrt(b.Sum(x => x * x)), 1e-12);
