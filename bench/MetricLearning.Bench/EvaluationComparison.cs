@@ -20,7 +20,7 @@ namespace MetricLearning.Bench;
 /// </summary>
 internal static class EvaluationComparison
 {
-    internal static int Run(int count, int classes, int dimensions, double noise, int threads, string folder)
+    internal static int Run(int count, int classes, int dimensions, double noise, int threads, string folder, bool clustering)
     {
         var culture = CultureInfo.InvariantCulture;
         TorchRuntime.SetThreadCount(threads);
@@ -68,6 +68,23 @@ internal static class EvaluationComparison
         Console.WriteLine(string.Create(culture, $"precision_at_1={metrics.PrecisionAt1:F6}"));
         Console.WriteLine(string.Create(culture, $"r_precision={metrics.RPrecision:F6}"));
         Console.WriteLine(string.Create(culture, $"map_at_r={metrics.MapAtR:F6}"));
+        if (!clustering)
+            return 0;
+
+        // One k-means run as RetrievalEvaluationOptions.Clustering does it (as many clusters as classes, 20
+        // iterations), timed apart from the scores of its clustering.
+        clock.Restart();
+        var (assignments, inertia) = KMeans.Fit(embeddings, classes, seed: 0, iterations: 20, restarts: 1);
+        Console.WriteLine(string.Create(culture, $"kmeans_seconds={clock.Elapsed.TotalSeconds:F2}"));
+        Console.WriteLine(string.Create(culture, $"kmeans_gflops={21.0 * 2 * count * (double)classes * dimensions / clock.Elapsed.TotalSeconds / 1e9:F1}"));
+        Console.WriteLine(string.Create(culture, $"kmeans_inertia={inertia:F3}"));
+        clock.Restart();
+        double nmi = ClusteringScores.NormalizedMutualInformation(labels, assignments);
+        double ami = ClusteringScores.AdjustedMutualInformation(labels, assignments);
+        Console.WriteLine(string.Create(culture, $"scores_seconds={clock.Elapsed.TotalSeconds:F2}"));
+        Console.WriteLine(string.Create(culture, $"nmi={nmi:F6}"));
+        Console.WriteLine(string.Create(culture, $"ami={ami:F6}"));
+        Console.WriteLine(string.Create(culture, $"peak_rss_after_clustering_mb={ProcessMemory.PeakRssMegabytes():F0}"));
         return 0;
     }
 }

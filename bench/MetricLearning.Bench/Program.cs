@@ -142,7 +142,8 @@ var evalClasses = new Option<int>("--classes") { Description = "Classes, of equa
 var evalDim = new Option<int>("--dim") { Description = "Embedding width.", DefaultValueFactory = _ => 128 };
 var evalNoise = new Option<double>("--noise") { Description = "Standard deviation of each value around its class centre (centres are standard Gaussian).", DefaultValueFactory = _ => 1.0 };
 var evalFolder = new Option<string>("--data") { Description = "Folder to write embeddings.npy and labels.npy to, for pytorch-metric-learning.", Required = true };
-var evaluateOurs = new Command("evaluate-ours", "Our side of bench/compare-evaluation.sh: retrieval evaluation (precision@1, R-precision, MAP@R, queries = references) of seeded embeddings it also writes as .npy; prints key=value lines.") { evalCount, evalClasses, evalDim, evalNoise, threads, evalFolder };
+var evalClustering = new Option<bool>("--clustering") { Description = "Also time one k-means run (20 iterations, as many clusters as classes) and NMI and AMI of it, after the retrieval metrics." };
+var evaluateOurs = new Command("evaluate-ours", "Our side of bench/compare-evaluation.sh: retrieval evaluation (precision@1, R-precision, MAP@R, queries = references) of seeded embeddings it also writes as .npy; prints key=value lines.") { evalCount, evalClasses, evalDim, evalNoise, threads, evalFolder, evalClustering };
 evaluateOurs.SetAction(result =>
 {
     if (result.GetValue(evalClasses) < 1 || result.GetValue(evalCount) < 2 * result.GetValue(evalClasses) || result.GetValue(evalDim) < 1 || result.GetValue(threads) is < 1 || !(result.GetValue(evalNoise) >= 0))
@@ -152,7 +153,7 @@ evaluateOurs.SetAction(result =>
     }
 
     return EvaluationComparison.Run(result.GetValue(evalCount), result.GetValue(evalClasses), result.GetValue(evalDim), result.GetValue(evalNoise),
-        result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(evalFolder)!);
+        result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount, result.GetValue(evalFolder)!, result.GetValue(evalClustering));
 });
 
 var annModel = new Option<string>("--model") { Description = "A model folder saved by RetrievalMnist --save (its model/ subfolder).", Required = true };

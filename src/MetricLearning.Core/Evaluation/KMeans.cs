@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using MetricLearning.Distances;
+using MetricLearning.Indexing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,11 +15,14 @@ namespace MetricLearning.Evaluation;
 /// </summary>
 /// <remarks>
 /// Seeded and deterministic on one machine: the draws come from a generator of its own, never torch's global one.
-/// Rows are compared with the centres in chunks, so memory stays at about <c>chunk × clusters</c> floats. Costs about
-/// <c>2 · rows · clusters · width</c> multiply-adds per iteration. Thread-safe (holds no state).
+/// Rows are compared with the centres in tiles of a few megabytes, the nearest centre kept as the tiles pass (the
+/// exact index's search), so memory stays at the points, the centres and one tile. Costs about
+/// <c>2 · rows · clusters · width</c> floating-point operations per iteration. Thread-safe (holds no state).
 /// </remarks>
 public static class KMeans
 {
+    private static readonly SquaredEuclideanDistance SquaredEuclidean = new();
+
     /// <summary>Clusters the rows of <paramref name="points"/>.</summary>
     /// <param name="points">Shape <c>[N, D]</c>, floating point, N ≥ <paramref name="clusters"/>.</param>
     /// <param name="clusters">How many clusters; at least 1.</param>
@@ -28,7 +33,11 @@ public static class KMeans
     /// <returns>The cluster of each row (0 to <paramref name="clusters"/> − 1) and the winning run's inertia (sum of squared distances to the assigned centres).</returns>
     /// <exception cref="ArgumentException">The points are not a floating-point matrix, or there are fewer rows than clusters.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count is below 1.</exception>
-    public static (int[] Assignments, double Inertia) Fit(Tensor points, int clusters, long seed = 0, int iterations = 20, int restarts = 1, long chunkBytes = RetrievalEvaluator.DefaultChunkBytes)
+    public static (int[] Assignments, double Inertia) Fit(Tensor points, int clusters, long seed = 0, int iterations = 20, int restarts = 1, long chunkBytes = RetrievalEvaluator.DefaultChunkBytes) =>
+        Fit(points, clusters, seed, iterations, restarts, chunkBytes, iterationDone: null);
+
+    /// <summary>As the public overload, calling <paramref name="iterationDone"/> with the iterations done so far over all runs.</summary>
+    internal static (int[] Assignments, double Inertia) Fit(Tensor points, int clusters, long seed, int iterations, int restarts, long chunkBytes, Action<long>? iterationDone)
     {
         ArgumentNullException.ThrowIfNull(points);
         TensorChecks.Rank(points, 2, nameof(points));
@@ -48,8 +57,6 @@ public static class KMeans
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = points.detach().to_type(ScalarType.Float32);
-        var squaredNorms = x.square().sum(1);
-        long chunk = Math.Max(1, chunkBytes / (4L * clusters));
         // On the CPU whatever the device, so that a seed gives the same clustering on any machine.
         using var generator = new Generator((ulong)seed);
 
@@ -63,14 +70,15 @@ public static class KMeans
             Tensor minimum = null!;
             for (int iteration = 0; iteration < iterations; iteration++)
             {
-                (assignments, minimum) = Assign(x, squaredNorms, centres, chunk);
+                (assignments, minimum) = Assign(x, centres, chunkBytes);
                 var sums = zeros_like(centres).index_add(0, assignments, x, 1);
                 var counts = zeros(clusters, dtype: x.dtype, device: x.device).index_add(0, assignments, ones(rows, dtype: x.dtype, device: x.device), 1);
                 var filled = counts.gt(0).unsqueeze(1);
                 centres = where(filled, sums / counts.clamp_min(1).unsqueeze(1), centres);
+                iterationDone?.Invoke((long)run * iterations + iteration + 1);
             }
 
-            (assignments, minimum) = Assign(x, squaredNorms, centres, chunk);
+            (assignments, minimum) = Assign(x, centres, chunkBytes);
             double inertia = minimum.to_type(ScalarType.Float64).sum().item<double>();
             if (inertia < bestInertia)
             {
@@ -83,23 +91,18 @@ public static class KMeans
         return (result, bestInertia);
     }
 
-    /// <summary>Each row's nearest centre and its squared distance, chunk by chunk.</summary>
-    private static (Tensor Assignments, Tensor Minimum) Assign(Tensor x, Tensor squaredNorms, Tensor centres, long chunk)
+    /// <summary>Each row's nearest centre and its squared distance, found as the exact index finds neighbours: in tiles, with the nearest kept as they pass.</summary>
+    private static (Tensor Assignments, Tensor Minimum) Assign(Tensor x, Tensor centres, long chunkBytes)
     {
-        var centreNorms = centres.square().sum(1);
         var assignments = empty(x.shape[0], dtype: ScalarType.Int64, device: x.device);
         var minimum = empty(x.shape[0], dtype: x.dtype, device: x.device);
-        for (long start = 0; start < x.shape[0]; start += chunk)
+        NearestNeighbours.Search(SquaredEuclidean, x, centres, 1, chunkBytes, (start, length, values, positions) =>
         {
-            long length = Math.Min(chunk, x.shape[0] - start);
-            using var inner = NewDisposeScope();
-            var rows = x.narrow(0, start, length);
-            var squared = (squaredNorms.narrow(0, start, length).unsqueeze(1) - 2 * rows.matmul(centres.t()) + centreNorms.unsqueeze(0)).clamp_min(0);
-            var (values, indexes) = squared.min(1);
-            assignments.narrow(0, start, length).copy_(indexes);
-            minimum.narrow(0, start, length).copy_(values);
-        }
-
+            using var nearest = positions.reshape(length);
+            using var squared = values.reshape(length);
+            assignments.narrow(0, start, length).copy_(nearest);
+            minimum.narrow(0, start, length).copy_(squared);
+        });
         return (assignments, minimum);
     }
 }

@@ -87,4 +87,12 @@ public sealed record RetrievalEvaluationOptions
         get => _clusteringRestarts;
         init => _clusteringRestarts = value < 1 ? throw new ArgumentOutOfRangeException(nameof(ClusteringRestarts), value, "k-means needs at least one run.") : value;
     }
+
+    /// <summary>
+    /// Told how far the evaluation has got, for a progress bar or a log line: after each chunk of queries (by
+    /// <see cref="RetrievalEvaluator"/>'s tensor overload; the index overload searches all queries in one call and
+    /// reports once at the end) and after each k-means iteration. Called on the evaluating thread; null (the default)
+    /// for no reports.
+    /// </summary>
+    public IProgress<EvaluationProgress>? Progress { get; init; }
 }

@@ -118,6 +118,7 @@ public static class RetrievalEvaluator
             }
 
             perQuery.narrow(0, start, length).copy_(stack(columns, 1));
+            options.Progress?.Report(new EvaluationProgress(EvaluationStage.Neighbours, start + length, queries.shape[0]));
         }
 
         NearestNeighbours.Search(distance, queries, references, k, chunkBytes, Accumulate, queriesAreReferences ? ExcludeSelf : null);
@@ -163,6 +164,7 @@ public static class RetrievalEvaluator
             throw new ArgumentException("No query has a reference of its own label in the index, so retrieval cannot be measured.", nameof(queryLabels));
 
         var neighbours = index.Search(queries, k);
+        options.Progress?.Report(new EvaluationProgress(EvaluationStage.Neighbours, queries.Count, queries.Count));
         var values = new double[queries.Count * layout.Columns];
         for (int q = 0; q < queries.Count; q++)
         {
@@ -223,7 +225,11 @@ public static class RetrievalEvaluator
     private static (double Nmi, double Ami) Clusters(Tensor queries, IReadOnlyList<int> labels, RetrievalEvaluationOptions options)
     {
         int classes = labels.Distinct().Count();
-        var (assignments, _) = KMeans.Fit(queries, classes, options.ClusteringSeed, options.ClusteringIterations, options.ClusteringRestarts);
+        long total = (long)options.ClusteringIterations * options.ClusteringRestarts;
+        Action<long>? iterationDone = options.Progress is { } progress
+            ? done => progress.Report(new EvaluationProgress(EvaluationStage.Clustering, done, total))
+            : null;
+        var (assignments, _) = KMeans.Fit(queries, classes, options.ClusteringSeed, options.ClusteringIterations, options.ClusteringRestarts, RetrievalEvaluator.DefaultChunkBytes, iterationDone);
         return (ClusteringScores.NormalizedMutualInformation(labels, assignments), ClusteringScores.AdjustedMutualInformation(labels, assignments));
     }
 }

@@ -1,0 +1,121 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using FluentAssertions;
+using MetricLearning.Evaluation;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace MetricLearning.Tests.Core.Evaluation;
+
+public sealed class KMeansTests
+{
+    private static (double[][] Points, Tensor Tensor) RandomPoints(int count, int width, int seed)
+    {
+        var random = new Random(seed);
+        var points = Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, width).Select(_ => random.NextDouble() * 10).ToArray()).ToArray();
+        return (points, tensor(points.SelectMany(p => p.Select(v => (float)v)).ToArray(), new long[] { count, width }));
+    }
+
+    private static double Squared(double[] a, double[] b) => a.Zip(b, (x, y) => (x - y) * (x - y)).Sum();
+
+    [Fact]
+    public void Separated_blobs_are_found_and_the_inertia_is_their_spread_about_their_means()
+    {
+        // Three blobs of four points each, 100 apart: any sensible clustering is the blobs.
+        var offsets = new[] { new[] { 0.0, 0 }, new[] { 1.0, 0 }, new[] { 0.0, 1 }, new[] { 1.0, 1 } };
+        var points = new[] { 0.0, 100, 200 }.SelectMany(centre => offsets.Select(o => new[] { centre + o[0], o[1] })).ToArray();
+        using var input = tensor(points.SelectMany(p => p.Select(v => (float)v)).ToArray(), new long[] { 12, 2 });
+
+        var (assignments, inertia) = KMeans.Fit(input, 3, seed: 1, iterations: 10, restarts: 3);
+
+        for (int blob = 0; blob < 3; blob++)
+            assignments.Skip(4 * blob).Take(4).Distinct().Should().ContainSingle($"blob {blob} is one cluster");
+        assignments.Distinct().Should().HaveCount(3);
+        // Each blob's points are 0.5 from its mean on each axis: 4 points x 0.5 per blob.
+        inertia.Should().BeApproximately(3 * 4 * 0.5, 1e-3);
+    }
+
+    [Theory]
+    [InlineData(1L << 26)]
+    [InlineData(64L)] // tiles of a few rows and centres at a time
+    public void At_convergence_each_point_is_nearest_the_mean_of_its_own_cluster(long chunkBytes)
+    {
+        var (points, input) = RandomPoints(300, 3, seed: 2);
+        using var _ = input;
+
+        var (assignments, inertia) = KMeans.Fit(input, 7, seed: 3, iterations: 200, chunkBytes: chunkBytes);
+
+        // Worked out here in double precision from the assignments alone.
+        var means = Enumerable.Range(0, 7).Select(c =>
+        {
+            var members = points.Where((_, i) => assignments[i] == c).ToArray();
+            return Enumerable.Range(0, 3).Select(j => members.Average(p => p[j])).ToArray();
+        }).ToArray();
+        for (int i = 0; i < points.Length; i++)
+        {
+            double own = Squared(points[i], means[assignments[i]]);
+            means.Min(m => Squared(points[i], m)).Should().BeApproximately(own, 1e-3, $"point {i} is nearest its own cluster's mean");
+        }
+
+        inertia.Should().BeApproximately(points.Select((p, i) => Squared(p, means[assignments[i]])).Sum(), 1e-2);
+    }
+
+    [Fact]
+    public void A_seed_gives_the_same_clustering_and_restarts_never_do_worse()
+    {
+        var (_, input) = RandomPoints(200, 4, seed: 4);
+        using var __ = input;
+
+        var first = KMeans.Fit(input, 9, seed: 5, iterations: 5);
+        var again = KMeans.Fit(input, 9, seed: 5, iterations: 5);
+        var restarted = KMeans.Fit(input, 9, seed: 5, iterations: 5, restarts: 4);
+
+        again.Assignments.Should().Equal(first.Assignments);
+        again.Inertia.Should().Be(first.Inertia);
+        // The first of the four runs draws as the single run does; the best of four is no worse.
+        restarted.Inertia.Should().BeLessThanOrEqualTo(first.Inertia);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_refused_by_name()
+    {
+        using var points = randn(5, 2);
+        using var integers = ones(5, 2, dtype: ScalarType.Int32);
+        using var line = randn(5);
+
+        ((Action)(() => KMeans.Fit(points, 6))).Should().Throw<ArgumentException>().WithParameterName("points").WithMessage("*6 clusters*5*");
+        ((Action)(() => KMeans.Fit(points, 0))).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("clusters");
+        ((Action)(() => KMeans.Fit(points, 2, iterations: 0))).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("iterations");
+        ((Action)(() => KMeans.Fit(points, 2, restarts: 0))).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("restarts");
+        ((Action)(() => KMeans.Fit(points, 2, chunkBytes: 0))).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("chunkBytes");
+        ((Action)(() => KMeans.Fit(integers, 2))).Should().Throw<ArgumentException>().WithParameterName("points");
+        ((Action)(() => KMeans.Fit(line, 2))).Should().Throw<ArgumentException>().WithParameterName("points");
+    }
+
+    [Fact]
+    public void An_evaluation_reports_its_queries_and_its_k_means_iterations_as_they_are_done()
+    {
+        var (_, points) = RandomPoints(40, 3, seed: 6);
+        using var _ = points;
+        var labels = Enumerable.Range(0, 40).Select(i => i % 4).ToArray();
+        var reports = new RecordingProgress();
+
+        RetrievalEvaluator.Evaluate(points, labels, points, labels, new MetricLearning.Distances.EuclideanDistance(), queriesAreReferences: true,
+            chunkBytes: 4 * 40 * 8, options: new RetrievalEvaluationOptions { Clustering = true, ClusteringIterations = 3, ClusteringRestarts = 2, Progress = reports });
+
+        var neighbours = reports.Reports.Where(r => r.Stage == EvaluationStage.Neighbours).ToArray();
+        neighbours.Should().HaveCountGreaterThan(1, "a small chunk budget splits the queries").And.OnlyContain(r => r.Total == 40);
+        neighbours.Select(r => r.Completed).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems().And.EndWith(40);
+        reports.Reports.Where(r => r.Stage == EvaluationStage.Clustering).Should().Equal(
+            Enumerable.Range(1, 6).Select(i => new EvaluationProgress(EvaluationStage.Clustering, i, 6)));
+    }
+
+    /// <summary>Records reports on the calling thread (Progress&lt;T&gt; would post them elsewhere).</summary>
+    private sealed class RecordingProgress : IProgress<EvaluationProgress>
+    {
+        public List<EvaluationProgress> Reports { get; } = new();
+
+        public void Report(EvaluationProgress value) => Reports.Add(value);
+    }
+}
