@@ -18,6 +18,19 @@ var data = new Option<string>("--data") { Description = "MNIST cache folder.", D
 var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1337, Description = "Seed of pairs, weights and shuffles." };
 
 var generic = new Option<bool>("--generic") { Description = "Train with autograd (TrainerOptions.FusedStep = false) instead of the fused step." };
+var twoCoreSteps = new Option<int>("--steps") { Description = "Steps per figure.", DefaultValueFactory = _ => 500 };
+var twoCoreRounds = new Option<int>("--rounds") { Description = "Rounds; each measures every variant once.", DefaultValueFactory = _ => 4 };
+var twoCores = new Command("two-cores", "What a second core can add to the reference fused step: whole step on 1 and 2 threads, data-parallel halves, and two halves at once with no synchronisation (the ceiling of any split).") { twoCoreSteps, twoCoreRounds };
+twoCores.SetAction(result =>
+{
+    if (result.GetValue(twoCoreSteps) < 1 || result.GetValue(twoCoreRounds) < 1)
+    {
+        Console.Error.WriteLine("error: --steps and --rounds must be at least 1.");
+        return 2;
+    }
+
+    return TwoCoreBenchmark.Run(result.GetValue(twoCoreSteps), result.GetValue(twoCoreRounds));
+});
 var train = new Command("train", "Time the reference experiment's training pass and relate it to the machine's peak.") { epochs, threads, device, data, seed, generic };
 train.SetAction(result =>
 {
@@ -235,7 +248,7 @@ var servingOut = new Option<string>("--out") { Description = "Folder to write th
 var servingModels = new Command("serving-models", "Writes the models bench/compare-serving.sh serves: the reference MLP and the small CNN (seeded, untrained), each saved as a folder (mlp/, cnn/) and exported to ONNX (mlp.onnx, cnn.onnx).") { servingOut };
 servingModels.SetAction(result => ServingModels.Write(result.GetValue(servingOut)!));
 
-var root = new RootCommand("MetricLearning benchmarks.") { train, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, faissSide, evaluateOurs, images, readFolder, conv, lossStepsCommand, servingModels };
+var root = new RootCommand("MetricLearning benchmarks.") { train, twoCores, stepProfile, micro, matrix, serve, ann, annMnist, vectorStore, faissSide, evaluateOurs, images, readFolder, conv, lossStepsCommand, servingModels };
 return root.Parse(args).Invoke();
 
 static int Usage(string message)
