@@ -78,6 +78,17 @@ public sealed class KMeansTests
     }
 
     [Fact]
+    public void A_point_holding_NaN_gives_an_answer_of_NaN_inertia_instead_of_failing()
+    {
+        using var points = tensor(new[] { 0f, 0, 1, 1, float.NaN, 2, 5, 5 }, new long[] { 4, 2 });
+
+        var (assignments, inertia) = KMeans.Fit(points, 2, restarts: 2);
+
+        assignments.Should().HaveCount(4).And.OnlyContain(c => c == 0 || c == 1);
+        double.IsNaN(inertia).Should().BeTrue();
+    }
+
+    [Fact]
     public void Bad_arguments_are_refused_by_name()
     {
         using var points = randn(5, 2);
