@@ -11,7 +11,8 @@ namespace MetricLearning.Evaluation;
 /// Lloyd's k-means on the device the embeddings are on, for clustering metrics (<see cref="ClusteringScores"/>):
 /// centres start at distinct rows drawn at random (as FAISS's k-means, which pytorch-metric-learning uses), then each
 /// iteration assigns every row to its nearest centre (squared Euclidean) and moves each centre to the mean of its rows.
-/// A centre that loses all its rows stays where it was. With several restarts, the run with the least inertia wins.
+/// A centre that loses all its rows stays where it was. A run stops early at a fixed point (no row changes centre),
+/// where every iteration left would repeat the last, so the result is what running them all gives. With several restarts, the run with the least inertia wins.
 /// </summary>
 /// <remarks>
 /// Seeded and deterministic on one machine: the draws come from a generator of its own, never torch's global one.
@@ -70,20 +71,36 @@ public static class KMeans
             using var runScope = NewDisposeScope();
             var first = randperm(rows, generator: generator).narrow(0, 0, clusters).to(x.device);
             var centres = x.index_select(0, first);
+            Tensor? previous = null, minimum = null;
             for (int iteration = 0; iteration < iterations; iteration++)
             {
                 using var iterationScope = NewDisposeScope();
-                var (assignments, _) = Assign(x, squaredNorms, centres, chunkBytes);
+                var (assignments, distances) = Assign(x, squaredNorms, centres, chunkBytes);
+                if (previous is not null && assignments.eq(previous).all().item<bool>())
+                {
+                    // A fixed point: the same assignments give the same centres, so every iteration left would
+                    // repeat this one. Stopping here gives what running them all would.
+                    minimum = distances.MoveToOuterDisposeScope();
+                    iterationDone?.Invoke((long)(run + 1) * iterations);
+                    break;
+                }
+
                 var sums = zeros_like(centres).index_add(0, assignments, x, 1);
                 var counts = zeros(clusters, dtype: x.dtype, device: x.device).index_add(0, assignments, ones(rows, dtype: x.dtype, device: x.device), 1);
                 var filled = counts.gt(0).unsqueeze(1);
                 var moved = where(filled, sums / counts.clamp_min(1).unsqueeze(1), centres).MoveToOuterDisposeScope();
                 centres.Dispose();
                 centres = moved;
+                previous?.Dispose();
+                previous = assignments.MoveToOuterDisposeScope();
                 iterationDone?.Invoke((long)run * iterations + iteration + 1);
             }
 
-            var (final, minimum) = Assign(x, squaredNorms, centres, chunkBytes);
+            Tensor final;
+            if (minimum is not null)
+                final = previous!;
+            else
+                (final, minimum) = Assign(x, squaredNorms, centres, chunkBytes);
             double inertia = minimum.to_type(ScalarType.Float64).sum().item<double>();
             // The first run always counts, so that points holding NaN still give an answer (of NaN inertia).
             if (best is null || inertia < bestInertia)

@@ -91,8 +91,8 @@ public sealed record RetrievalEvaluationOptions
     /// <summary>
     /// Told how far the evaluation has got, for a progress bar or a log line: after each chunk of queries (by
     /// <see cref="RetrievalEvaluator"/>'s tensor overload; the index overload searches all queries in one call and
-    /// reports once at the end) and after each k-means iteration. Called on the evaluating thread; null (the default)
-    /// for no reports.
+    /// reports once at the end) and after each k-means iteration (a run that reaches a fixed point early reports its
+    /// last iteration at once). Called on the evaluating thread; null (the default) for no reports.
     /// </summary>
     public IProgress<EvaluationProgress>? Progress { get; init; }
 }
