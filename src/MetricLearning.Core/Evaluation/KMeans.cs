@@ -71,63 +71,131 @@ public static class KMeans
             using var runScope = NewDisposeScope();
             var first = randperm(rows, generator: generator).narrow(0, 0, clusters).to(x.device);
             var centres = x.index_select(0, first);
-            Tensor? previous = null, minimum = null;
+            var bounds = Bounds.Start(x, squaredNorms, centres, chunkBytes);
             for (int iteration = 0; iteration < iterations; iteration++)
             {
                 using var iterationScope = NewDisposeScope();
-                var (assignments, distances) = Assign(x, squaredNorms, centres, chunkBytes);
-                if (previous is not null && assignments.eq(previous).all().item<bool>())
+                if (iteration > 0 && !bounds.Changed)
                 {
                     // A fixed point: the same assignments give the same centres, so every iteration left would
                     // repeat this one. Stopping here gives what running them all would.
-                    minimum = distances.MoveToOuterDisposeScope();
                     iterationDone?.Invoke((long)(run + 1) * iterations);
                     break;
                 }
 
+                var assignments = bounds.Assignments;
                 var sums = zeros_like(centres).index_add(0, assignments, x, 1);
                 var counts = zeros(clusters, dtype: x.dtype, device: x.device).index_add(0, assignments, ones(rows, dtype: x.dtype, device: x.device), 1);
                 var filled = counts.gt(0).unsqueeze(1);
                 var moved = where(filled, sums / counts.clamp_min(1).unsqueeze(1), centres).MoveToOuterDisposeScope();
+                var shifts = (moved - centres).square().sum(1).sqrt_();
+                bounds.Update(x, squaredNorms, moved, shifts, chunkBytes);
                 centres.Dispose();
                 centres = moved;
-                previous?.Dispose();
-                previous = assignments.MoveToOuterDisposeScope();
                 iterationDone?.Invoke((long)run * iterations + iteration + 1);
             }
 
-            Tensor final;
-            if (minimum is not null)
-                final = previous!;
-            else
-                (final, minimum) = Assign(x, squaredNorms, centres, chunkBytes);
-            double inertia = minimum.to_type(ScalarType.Float64).sum().item<double>();
+            // The inertia from the points themselves, not from the bounds (which may be loose) or the products.
+            var assigned = centres.index_select(0, bounds.Assignments);
+            double inertia = (x - assigned).square().sum(1).to_type(ScalarType.Float64).sum().item<double>();
             // The first run always counts, so that points holding NaN still give an answer (of NaN inertia).
             if (best is null || inertia < bestInertia)
             {
                 bestInertia = inertia;
-                best = final.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
+                best = bounds.Assignments.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
             }
         }
 
         return (best!, bestInertia);
     }
 
-    /// <summary>Each row's nearest centre and its squared distance, found as the exact index finds neighbours: in tiles, with the nearest kept as they pass.</summary>
-    private static (Tensor Assignments, Tensor Minimum) Assign(Tensor x, Tensor squaredNorms, Tensor centres, long chunkBytes)
+    /// <summary>
+    /// Hamerly's bounds for Lloyd's iterations: per point its centre, an upper bound on its distance to that centre
+    /// and a lower bound on its distance to any other. When centres move, the upper bound grows by its centre's
+    /// shift and the lower bound shrinks by the largest shift of the others; a point whose upper bound stays below
+    /// its lower bound cannot have changed centre, and only the others are searched again. So each iteration gives
+    /// the assignments a full search would (up to distances equal within rounding), and once few points move it
+    /// costs a fraction of one.
+    /// </summary>
+    private sealed class Bounds
     {
-        var assignments = empty(x.shape[0], dtype: ScalarType.Int64, device: x.device);
-        var minimum = empty(x.shape[0], dtype: x.dtype, device: x.device);
-        NearestNeighbours.Search(Score, x, centres, 1, chunkBytes, (start, length, values, positions) =>
+        /// <summary>A point is searched again unless its upper bound is below its lower bound by this share, so that rounding in the distances never keeps a point at the wrong centre.</summary>
+        private const double Slack = 1e-4;
+
+        private Bounds(Tensor assignments, Tensor upper, Tensor lower)
         {
-            using var nearest = positions.reshape(length);
-            using var score = values.reshape(length);
-            assignments.narrow(0, start, length).copy_(nearest);
-            minimum.narrow(0, start, length).copy_(score);
-        });
-        // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c), clamped at 0 against rounding.
-        minimum.add_(squaredNorms).clamp_min_(0);
-        return (assignments, minimum);
+            Assignments = assignments;
+            Upper = upper;
+            Lower = lower;
+        }
+
+        /// <summary>Each point's centre, int64.</summary>
+        internal Tensor Assignments { get; }
+
+        /// <summary>At least each point's distance to its centre.</summary>
+        private Tensor Upper { get; }
+
+        /// <summary>At most each point's distance to any other centre.</summary>
+        private Tensor Lower { get; }
+
+        /// <summary>Whether the last <see cref="Update"/> moved any point to another centre.</summary>
+        internal bool Changed { get; private set; } = true;
+
+        /// <summary>Every point searched against every centre.</summary>
+        internal static Bounds Start(Tensor x, Tensor squaredNorms, Tensor centres, long chunkBytes)
+        {
+            var (assignments, nearest, second) = Nearest(x, squaredNorms, centres, chunkBytes);
+            return new Bounds(assignments, nearest, second);
+        }
+
+        /// <summary>The bounds after the centres moved by <paramref name="shifts"/> to <paramref name="centres"/>, and the points that may have changed centre searched again.</summary>
+        internal void Update(Tensor x, Tensor squaredNorms, Tensor centres, Tensor shifts, long chunkBytes)
+        {
+            using var scope = NewDisposeScope();
+            Upper.add_(shifts.index_select(0, Assignments));
+            if (shifts.shape[0] > 1)
+            {
+                // The largest shift of the centres other than a point's own: the largest, or for the point of that
+                // centre the second largest.
+                var (top, which) = shifts.topk(2);
+                var others = where(Assignments.eq(which[0]), top[1], top[0]);
+                Lower.sub_(others);
+            }
+
+            var active = Upper.ge(Lower * (1 - Slack)).nonzero().flatten();
+            long count = active.shape[0];
+            if (count == 0)
+            {
+                Changed = false;
+                return;
+            }
+
+            bool all = count == x.shape[0];
+            var (assignments, nearest, second) = Nearest(all ? x : x.index_select(0, active), all ? squaredNorms : squaredNorms.index_select(0, active), centres, chunkBytes);
+            Changed = assignments.ne(Assignments.index_select(0, active)).any().item<bool>();
+            Assignments.index_copy_(0, active, assignments);
+            Upper.index_copy_(0, active, nearest);
+            Lower.index_copy_(0, active, second);
+        }
+
+        /// <summary>Each point's nearest centre, its distance and the distance to the second nearest (+∞ for one centre).</summary>
+        private static (Tensor Assignments, Tensor Nearest, Tensor Second) Nearest(Tensor x, Tensor squaredNorms, Tensor centres, long chunkBytes)
+        {
+            int k = centres.shape[0] > 1 ? 2 : 1;
+            long rows = x.shape[0];
+            var assignments = empty(rows, dtype: ScalarType.Int64, device: x.device);
+            var scores = empty(rows, k, dtype: x.dtype, device: x.device);
+            NearestNeighbours.Search(Score, x, centres, k, chunkBytes, (start, length, values, positions) =>
+            {
+                assignments.narrow(0, start, length).copy_(positions.select(1, 0));
+                scores.narrow(0, start, length).copy_(values);
+            });
+            // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c), clamped at 0 against rounding.
+            var distances = scores.add_(squaredNorms.unsqueeze(1)).clamp_min_(0).sqrt_();
+            var nearest = distances.select(1, 0).clone();
+            var second = k == 2 ? distances.select(1, 1).clone() : full(rows, double.PositiveInfinity, dtype: x.dtype, device: x.device);
+            return (assignments, nearest, second);
+        }
     }
 
     /// <summary>

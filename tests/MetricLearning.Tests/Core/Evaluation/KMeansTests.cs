@@ -61,6 +61,42 @@ public sealed class KMeansTests
         inertia.Should().BeApproximately(points.Select((p, i) => Squared(p, means[assignments[i]])).Sum(), 1e-2);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(40)]
+    public void Each_iteration_assigns_what_Lloyds_algorithm_worked_out_in_double_precision_assigns(int iterations)
+    {
+        var (points, input) = RandomPoints(400, 5, seed: 9);
+        using var _ = input;
+        const int Clusters = 12;
+        const long Seed = 10;
+
+        var (assignments, _) = KMeans.Fit(input, Clusters, seed: Seed, iterations: iterations, chunkBytes: 4096);
+
+        // The same first centres (distinct rows drawn by torch's randperm from a generator of the seed), then
+        // Lloyd's iterations in plain double-precision loops: assign to the nearest, move to the mean, keep empty.
+        using var generator = new TorchSharp.torch.Generator((ulong)Seed);
+        using var draw = randperm(400, generator: generator);
+        var firstRows = draw.data<long>().Take(Clusters).ToArray();
+        var centres = firstRows.Select(row => (double[])points[row].Clone()).ToArray();
+        int Nearest(double[] point) => Enumerable.Range(0, Clusters).MinBy(c => Squared(point, centres[c]));
+        var expected = points.Select(Nearest).ToArray();
+        for (int iteration = 0; iteration < iterations; iteration++)
+        {
+            for (int c = 0; c < Clusters; c++)
+            {
+                var members = points.Where((_, i) => expected[i] == c).ToArray();
+                if (members.Length > 0)
+                    centres[c] = Enumerable.Range(0, 5).Select(j => members.Average(p => p[j])).ToArray();
+            }
+
+            expected = points.Select(Nearest).ToArray();
+        }
+
+        assignments.Should().Equal(expected);
+    }
+
     [Fact]
     public void Stopping_at_a_fixed_point_gives_what_running_every_iteration_gives()
     {
