@@ -12,13 +12,17 @@ namespace MetricLearning.Evaluation;
 /// centres start at distinct rows drawn at random (as FAISS's k-means, which pytorch-metric-learning uses), then each
 /// iteration assigns every row to its nearest centre (squared Euclidean) and moves each centre to the mean of its rows.
 /// A centre that loses all its rows stays where it was. A run stops early at a fixed point (no row changes centre),
-/// where every iteration left would repeat the last, so the result is what running them all gives. With several restarts, the run with the least inertia wins.
+/// where every iteration left would repeat the last, so the result is what running them all gives. With several
+/// restarts, the run with the least inertia wins.
 /// </summary>
 /// <remarks>
 /// Seeded and deterministic on one machine: the draws come from a generator of its own, never torch's global one.
-/// Rows are compared with the centres in tiles of a few megabytes, the nearest centre kept as the tiles pass (the
-/// exact index's search), so memory stays at the points, the centres and one tile. Costs about
-/// <c>2 · rows · clusters · width</c> floating-point operations per iteration. Thread-safe (holds no state).
+/// Rows are compared with the centres in tiles of a few megabytes, the nearest centres kept as the tiles pass (the
+/// exact index's search), so memory stays at the points, the centres, a few numbers per point and one tile. The first
+/// iteration costs about <c>2 · rows · clusters · width</c> floating-point operations; after it, Hamerly's bounds (a
+/// point's distance to its centre against its distance to any other, updated by how far the centres moved) leave out
+/// every row that cannot have changed centre, so iterations cost less as the clustering settles, and assign what a
+/// full search would, up to distances equal within rounding. Thread-safe (holds no state).
 /// </remarks>
 public static class KMeans
 {
