@@ -20,7 +20,7 @@ namespace MetricLearning.Bench;
 /// </summary>
 internal static class SearchComparison
 {
-    internal static int Run(int count, int dimensions, int queryCount, int threads, string distribution, string folder, bool approximate, int searchBreadth)
+    internal static int Run(int count, int dimensions, int queryCount, int threads, string distribution, string folder, bool approximate, int searchBreadth, int connectivity)
     {
         var culture = CultureInfo.InvariantCulture;
         var draw = RandomVectors.Draw(distribution, dimensions, new Random(1), out _);
@@ -59,7 +59,7 @@ internal static class SearchComparison
         if (!approximate)
             return 0;
         clock.Restart();
-        using var graph = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { Threads = threads, SearchBreadth = searchBreadth });
+        using var graph = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { Threads = threads, SearchBreadth = searchBreadth, Connectivity = connectivity });
         graph.Add(Enumerable.Range(0, count).Select(i => (long)i).ToArray(), vectors, new int[count]);
         Console.WriteLine(string.Create(culture, $"hnsw_build_s={clock.Elapsed.TotalSeconds:F2}"));
         clock.Restart();
