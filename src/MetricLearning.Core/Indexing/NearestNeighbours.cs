@@ -20,9 +20,9 @@ namespace MetricLearning.Indexing;
 /// distance that prepares its inputs (cosine normalises both) prepares a query chunk once per reference block and a
 /// reference block once per query chunk, which beside the products of a chunk of at least a few hundred queries is a
 /// few percent.
-/// Measured on 2 AMD EPYC cores (2026-12-07, 500 queries against 100,000 x 128-d, two threads, alternating runs):
-/// 8 MB tiles each freshly allocated took a median of 191 ms, 2 MB tiles 125 ms, and 2 MB tiles into one buffer
-/// 111 ms: above the C library's mapping threshold every fresh tile is memory the kernel maps and zeroes anew.
+/// Above the C library's mapping threshold every fresh tile is memory the kernel maps and zeroes anew: with 8 MB tiles
+/// each freshly made, 500 queries against 100,000 × 128-d took 0.31-0.34 ms per query, and 0.21-0.26 with 2 MB tiles
+/// in one buffer in the quiet rounds of the same hour (<c>bench/compare-faiss.sh</c>, 2026-12-07, 2 AMD EPYC cores).
 /// </remarks>
 internal static class NearestNeighbours
 {
