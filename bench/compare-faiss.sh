@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     --hnsw) hnsw="--hnsw"; shift ;;
     --search-breadth) breadth=$2; shift 2 ;;
     --connectivity) links=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done

@@ -47,5 +47,6 @@ public interface IDistance
     /// <param name="references">Embeddings, shape <c>[M, D]</c>, same dtype and device as <paramref name="queries"/>.</param>
     /// <param name="output">Shape <c>[N, M]</c>, contiguous, the dtype and device of <paramref name="queries"/>; overwritten.</param>
     /// <returns>True when <paramref name="output"/> now holds the matrix; false when the caller must call <see cref="ComputeMatrix"/>.</returns>
+    /// <exception cref="System.ArgumentException">An implementation that writes refuses embeddings or an output of the wrong shape, dtype, device or layout, naming it.</exception>
     bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output) => false;
 }

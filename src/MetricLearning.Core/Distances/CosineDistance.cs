@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Distances;
@@ -7,6 +8,9 @@ namespace MetricLearning.Distances;
 /// <remarks>Computed from <see cref="CosineSimilarity"/>, with its handling of zero embeddings. Stateless and thread-safe.</remarks>
 public sealed class CosineDistance : IDistance
 {
+    // Made once: a Scalar per call would hold native memory until the next garbage collection, and a search calls
+    // TryComputeMatrix once per tile.
+    private static readonly Scalar One = 1.0.ToScalar();
     private readonly CosineSimilarity _similarity = new();
 
     /// <inheritdoc />
@@ -29,7 +33,7 @@ public sealed class CosineDistance : IDistance
         if (!_similarity.TryComputeMatrix(queries, references, output))
             return false;
         using var noGrad = no_grad();
-        output.neg_().add_(1.0);
+        output.neg_().add_(One);
         return true;
     }
 

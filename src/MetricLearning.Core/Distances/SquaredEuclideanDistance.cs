@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MetricLearning.Distances;
@@ -11,6 +12,10 @@ namespace MetricLearning.Distances;
 /// </remarks>
 public sealed class SquaredEuclideanDistance : IDistance
 {
+    // Made once: a Scalar per call would hold native memory until the next garbage collection, and a search calls
+    // TryComputeMatrix once per tile.
+    private static readonly Scalar Zero = 0.0.ToScalar();
+
     /// <summary>Creates the distance.</summary>
     /// <param name="normalize">Whether to L2-normalise each embedding first.</param>
     public SquaredEuclideanDistance(bool normalize = false) => Normalize = normalize;
@@ -61,7 +66,7 @@ public sealed class SquaredEuclideanDistance : IDistance
         using var referenceNorms = referenceSquares.sum(1);
         using var referencesT = r.t();
         output.addmm_(q, referencesT, beta: 0, alpha: -2);
-        output.add_(queryNorms).add_(referenceNorms).clamp_min_(0.0);
+        output.add_(queryNorms).add_(referenceNorms).clamp_min_(Zero);
         return true;
     }
 

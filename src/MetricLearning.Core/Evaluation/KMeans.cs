@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using MetricLearning.Distances;
 using MetricLearning.Indexing;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,11 +17,12 @@ namespace MetricLearning.Evaluation;
 /// <remarks>
 /// Seeded and deterministic on one machine: the draws come from a generator of its own, never torch's global one.
 /// Rows are compared with the centres in tiles of a few megabytes, the nearest centres kept as the tiles pass (the
-/// exact index's search), so memory stays at the points, the centres, a few numbers per point and one tile. The first
-/// iteration costs about <c>2 · rows · clusters · width</c> floating-point operations; after it, Hamerly's bounds (a
-/// point's distance to its centre against its distance to any other, updated by how far the centres moved) leave out
-/// every row that cannot have changed centre, so iterations cost less as the clustering settles, and assign what a
-/// full search would, up to distances equal within rounding. Thread-safe (holds no state).
+/// exact index's search), so no distance matrix is ever held whole: memory is a few copies of the points (their
+/// squares, the rows searched again, the inertia's differences), the centres, a few numbers per point and one tile.
+/// The first iteration costs about <c>2 · rows · clusters · width</c> floating-point operations; after it, Hamerly's
+/// bounds (a point's distance to its centre against its distance to any other, updated by how far the centres moved)
+/// leave out the rows whose bounds show they cannot have changed centre, so iterations cost less as the clustering
+/// settles, and assign what a full search would, up to the rounding of the distances. Thread-safe (holds no state).
 /// </remarks>
 public static class KMeans
 {
@@ -38,11 +38,18 @@ public static class KMeans
     /// <returns>The cluster of each row (0 to <paramref name="clusters"/> − 1) and the winning run's inertia (sum of squared distances to the assigned centres).</returns>
     /// <exception cref="ArgumentException">The points are not a floating-point matrix, or there are fewer rows than clusters.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A count is below 1.</exception>
-    public static (int[] Assignments, double Inertia) Fit(Tensor points, int clusters, long seed = 0, int iterations = 20, int restarts = 1, long chunkBytes = RetrievalEvaluator.DefaultChunkBytes) =>
-        Fit(points, clusters, seed, iterations, restarts, chunkBytes, iterationDone: null);
+    public static (int[] Assignments, double Inertia) Fit(Tensor points, int clusters, long seed = 0, int iterations = 20, int restarts = 1, long chunkBytes = RetrievalEvaluator.DefaultChunkBytes)
+    {
+        var (assignments, inertia, _) = FitRuns(points, clusters, seed, iterations, restarts, chunkBytes, iterationDone: null);
+        return (assignments, inertia);
+    }
 
-    /// <summary>As the public overload, calling <paramref name="iterationDone"/> with the iterations done so far over all runs.</summary>
-    internal static (int[] Assignments, double Inertia) Fit(Tensor points, int clusters, long seed, int iterations, int restarts, long chunkBytes, Action<long>? iterationDone)
+    /// <summary>
+    /// As <see cref="Fit(Tensor, int, long, int, int, long)"/>, calling <paramref name="iterationDone"/> with the
+    /// iterations done so far over all runs, and saying how many iterations the winning run took (fewer than asked
+    /// when it reached a fixed point).
+    /// </summary>
+    internal static (int[] Assignments, double Inertia, int Iterations) FitRuns(Tensor points, int clusters, long seed, int iterations, int restarts, long chunkBytes, Action<long>? iterationDone)
     {
         ArgumentNullException.ThrowIfNull(points);
         TensorChecks.Rank(points, 2, nameof(points));
@@ -67,6 +74,7 @@ public static class KMeans
         using var generator = new Generator((ulong)seed);
 
         int[]? best = null;
+        int bestIterations = 0;
         double bestInertia = double.PositiveInfinity;
         for (int run = 0; run < restarts; run++)
         {
@@ -76,6 +84,7 @@ public static class KMeans
             var first = randperm(rows, generator: generator).narrow(0, 0, clusters).to(x.device);
             var centres = x.index_select(0, first);
             var bounds = Bounds.Start(x, squaredNorms, centres, chunkBytes);
+            int done = 0;
             for (int iteration = 0; iteration < iterations; iteration++)
             {
                 using var iterationScope = NewDisposeScope();
@@ -96,6 +105,7 @@ public static class KMeans
                 bounds.Update(x, squaredNorms, moved, shifts, chunkBytes);
                 centres.Dispose();
                 centres = moved;
+                done = iteration + 1;
                 iterationDone?.Invoke((long)run * iterations + iteration + 1);
             }
 
@@ -107,10 +117,11 @@ public static class KMeans
             {
                 bestInertia = inertia;
                 best = bounds.Assignments.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
+                bestIterations = done;
             }
         }
 
-        return (best!, bestInertia);
+        return (best!, bestInertia, bestIterations);
     }
 
     /// <summary>
@@ -123,7 +134,12 @@ public static class KMeans
     /// </summary>
     private sealed class Bounds
     {
-        /// <summary>A point is searched again unless its upper bound is below its lower bound by this share, so that rounding in the distances never keeps a point at the wrong centre.</summary>
+        /// <summary>
+        /// A point is searched again unless its upper bound is below its lower bound by this share, a margin for the
+        /// rounding of the distances. They come from the expanded form <c>|x|² + |c|² − 2x·c</c>, whose error grows with
+        /// <c>|x|²</c>; far from the origin against the clusters' spread it can exceed the margin, and the bounds then
+        /// decide as a full search of that form would, up to its rounding.
+        /// </summary>
         private const double Slack = 1e-4;
 
         private Bounds(Tensor assignments, Tensor upper, Tensor lower)
@@ -166,7 +182,8 @@ public static class KMeans
                 Lower.sub_(others);
             }
 
-            var active = Upper.ge(Lower * (1 - Slack)).nonzero().flatten();
+            // Written as "not clearly settled" so that a NaN bound (a point or centre holding NaN) is searched again.
+            var active = Upper.lt(Lower * (1 - Slack)).logical_not().nonzero().flatten();
             long count = active.shape[0];
             if (count == 0)
             {

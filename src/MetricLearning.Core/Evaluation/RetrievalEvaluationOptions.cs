@@ -7,6 +7,7 @@ namespace MetricLearning.Evaluation;
 /// Which retrieval metrics <see cref="RetrievalEvaluator"/> computes beyond precision@1, R-precision and MAP@R (always
 /// computed): precision at other depths, mean average precision and mean reciprocal rank, averages per class, and
 /// clustering quality. Each is the metric of the same name in pytorch-metric-learning's <c>AccuracyCalculator</c>.
+/// Also where progress reports go (<see cref="Progress"/>).
 /// </summary>
 /// <remarks>The defaults add nothing, so an evaluation costs what it did without options.</remarks>
 public sealed record RetrievalEvaluationOptions
@@ -92,7 +93,8 @@ public sealed record RetrievalEvaluationOptions
     /// Told how far the evaluation has got, for a progress bar or a log line: after each chunk of queries (by
     /// <see cref="RetrievalEvaluator"/>'s tensor overload; the index overload searches all queries in one call and
     /// reports once at the end) and after each k-means iteration (a run that reaches a fixed point early reports its
-    /// last iteration at once). Called on the evaluating thread; null (the default) for no reports.
+    /// last iteration at once). Called on the evaluating thread, inside the evaluation's own dispose scopes: a tensor
+    /// the callback makes is disposed when it returns, so keep numbers, not tensors. Null (the default) for no reports.
     /// </summary>
     public IProgress<EvaluationProgress>? Progress { get; init; }
 }

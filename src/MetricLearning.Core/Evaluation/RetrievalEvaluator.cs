@@ -13,10 +13,11 @@ namespace MetricLearning.Evaluation;
 /// that memory stays bounded however many references there are, or from any <see cref="INeighbourIndex"/>.
 /// </summary>
 /// <remarks>
-/// For each chunk of queries the full distance block to all references is computed with
-/// <see cref="IDistance.ComputeMatrix"/>, the R nearest are found with <c>topk</c> (the largest values for a
-/// similarity), and each query's metrics are computed on the device; only those (a few numbers per query) cross to
-/// the host. Ties are broken by <c>topk</c>. Each metric equals pytorch-metric-learning's <c>AccuracyCalculator</c>'s
+/// Each chunk of queries is compared with one block of references at a time, in tiles of a few megabytes written into
+/// one buffer (<see cref="IDistance.TryComputeMatrix"/>, or <see cref="IDistance.ComputeMatrix"/> for a distance
+/// without it), and the R nearest are kept as the tiles pass (the largest values for a similarity; of equal values, on
+/// the CPU in float32, the smaller reference position; a k above 256 takes whole rows and <c>topk</c> instead). Each query's metrics are then
+/// computed on the device; only those (a few numbers per query) cross to the host. Each metric equals pytorch-metric-learning's <c>AccuracyCalculator</c>'s
 /// of the same name on the same neighbours. Queries whose label no reference has are skipped (R would be 0). Not thread-safe across calls that
 /// share tensors; stateless otherwise.
 /// </remarks>
@@ -229,7 +230,7 @@ public static class RetrievalEvaluator
         Action<long>? iterationDone = options.Progress is { } progress
             ? done => progress.Report(new EvaluationProgress(EvaluationStage.Clustering, done, total))
             : null;
-        var (assignments, _) = KMeans.Fit(queries, classes, options.ClusteringSeed, options.ClusteringIterations, options.ClusteringRestarts, RetrievalEvaluator.DefaultChunkBytes, iterationDone);
+        var (assignments, _, _) = KMeans.FitRuns(queries, classes, options.ClusteringSeed, options.ClusteringIterations, options.ClusteringRestarts, RetrievalEvaluator.DefaultChunkBytes, iterationDone);
         return (ClusteringScores.NormalizedMutualInformation(labels, assignments), ClusteringScores.AdjustedMutualInformation(labels, assignments));
     }
 }

@@ -20,9 +20,10 @@ namespace MetricLearning.Indexing;
 /// distance that prepares its inputs (cosine normalises both) prepares a query chunk once per reference block and a
 /// reference block once per query chunk, which beside the products of a chunk of at least a few hundred queries is a
 /// few percent.
-/// Above the C library's mapping threshold every fresh tile is memory the kernel maps and zeroes anew: with 8 MB tiles
-/// each freshly made, 500 queries against 100,000 × 128-d took 0.31-0.34 ms per query, and 0.21-0.26 with 2 MB tiles
-/// in one buffer in the quiet rounds of the same hour (<c>bench/compare-faiss.sh</c>, 2026-12-07, 2 AMD EPYC cores).
+/// Above the C library's mapping threshold every fresh tile is memory the kernel maps and zeroes anew. Searching 500
+/// queries against 100,000 × 128-d beside FAISS's flat index (<c>bench/compare-faiss.sh</c>, 2026-12-07, 2 AMD EPYC
+/// cores), 8 MB tiles each freshly made took 0.52-0.59 of FAISS's time (3 rounds), and 2 MB tiles in one buffer a
+/// median of 0.40 (0.31-0.78 over 13 rounds of the next hour, whose speed varied by 2x).
 /// </remarks>
 internal static class NearestNeighbours
 {
@@ -74,54 +75,78 @@ internal static class NearestNeighbours
         bool largest = distance.IsSimilarity;
         using var noGrad = no_grad();
         // One buffer for every tile, handed to IDistance.TryComputeMatrix: a fresh matrix per tile costs new memory
-        // each time, which the C library maps afresh and the kernel zeroes.
-        using var buffer = empty(queryRows * referenceRows, dtype: queries.dtype, device: queries.device);
-        for (long start = 0; start < queryCount; start += queryRows)
+        // each time, which the C library maps afresh and the kernel zeroes. Made at the first tile, and dropped for
+        // good when the distance says it cannot write into it.
+        Tensor? buffer = null;
+        bool buffered = true;
+        try
         {
-            using var scope = NewDisposeScope();
-            long length = Math.Min(queryRows, queryCount - start);
-            var chunk = queries.narrow(0, start, length);
-            var values = new List<Tensor>();
-            var positions = new List<Tensor>();
-            TopK? kept = null;
-            for (long first = 0; first < referenceCount; first += referenceRows)
+            for (long start = 0; start < queryCount; start += queryRows)
             {
-                long count = Math.Min(referenceRows, referenceCount - first);
-                var block = references.narrow(0, first, count);
-                var tile = buffer.narrow(0, 0, length * count).view(length, count);
-                if (!distance.TryComputeMatrix(chunk, block, tile))
-                    tile = distance.ComputeMatrix(chunk, block);
-                prepare?.Invoke(start, length, first, tile);
-                if (tiled && tile.device_type == DeviceType.CPU && tile.dtype == ScalarType.Float32)
+                using var scope = NewDisposeScope();
+                long length = Math.Min(queryRows, queryCount - start);
+                var chunk = queries.narrow(0, start, length);
+                var values = new List<Tensor>();
+                var positions = new List<Tensor>();
+                TopK? kept = null;
+                for (long first = 0; first < referenceCount; first += referenceRows)
                 {
-                    // On the CPU the tile is read in place: a vector compare against each row's k-th best so far
-                    // skips almost every value, which is several times cheaper than a top-k per tile.
-                    kept ??= new TopK((int)length, k, largest);
-                    using var dense = tile.contiguous();
-                    kept.Add(FusedBuffers.Floats(dense), (int)count, first);
+                    long count = Math.Min(referenceRows, referenceCount - first);
+                    var block = references.narrow(0, first, count);
+                    Tensor? tile = null;
+                    if (buffered)
+                    {
+                        buffer ??= empty(queryRows * referenceRows, dtype: queries.dtype, device: queries.device).DetachFromDisposeScope();
+                        var view = buffer.narrow(0, 0, length * count).view(length, count);
+                        if (distance.TryComputeMatrix(chunk, block, view))
+                        {
+                            tile = view;
+                        }
+                        else
+                        {
+                            buffered = false;
+                            buffer.Dispose();
+                            buffer = null;
+                        }
+                    }
+
+                    tile ??= distance.ComputeMatrix(chunk, block);
+                    prepare?.Invoke(start, length, first, tile);
+                    if (tiled && tile.device_type == DeviceType.CPU && tile.dtype == ScalarType.Float32)
+                    {
+                        // On the CPU the tile is read in place: a vector compare against each row's k-th best so far
+                        // skips almost every value, which is several times cheaper than a top-k per tile.
+                        kept ??= new TopK((int)length, k, largest);
+                        using var dense = tile.contiguous();
+                        kept.Add(FusedBuffers.Floats(dense), (int)count, first);
+                        continue;
+                    }
+
+                    var (tileValues, tilePositions) = tile.topk((int)Math.Min(k, count), dim: 1, largest: largest);
+                    values.Add(tileValues);
+                    positions.Add(tilePositions.add_(first));
+                }
+
+                if (kept is not null)
+                {
+                    var (keptValues, keptPositions) = kept.Sorted();
+                    consume(start, length, tensor(keptValues, new[] { length, (long)k }), tensor(keptPositions, new[] { length, (long)k }));
                     continue;
                 }
 
-                var (tileValues, tilePositions) = tile.topk((int)Math.Min(k, count), dim: 1, largest: largest);
-                values.Add(tileValues);
-                positions.Add(tilePositions.add_(first));
-            }
+                if (values.Count == 1)
+                {
+                    consume(start, length, values[0], positions[0]);
+                    continue;
+                }
 
-            if (kept is not null)
-            {
-                var (keptValues, keptPositions) = kept.Sorted();
-                consume(start, length, tensor(keptValues, new[] { length, (long)k }), tensor(keptPositions, new[] { length, (long)k }));
-                continue;
+                var (nearest, picked) = cat(values, 1).topk(k, dim: 1, largest: largest);
+                consume(start, length, nearest, cat(positions, 1).gather(1, picked));
             }
-
-            if (values.Count == 1)
-            {
-                consume(start, length, values[0], positions[0]);
-                continue;
-            }
-
-            var (nearest, picked) = cat(values, 1).topk(k, dim: 1, largest: largest);
-            consume(start, length, nearest, cat(positions, 1).gather(1, picked));
+        }
+        finally
+        {
+            buffer?.Dispose();
         }
     }
 }

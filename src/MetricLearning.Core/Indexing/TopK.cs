@@ -7,6 +7,8 @@ namespace MetricLearning.Indexing;
 /// The k best values of each row seen so far, with their positions, as tiles of rows arrive: a bounded heap per row
 /// whose root is the worst value kept, and a vector compare against it that skips, eight values at a time, everything
 /// that cannot enter. Larger is better for a similarity, smaller for a distance; of equal values the first seen stays.
+/// NaN ranks below every number: it is kept only when a row has fewer than k numbers, and is then reported as the
+/// worst value (−∞ for a similarity, +∞ for a distance).
 /// </summary>
 internal sealed class TopK
 {
@@ -119,7 +121,8 @@ internal sealed class TopK
     private static bool Better(float goodness, long position, float otherGoodness, long otherPosition) =>
         goodness > otherGoodness || (goodness == otherGoodness && position < otherPosition);
 
-    private float Goodness(float value) => _largest ? value : -value;
+    /// <summary>How good a value is, larger better; NaN is the worst of all, so that it never holds a place a number could take.</summary>
+    private float Goodness(float value) => float.IsNaN(value) ? float.NegativeInfinity : _largest ? value : -value;
 
     /// <summary>Adds to a heap that is not full (min-heap on goodness: the root is the worst kept).</summary>
     private static void Push(Span<float> goodness, Span<long> positions, ref int size, float value, long position)

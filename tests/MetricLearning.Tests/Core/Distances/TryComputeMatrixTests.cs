@@ -54,7 +54,8 @@ public sealed class TryComputeMatrixTests
                 // Each pair on its own through Compute, the row-wise path, which shares no code with the matrix.
                 using var row = Tensors.Rows(first[i]);
                 using var column = Tensors.Rows(second[j]);
-                float single = Tensors.Values(distance.Compute(row, column))[0];
+                using var pair = distance.Compute(row, column);
+                float single = Tensors.Values(pair)[0];
                 written[i * second.Length + j].Should().BeApproximately(single, 1e-4f, $"{name} ({i}, {j})");
             }
         }

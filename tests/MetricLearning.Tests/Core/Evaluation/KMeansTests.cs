@@ -38,7 +38,7 @@ public sealed class KMeansTests
 
     [Theory]
     [InlineData(1L << 26)]
-    [InlineData(64L)] // tiles of a few rows and centres at a time
+    [InlineData(16L)] // tiles of one point against 4 of the 7 centres
     public void At_convergence_each_point_is_nearest_the_mean_of_its_own_cluster(long chunkBytes)
     {
         var (points, input) = RandomPoints(300, 3, seed: 2);
@@ -72,7 +72,8 @@ public sealed class KMeansTests
         const int Clusters = 12;
         const long Seed = 10;
 
-        var (assignments, _) = KMeans.Fit(input, Clusters, seed: Seed, iterations: iterations, chunkBytes: 4096);
+        // 16 bytes: tiles of one point against 4 centres, so the nearest two are merged across three blocks.
+        var (assignments, _) = KMeans.Fit(input, Clusters, seed: Seed, iterations: iterations, chunkBytes: 16);
 
         // The same first centres (distinct rows drawn by torch's randperm from a generator of the seed), then
         // Lloyd's iterations in plain double-precision loops: assign to the nearest, move to the mean, keep empty.
@@ -103,11 +104,16 @@ public sealed class KMeansTests
         var (_, input) = RandomPoints(300, 3, seed: 7);
         using var _ = input;
 
-        var converged = KMeans.Fit(input, 6, seed: 8, iterations: 60);
-        var longer = KMeans.Fit(input, 6, seed: 8, iterations: 600);
+        var converged = KMeans.FitRuns(input, 6, seed: 8, iterations: 60, restarts: 1, chunkBytes: 1 << 20, iterationDone: null);
+        var longer = KMeans.FitRuns(input, 6, seed: 8, iterations: 600, restarts: 1, chunkBytes: 1 << 20, iterationDone: null);
 
+        converged.Iterations.Should().BeLessThan(60, "the run reaches a fixed point and stops there");
+        longer.Iterations.Should().Be(converged.Iterations);
         longer.Assignments.Should().Equal(converged.Assignments);
         longer.Inertia.Should().Be(converged.Inertia);
+        // What it stopped at is a fixed point: one more iteration from there changes nothing.
+        var oneMore = KMeans.FitRuns(input, 6, seed: 8, iterations: converged.Iterations + 1, restarts: 1, chunkBytes: 1 << 20, iterationDone: null);
+        oneMore.Assignments.Should().Equal(converged.Assignments);
     }
 
     [Fact]
@@ -127,14 +133,25 @@ public sealed class KMeansTests
     }
 
     [Fact]
-    public void A_point_holding_NaN_gives_an_answer_of_NaN_inertia_instead_of_failing()
+    public void A_point_holding_NaN_gives_NaN_inertia_and_the_other_points_are_still_clustered()
     {
-        using var points = tensor(new[] { 0f, 0, 1, 1, float.NaN, 2, 5, 5 }, new long[] { 4, 2 });
+        var (points, clean) = RandomPoints(200, 3, seed: 11);
+        using var _ = clean;
+        using var nan = full(1, 3, float.NaN);
+        using var input = cat(new[] { clean, nan });
 
-        var (assignments, inertia) = KMeans.Fit(points, 2, restarts: 2);
+        var (assignments, inertia) = KMeans.Fit(input, 5, seed: 12, iterations: 100, restarts: 2);
 
-        assignments.Should().HaveCount(4).And.OnlyContain(c => c == 0 || c == 1);
+        assignments.Should().HaveCount(201).And.OnlyContain(c => c >= 0 && c < 5);
         double.IsNaN(inertia).Should().BeTrue();
+        // The numbers still converge: each is nearest the mean of its own cluster's numbers.
+        var means = Enumerable.Range(0, 5).Select(c => points.Where((_, i) => assignments[i] == c).ToArray())
+            .Select(members => members.Length == 0 ? null : Enumerable.Range(0, 3).Select(j => members.Average(p => p[j])).ToArray()).ToArray();
+        for (int i = 0; i < points.Length; i++)
+        {
+            double own = Squared(points[i], means[assignments[i]]!);
+            means.Where(m => m is not null).Min(m => Squared(points[i], m!)).Should().BeApproximately(own, 1e-3, $"point {i}");
+        }
     }
 
     [Fact]
