@@ -194,7 +194,9 @@ public sealed class OnnxExportTests
     public async Task Concurrent_callers_are_batched_and_each_gets_its_own_inputs_embedding()
     {
         using var folder = new TempFolder();
-        using var served = ExportedMlp(folder);
+        // The first request of a run waits up to a second for others, so that requests share runs however slowly a
+        // busy machine starts the callers (with no wait, each could find the batcher idle and run alone).
+        using var served = ExportedMlp(folder, options: new OnnxModelOptions { MaxWait = TimeSpan.FromSeconds(1) });
         var inputs = RawInputs(256, 12, 1, seed: 6);
         var expected = served.Embed(inputs);
 
@@ -217,13 +219,13 @@ public sealed class OnnxExportTests
     }
 
     /// <summary>Exports a small MLP (inputs [3, 4], 6-wide embeddings) and loads it for serving.</summary>
-    internal static OnnxEmbeddingModel ExportedMlp(TempFolder folder, string name = "model.onnx")
+    internal static OnnxEmbeddingModel ExportedMlp(TempFolder folder, string name = "model.onnx", OnnxModelOptions? options = null)
     {
         manual_seed(17);
         using var model = new TrainedModel(new MlpEmbeddingNetwork(new MlpOptions { InputSize = 12, LayerSizes = new List<int> { 16, 6 } }),
             new Distances.EuclideanDistance(), 0.9, inputShape: new long[] { 12 });
         model.ExportOnnx(folder.File(name));
-        return OnnxEmbeddingModel.Load(folder.File(name));
+        return OnnxEmbeddingModel.Load(folder.File(name), options);
     }
 
     /// <summary>Exports, loads in ONNX Runtime, and compares every input's embedding with TorchSharp's: all in one run, and the first ones alone.</summary>
