@@ -41,10 +41,8 @@ public sealed class SquaredEuclideanDistance : IDistance
         using var q = EmbeddingNormalization.MaybeNormalize(queries, Normalize);
         using var r = EmbeddingNormalization.MaybeNormalize(references, Normalize);
         // |q - r|^2 = |q|^2 + |r|^2 - 2 q.r with one matrix product; clamped at 0 against rounding.
-        using var querySquares = q.square();
-        using var queryNorms = querySquares.sum(1, keepdim: true);
-        using var referenceSquares = r.square();
-        using var referenceNorms = referenceSquares.sum(1);
+        using var queryNorms = SquaredNorms(q, keepdim: true);
+        using var referenceNorms = SquaredNorms(r, keepdim: false);
         using var referencesT = r.t();
         using var products = q.matmul(referencesT);
         using var norms = queryNorms + referenceNorms;
@@ -60,14 +58,19 @@ public sealed class SquaredEuclideanDistance : IDistance
         using var q = EmbeddingNormalization.MaybeNormalize(queries, Normalize);
         using var r = EmbeddingNormalization.MaybeNormalize(references, Normalize);
         // As ComputeMatrix, with the sums added in place: -2 q.r, then |q|^2, then |r|^2.
-        using var querySquares = q.square();
-        using var queryNorms = querySquares.sum(1, keepdim: true);
-        using var referenceSquares = r.square();
-        using var referenceNorms = referenceSquares.sum(1);
+        using var queryNorms = SquaredNorms(q, keepdim: true);
+        using var referenceNorms = SquaredNorms(r, keepdim: false);
         using var referencesT = r.t();
         output.addmm_(q, referencesT, beta: 0, alpha: -2);
         output.add_(queryNorms).add_(referenceNorms).clamp_min_(Zero);
         return true;
+    }
+
+    /// <summary>Each row's squared L2 norm: <c>[N, 1]</c> with <paramref name="keepdim"/>, else <c>[N]</c>.</summary>
+    private static Tensor SquaredNorms(Tensor rows, bool keepdim)
+    {
+        using var squares = rows.square();
+        return squares.sum(1, keepdim: keepdim);
     }
 
     /// <summary>How this distance is saved with a model or index: its name and settings.</summary>

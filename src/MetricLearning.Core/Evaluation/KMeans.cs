@@ -88,7 +88,7 @@ public static class KMeans
             for (int iteration = 0; iteration < iterations; iteration++)
             {
                 using var iterationScope = NewDisposeScope();
-                if (iteration > 0 && !bounds.Changed)
+                if (!bounds.Changed)
                 {
                     // A fixed point: the same assignments give the same centres, so every iteration left would
                     // repeat this one. Stopping here gives what running them all would.
