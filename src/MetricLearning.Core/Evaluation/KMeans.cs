@@ -16,17 +16,33 @@ namespace MetricLearning.Evaluation;
 /// </summary>
 /// <remarks>
 /// Seeded and deterministic on one machine: the draws come from a generator of its own, never torch's global one.
-/// Rows are compared with the centres in tiles of a few megabytes, the nearest centres kept as the tiles pass (the
-/// exact index's search), so no distance matrix is ever held whole: memory is a few copies of the points (their
-/// squares, the rows searched again, the inertia's differences), the centres, a few numbers per point and one tile.
-/// The first iteration costs about <c>2 · rows · clusters · width</c> floating-point operations; after it, Hamerly's
-/// bounds (a point's distance to its centre against its distance to any other, updated by how far the centres moved)
-/// leave out the rows whose bounds show they cannot have changed centre, so iterations cost less as the clustering
-/// settles, and assign what a full search would, up to the rounding of the distances. Thread-safe (holds no state).
+/// Rows are compared with the centres in tiles of a few megabytes, each tile's nearest two centres kept while it is in
+/// the cache, so no distance matrix is ever held whole: memory is the points and their squares, the centres, a few
+/// numbers per point and per group of centres, and a few tiles.
+/// The first iteration costs about <c>2 · rows · clusters · width</c> floating-point operations. After it, Yinyang
+/// bounds (a point's distance to its centre against its distance to each group of neighbouring centres, updated by
+/// how far the centres moved) leave out the points, and for the others the groups, that cannot hold a nearer centre;
+/// the few centres that moved most in an iteration are measured against every point instead of loosening their
+/// groups' bounds. So iterations cost less as the clustering settles, and assign what a full search would, up to the
+/// rounding of the distances. Thread-safe (holds no state).
 /// </remarks>
 public static class KMeans
 {
-    private static readonly CentreScore Score = new();
+    /// <summary>
+    /// How many centres share one lower bound per point. Fewer bound more tightly but make each group's search a
+    /// thinner matrix product; a few hundred keep the products efficient.
+    /// </summary>
+    private const int CentresPerGroup = 256;
+
+    /// <summary>The most memory the per-group lower bounds may take (about 17 bytes per point and group, with the search's own).</summary>
+    private const long BoundsBytes = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// One centre in this many, those that moved most in an iteration, is measured against every point (about
+    /// 1/<c>MoverShare</c> of a full search), so that the lower bounds shrink by the shifts of the others only: once
+    /// most centres settle, a few keep moving far, and they would otherwise loosen every bound of their group.
+    /// </summary>
+    private const int MoverShare = 16;
 
     /// <summary>Clusters the rows of <paramref name="points"/>.</summary>
     /// <param name="points">Shape <c>[N, D]</c>, floating point, N ≥ <paramref name="clusters"/>.</param>
@@ -47,9 +63,10 @@ public static class KMeans
     /// <summary>
     /// As <see cref="Fit(Tensor, int, long, int, int, long)"/>, calling <paramref name="iterationDone"/> with the
     /// iterations done so far over all runs, and saying how many iterations the winning run took (fewer than asked
-    /// when it reached a fixed point).
+    /// when it reached a fixed point). <paramref name="centresPerGroup"/> sets how many centres share a lower bound
+    /// (see <see cref="GroupBounds"/>); tests set it small so that a few centres are searched in several groups.
     /// </summary>
-    internal static (int[] Assignments, double Inertia, int Iterations) FitRuns(Tensor points, int clusters, long seed, int iterations, int restarts, long chunkBytes, Action<long>? iterationDone)
+    internal static (int[] Assignments, double Inertia, int Iterations) FitRuns(Tensor points, int clusters, long seed, int iterations, int restarts, long chunkBytes, Action<long>? iterationDone, int centresPerGroup = CentresPerGroup)
     {
         ArgumentNullException.ThrowIfNull(points);
         TensorChecks.Rank(points, 2, nameof(points));
@@ -82,8 +99,11 @@ public static class KMeans
             // however many iterations and runs there are.
             using var runScope = NewDisposeScope();
             var first = randperm(rows, generator: generator).narrow(0, 0, clusters).to(x.device);
+            var (groupLengths, order) = Group(x, first, clusters, seed, chunkBytes, centresPerGroup);
+            if (order is not null)
+                first = first.index_select(0, order);
             var centres = x.index_select(0, first);
-            var bounds = Bounds.Start(x, squaredNorms, centres, chunkBytes);
+            var bounds = GroupBounds.Start(x, squaredNorms, centres, groupLengths, chunkBytes);
             int done = 0;
             for (int iteration = 0; iteration < iterations; iteration++)
             {
@@ -116,7 +136,9 @@ public static class KMeans
             if (best is null || inertia < bestInertia)
             {
                 bestInertia = inertia;
-                best = bounds.Assignments.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
+                // Back from the grouped order of the centres to the order they were drawn in.
+                var clustersOfRows = order is null ? bounds.Assignments : order.index_select(0, bounds.Assignments);
+                best = clustersOfRows.to_type(ScalarType.Int32).cpu().data<int>().ToArray();
                 bestIterations = done;
             }
         }
@@ -125,25 +147,62 @@ public static class KMeans
     }
 
     /// <summary>
-    /// Hamerly's bounds for Lloyd's iterations: per point its centre, an upper bound on its distance to that centre
-    /// and a lower bound on its distance to any other. When centres move, the upper bound grows by its centre's
-    /// shift and the lower bound shrinks by the largest shift of the others; a point whose upper bound stays below
-    /// its lower bound cannot have changed centre, and only the others are searched again. So each iteration gives
-    /// the assignments a full search would (up to distances equal within rounding), and once few points move it
-    /// costs a fraction of one.
+    /// Splits the first centres (the rows <paramref name="first"/>) into groups of neighbours for
+    /// <see cref="GroupBounds"/>, by a short k-means of the centres themselves, as Yinyang k-means does. Returns the
+    /// groups' sizes and the order that makes each group a contiguous block of centres (null for one group).
     /// </summary>
-    private sealed class Bounds
+    private static (long[] Lengths, Tensor? Order) Group(Tensor x, Tensor first, int clusters, long seed, long chunkBytes, int centresPerGroup)
+    {
+        long rows = x.shape[0];
+        long wanted = (clusters + (long)centresPerGroup - 1) / centresPerGroup;
+        int groups = (int)Math.Clamp(Math.Min(wanted, BoundsBytes / (17 * rows)), 1, clusters);
+        if (groups == 1)
+            return (new long[] { clusters }, null);
+
+        int[] groupOf;
+        using (var initial = x.index_select(0, first))
+            (groupOf, _, _) = FitRuns(initial, groups, seed, iterations: 5, restarts: 1, chunkBytes, iterationDone: null, centresPerGroup: int.MaxValue);
+        var lengths = new long[groups];
+        foreach (int group in groupOf)
+            lengths[group]++;
+        // Stable, so that within a group centres keep the order they were drawn in.
+        var order = Enumerable.Range(0, clusters).OrderBy(centre => groupOf[centre]).Select(centre => (long)centre).ToArray();
+        return (lengths.Where(length => length > 0).ToArray(), tensor(order, device: x.device));
+    }
+
+    /// <summary>
+    /// Yinyang bounds (Ding et al., 2015) for Lloyd's iterations. The centres are split into groups of neighbouring
+    /// centres, each a contiguous block; per point they keep its centre, an upper bound on its distance to that centre
+    /// and, per group, a lower bound on its distance to any centre of the group other than its own. When centres move,
+    /// the upper bound grows by its centre's shift and each group's lower bound shrinks by the largest shift in that
+    /// group. A point whose upper bound stays below every lower bound cannot have changed centre; otherwise only the
+    /// groups whose lower bound fell below its (tightened) upper bound are searched again, each as one matrix product
+    /// of the points concerned against that group's block of centres. So each iteration assigns what a full search
+    /// would (up to distances equal within rounding), and a centre that keeps moving costs a search of its own group,
+    /// not of every centre (which one lower bound for all centres, Hamerly's, pays: at 512 dimensions it pruned
+    /// nothing). With one group these are Hamerly's bounds.
+    /// </summary>
+    private sealed class GroupBounds
     {
         /// <summary>
-        /// A point is searched again unless its upper bound is below its lower bound by this share, a margin for the
-        /// rounding of the distances. They come from the expanded form <c>|x|² + |c|² − 2x·c</c>, whose error grows with
-        /// <c>|x|²</c>; far from the origin against the clusters' spread it can exceed the margin, and the bounds then
-        /// decide as a full search of that form would, up to its rounding.
+        /// A point or group is searched again unless its upper bound is below the lower bound by this share, a margin
+        /// for the rounding of the distances. They come from the expanded form <c>|x|² + |c|² − 2x·c</c>, whose error
+        /// grows with <c>|x|²</c>; far from the origin against the clusters' spread it can exceed the margin, and the
+        /// bounds then decide as a full search of that form would, up to its rounding.
         /// </summary>
         private const double Slack = 1e-4;
 
-        private Bounds(Tensor assignments, Tensor upper, Tensor lower)
+        private readonly long[] _groupStarts;
+        private readonly long[] _groupLengths;
+        private readonly Tensor _groupOf;
+
+        private GroupBounds(long[] groupLengths, Tensor groupOf, Tensor assignments, Tensor upper, Tensor lower)
         {
+            _groupLengths = groupLengths;
+            _groupStarts = new long[groupLengths.Length];
+            for (int g = 1; g < groupLengths.Length; g++)
+                _groupStarts[g] = _groupStarts[g - 1] + groupLengths[g - 1];
+            _groupOf = groupOf;
             Assignments = assignments;
             Upper = upper;
             Lower = lower;
@@ -152,104 +211,213 @@ public static class KMeans
         /// <summary>Each point's centre, int64.</summary>
         internal Tensor Assignments { get; }
 
-        /// <summary>At least each point's distance to its centre.</summary>
+        /// <summary>At least each point's distance to its centre, <c>[N]</c>.</summary>
         private Tensor Upper { get; }
 
-        /// <summary>At most each point's distance to any other centre.</summary>
+        /// <summary>Per point and group, at most the point's distance to any centre of the group but its own, <c>[N, groups]</c>.</summary>
         private Tensor Lower { get; }
 
         /// <summary>Whether the last <see cref="Update"/> moved any point to another centre.</summary>
         internal bool Changed { get; private set; } = true;
 
-        /// <summary>Every point searched against every centre.</summary>
-        internal static Bounds Start(Tensor x, Tensor squaredNorms, Tensor centres, long chunkBytes)
+        /// <summary>Every point searched against every centre; <paramref name="groupLengths"/> are the sizes of the consecutive blocks of centres that form the groups.</summary>
+        internal static GroupBounds Start(Tensor x, Tensor squaredNorms, Tensor centres, long[] groupLengths, long chunkBytes)
         {
-            var (assignments, nearest, second) = Nearest(x, squaredNorms, centres, chunkBytes);
-            return new Bounds(assignments, nearest, second);
+            long rows = x.shape[0];
+            int groups = groupLengths.Length;
+            var bounds = new GroupBounds(
+                groupLengths,
+                arange(groups, dtype: ScalarType.Int64, device: x.device).repeat_interleave(tensor(groupLengths, device: x.device)),
+                zeros(rows, dtype: ScalarType.Int64, device: x.device),
+                full(rows, double.PositiveInfinity, dtype: x.dtype, device: x.device),
+                empty(rows, groups, dtype: x.dtype, device: x.device));
+            using var scope = NewDisposeScope();
+            var everyGroup = ones(rows, groups, dtype: ScalarType.Bool, device: x.device);
+            bounds.Search(x, squaredNorms, centres, rows: null, everyGroup, bounds.Upper, bounds.Assignments, bounds.Lower, chunkBytes);
+            return bounds;
         }
 
-        /// <summary>The bounds after the centres moved by <paramref name="shifts"/> to <paramref name="centres"/>, and the points that may have changed centre searched again.</summary>
+        /// <summary>The bounds after the centres moved by <paramref name="shifts"/> to <paramref name="centres"/>, and the points that may have changed centre searched again in the groups where they may have.</summary>
         internal void Update(Tensor x, Tensor squaredNorms, Tensor centres, Tensor shifts, long chunkBytes)
         {
             using var scope = NewDisposeScope();
+            int groups = _groupLengths.Length;
             Upper.add_(shifts.index_select(0, Assignments));
-            if (shifts.shape[0] > 1)
+            long centreCount = shifts.shape[0];
+            if (centreCount == 1)
             {
-                // The largest shift of the centres other than a point's own: the largest, or for the point of that
-                // centre the second largest.
-                var (top, which) = shifts.topk(2);
-                var others = where(Assignments.eq(which[0]), top[1], top[0]);
-                Lower.sub_(others);
+                Lower.sub_(shifts);
+            }
+            else
+            {
+                // The centres that moved most are measured against every point; the groups' bounds then shrink by
+                // the largest shift of the others only.
+                var movers = shifts.topk((int)Math.Max(1, centreCount / MoverShare)).indexes.sort().Values;
+                var rest = shifts.index_fill(0, movers, 0);
+                var groupShifts = stack(Enumerable.Range(0, groups).Select(g => rest.narrow(0, _groupStarts[g], _groupLengths[g]).max()).ToArray());
+                Lower.sub_(groupShifts.unsqueeze(0));
+                LowerByMovers(x, squaredNorms, centres, movers, chunkBytes);
             }
 
             // Written as "not clearly settled" so that a NaN bound (a point or centre holding NaN) is searched again.
-            var active = Upper.lt(Lower * (1 - Slack)).logical_not().nonzero().flatten();
-            long count = active.shape[0];
-            if (count == 0)
+            var active = Upper.lt(Lower.amin(1) * (1 - Slack)).logical_not().nonzero().flatten();
+            if (active.shape[0] == 0)
             {
                 Changed = false;
                 return;
             }
 
-            bool all = count == x.shape[0];
-            var (assignments, nearest, second) = Nearest(all ? x : x.index_select(0, active), all ? squaredNorms : squaredNorms.index_select(0, active), centres, chunkBytes);
-            Changed = assignments.ne(Assignments.index_select(0, active)).any().item<bool>();
+            var previous = Assignments.index_select(0, active);
+            // The exact distance to its own centre tightens a point's upper bound; a NaN one counts as infinite, so
+            // that a point whose centre holds NaN moves to any centre that does not.
+            var upper = OwnDistances(x, squaredNorms, centres, active, previous, chunkBytes).nan_to_num_(double.PositiveInfinity);
+            var lower = Lower.index_select(0, active);
+            var searched = upper.unsqueeze(1).lt(lower * (1 - Slack)).logical_not();
+            var nearest = upper.clone();
+            var assignments = previous.clone();
+            Search(x, squaredNorms, centres, active, searched, nearest, assignments, lower, chunkBytes);
+
+            // A point that left its centre for another group: its old centre is now one of the others in its old
+            // group, at the distance just measured, which that group's bound must not exceed if it was not searched.
+            var moved = assignments.ne(previous);
+            var oldGroup = _groupOf.index_select(0, previous).unsqueeze(1);
+            var oldBound = lower.gather(1, oldGroup);
+            var lowered = moved.unsqueeze(1).logical_and(searched.gather(1, oldGroup).logical_not());
+            lower.scatter_(1, oldGroup, where(lowered, minimum(oldBound, upper.unsqueeze(1)), oldBound));
+
+            Changed = moved.any().item<bool>();
             Assignments.index_copy_(0, active, assignments);
             Upper.index_copy_(0, active, nearest);
-            Lower.index_copy_(0, active, second);
+            Lower.index_copy_(0, active, lower);
         }
 
-        /// <summary>Each point's nearest centre, its distance and the distance to the second nearest (+∞ for one centre).</summary>
-        private static (Tensor Assignments, Tensor Nearest, Tensor Second) Nearest(Tensor x, Tensor squaredNorms, Tensor centres, long chunkBytes)
+        /// <summary>
+        /// Searches the points <paramref name="rows"/> (all when null) in the groups <paramref name="searched"/> marks
+        /// (<c>[M, groups]</c>): each group's nearest centre replaces a point's <paramref name="nearest"/> distance and
+        /// <paramref name="assignments"/> when closer, and its lower bound in <paramref name="lower"/> becomes the
+        /// exact distance to the group's nearest centre other than the point's final one.
+        /// </summary>
+        private void Search(Tensor x, Tensor squaredNorms, Tensor centres, Tensor? rows, Tensor searched, Tensor nearest, Tensor assignments, Tensor lower, long chunkBytes)
         {
-            int k = centres.shape[0] > 1 ? 2 : 1;
-            long rows = x.shape[0];
-            var assignments = empty(rows, dtype: ScalarType.Int64, device: x.device);
-            var scores = empty(rows, k, dtype: x.dtype, device: x.device);
-            NearestNeighbours.Search(Score, x, centres, k, chunkBytes, (start, length, values, positions) =>
+            using var scope = NewDisposeScope();
+            int groups = _groupLengths.Length;
+            var centreNorms = centres.square().sum(1);
+            // Per searched point and group, the second nearest distance and the nearest centre: the bound of the
+            // group a point ends in must leave that centre out.
+            var second = full_like(lower, double.PositiveInfinity);
+            var first = full(lower.shape, -1L, dtype: ScalarType.Int64, device: lower.device);
+            // Tiles of a few megabytes, all written into one buffer, so that the top-2 reads what the product just
+            // wrote while it is in the cache and no tile is memory mapped and zeroed afresh.
+            long tileValues = Math.Max(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / 4, _groupLengths.Max());
+            var buffer = empty(tileValues, dtype: x.dtype, device: x.device);
+            for (int g = 0; g < groups; g++)
             {
-                assignments.narrow(0, start, length).copy_(positions.select(1, 0));
-                scores.narrow(0, start, length).copy_(values);
-            });
-            // |x - c|^2 = |x|^2 + (|c|^2 - 2 x.c), clamped at 0 against rounding.
-            var distances = scores.add_(squaredNorms.unsqueeze(1)).clamp_min_(0).sqrt_();
-            var nearest = distances.select(1, 0).clone();
-            var second = k == 2 ? distances.select(1, 1).clone() : full(rows, double.PositiveInfinity, dtype: x.dtype, device: x.device);
-            return (assignments, nearest, second);
-        }
-    }
+                using var groupScope = NewDisposeScope();
+                var local = searched.select(1, g).nonzero().flatten();
+                long count = local.shape[0];
+                if (count == 0)
+                    continue;
 
-    /// <summary>
-    /// A row's squared distance to a centre less the row's own squared norm, <c>|c|² − 2 x·c</c>: it ranks centres
-    /// as the squared distance does, and each tile of it is one matrix product and one pass, where the squared
-    /// distance needs three passes and both norms per tile.
-    /// </summary>
-    private sealed class CentreScore : IDistance
-    {
-        public Tensor Compute(Tensor first, Tensor second)
-        {
-            using var centreSquares = second.square();
-            using var centreNorms = centreSquares.sum(1);
-            using var products = (first * second).sum(1);
-            return centreNorms.add(products, -2.0);
+                long start = _groupStarts[g], length = _groupLengths[g];
+                var blockT = centres.narrow(0, start, length).t();
+                var blockNorms = centreNorms.narrow(0, start, length);
+                long chunk = tileValues / length;
+                for (long offset = 0; offset < count; offset += chunk)
+                {
+                    using var chunkScope = NewDisposeScope();
+                    long size = Math.Min(chunk, count - offset);
+                    var part = local.narrow(0, offset, size);
+                    var points = rows is null ? part : rows.index_select(0, part);
+                    // |c|^2 - 2 x.c ranks the centres as the distance does; |x - c| = sqrt(|x|^2 + |c|^2 - 2 x.c),
+                    // clamped at 0 against rounding, is worked out for the nearest two only.
+                    var scores = buffer.narrow(0, 0, size * length).view(size, length)
+                        .addmm_(x.index_select(0, points), blockT, beta: 0, alpha: -2).add_(blockNorms);
+                    var (top, positions) = scores.topk((int)Math.Min(2, length), dim: 1, largest: false);
+                    var values = top.add_(squaredNorms.index_select(0, points).unsqueeze(1)).clamp_min_(0).sqrt_();
+                    var closest = values.select(1, 0);
+                    var closestCentre = positions.select(1, 0).add(start);
+                    lower.select(1, g).index_copy_(0, part, closest);
+                    first.select(1, g).index_copy_(0, part, closestCentre);
+                    if (length > 1)
+                        second.select(1, g).index_copy_(0, part, values.select(1, 1));
+                    var current = nearest.index_select(0, part);
+                    var closer = closest.lt(current);
+                    nearest.index_copy_(0, part, where(closer, closest, current));
+                    assignments.index_copy_(0, part, where(closer, closestCentre, assignments.index_select(0, part)));
+                }
+            }
+
+            // The group of each point's final centre: if it was searched and that centre was its nearest, the
+            // bound is the second nearest.
+            var finalGroup = _groupOf.index_select(0, assignments).unsqueeze(1);
+            var own = searched.gather(1, finalGroup).logical_and(first.gather(1, finalGroup).eq(assignments.unsqueeze(1)));
+            lower.scatter_(1, finalGroup, where(own, second.gather(1, finalGroup), lower.gather(1, finalGroup)));
         }
 
-        public Tensor ComputeMatrix(Tensor queries, Tensor references)
+        /// <summary>
+        /// Lowers each point's group bounds to its exact distance to the <paramref name="movers"/> (centre indices in
+        /// ascending order) of that group other than its own centre. A NaN distance counts as infinite: a centre
+        /// holding NaN is never the nearest in a search either.
+        /// </summary>
+        private void LowerByMovers(Tensor x, Tensor squaredNorms, Tensor centres, Tensor movers, long chunkBytes)
         {
-            using var centreSquares = references.square();
-            using var centreNorms = centreSquares.sum(1);
-            using var referencesT = references.t();
-            using var products = queries.matmul(referencesT);
-            return centreNorms.add(products, -2.0);
+            using var scope = NewDisposeScope();
+            long rows = x.shape[0], count = movers.shape[0];
+            var moverCentres = centres.index_select(0, movers);
+            var moverNorms = moverCentres.square().sum(1);
+            var moverCentresT = moverCentres.t();
+            // The movers of each group are consecutive, as the groups are blocks of centres.
+            var moverGroups = _groupOf.index_select(0, movers).cpu().data<long>().ToArray();
+            var runs = new System.Collections.Generic.List<(int Group, long Start, long Length)>();
+            for (int i = 0; i < moverGroups.Length; i++)
+            {
+                if (runs.Count > 0 && runs[^1].Group == moverGroups[i])
+                    runs[^1] = (runs[^1].Group, runs[^1].Start, runs[^1].Length + 1);
+                else
+                    runs.Add(((int)moverGroups[i], i, 1));
+            }
+
+            long tileValues = Math.Max(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / 4, count);
+            var buffer = empty(tileValues, dtype: x.dtype, device: x.device);
+            long chunk = tileValues / count;
+            for (long offset = 0; offset < rows; offset += chunk)
+            {
+                using var chunkScope = NewDisposeScope();
+                long size = Math.Min(chunk, rows - offset);
+                var own = Assignments.narrow(0, offset, size).unsqueeze(1).eq(movers.unsqueeze(0));
+                // Scores |c|^2 - 2 x.c, ranked as the distances; each group's least is made a distance.
+                var scores = buffer.narrow(0, 0, size * count).view(size, count)
+                    .addmm_(x.narrow(0, offset, size), moverCentresT, beta: 0, alpha: -2).add_(moverNorms)
+                    .nan_to_num_(double.PositiveInfinity).masked_fill_(own, double.PositiveInfinity);
+                var rowNorms = squaredNorms.narrow(0, offset, size);
+                var lower = Lower.narrow(0, offset, size);
+                foreach (var (group, start, length) in runs)
+                {
+                    var bound = lower.select(1, group);
+                    var distances = scores.narrow(1, start, length).amin(1).add_(rowNorms).clamp_min_(0).sqrt_();
+                    bound.copy_(minimum(bound, distances));
+                }
+            }
         }
 
-        public bool TryComputeMatrix(Tensor queries, Tensor references, Tensor output)
+        /// <summary>Each of the points <paramref name="rows"/>' distance to its centre <paramref name="owners"/>, in the same expanded form as the search, in chunks.</summary>
+        private static Tensor OwnDistances(Tensor x, Tensor squaredNorms, Tensor centres, Tensor rows, Tensor owners, long chunkBytes)
         {
-            using var centreSquares = references.square();
-            using var centreNorms = centreSquares.sum(1);
-            using var referencesT = references.t();
-            output.addmm_(queries, referencesT, beta: 0, alpha: -2).add_(centreNorms);
-            return true;
+            long count = rows.shape[0], width = x.shape[1];
+            var distances = empty(count, dtype: x.dtype, device: x.device);
+            long chunk = Math.Clamp(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / (4 * width), 1, count);
+            for (long offset = 0; offset < count; offset += chunk)
+            {
+                using var scope = NewDisposeScope();
+                long length = Math.Min(chunk, count - offset);
+                var points = rows.narrow(0, offset, length);
+                var own = centres.index_select(0, owners.narrow(0, offset, length));
+                var products = (x.index_select(0, points) * own).sum(1);
+                distances.narrow(0, offset, length).copy_(
+                    squaredNorms.index_select(0, points).add(own.square().sum(1)).add_(products, -2).clamp_min_(0).sqrt_());
+            }
+
+            return distances;
         }
     }
 }

@@ -28,7 +28,7 @@ namespace MetricLearning.Indexing;
 internal static class NearestNeighbours
 {
     /// <summary>The largest tile, in bytes: a share of a last-level cache, so that the top-k reads what the product just wrote.</summary>
-    private const long TileBytes = 2L * 1024 * 1024;
+    internal const long TileBytes = 2L * 1024 * 1024;
 
     /// <summary>The most query rows in one chunk.</summary>
     private const long LargestQueryChunk = 1024;

@@ -62,10 +62,15 @@ public sealed class KMeansTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(3)]
-    [InlineData(40)]
-    public void Each_iteration_assigns_what_Lloyds_algorithm_worked_out_in_double_precision_assigns(int iterations)
+    [InlineData(1, 256)]
+    [InlineData(3, 256)]
+    [InlineData(40, 256)]
+    [InlineData(1, 3)]
+    [InlineData(3, 3)]
+    [InlineData(40, 3)]
+    [InlineData(40, 5)]
+    [InlineData(40, 1)]
+    public void Each_iteration_assigns_what_Lloyds_algorithm_worked_out_in_double_precision_assigns(int iterations, int centresPerGroup)
     {
         var (points, input) = RandomPoints(400, 5, seed: 9);
         using var _ = input;
@@ -73,7 +78,9 @@ public sealed class KMeansTests
         const long Seed = 10;
 
         // 16 bytes: tiles of one point against 4 centres, so the nearest two are merged across three blocks.
-        var (assignments, _) = KMeans.Fit(input, Clusters, seed: Seed, iterations: iterations, chunkBytes: 16);
+        // centresPerGroup below 12 splits the centres into groups with a lower bound each (3 gives 4 groups, 5 gives
+        // groups of uneven sizes, 1 a bound per centre); 256 keeps one group.
+        var (assignments, _, _) = KMeans.FitRuns(input, Clusters, seed: Seed, iterations: iterations, restarts: 1, chunkBytes: 16, iterationDone: null, centresPerGroup);
 
         // The same first centres (distinct rows drawn by torch's randperm from a generator of the seed), then
         // Lloyd's iterations in plain double-precision loops: assign to the nearest, move to the mean, keep empty.
@@ -98,21 +105,23 @@ public sealed class KMeansTests
         assignments.Should().Equal(expected);
     }
 
-    [Fact]
-    public void Stopping_at_a_fixed_point_gives_what_running_every_iteration_gives()
+    [Theory]
+    [InlineData(256)]
+    [InlineData(2)]
+    public void Stopping_at_a_fixed_point_gives_what_running_every_iteration_gives(int centresPerGroup)
     {
         var (_, input) = RandomPoints(300, 3, seed: 7);
         using var _ = input;
 
-        var converged = KMeans.FitRuns(input, 6, seed: 8, iterations: 60, restarts: 1, chunkBytes: 1 << 20, iterationDone: null);
-        var longer = KMeans.FitRuns(input, 6, seed: 8, iterations: 600, restarts: 1, chunkBytes: 1 << 20, iterationDone: null);
+        var converged = KMeans.FitRuns(input, 6, seed: 8, iterations: 60, restarts: 1, chunkBytes: 1 << 20, iterationDone: null, centresPerGroup);
+        var longer = KMeans.FitRuns(input, 6, seed: 8, iterations: 600, restarts: 1, chunkBytes: 1 << 20, iterationDone: null, centresPerGroup);
 
         converged.Iterations.Should().BeLessThan(60, "the run reaches a fixed point and stops there");
         longer.Iterations.Should().Be(converged.Iterations);
         longer.Assignments.Should().Equal(converged.Assignments);
         longer.Inertia.Should().Be(converged.Inertia);
         // What it stopped at is a fixed point: one more iteration from there changes nothing.
-        var oneMore = KMeans.FitRuns(input, 6, seed: 8, iterations: converged.Iterations + 1, restarts: 1, chunkBytes: 1 << 20, iterationDone: null);
+        var oneMore = KMeans.FitRuns(input, 6, seed: 8, iterations: converged.Iterations + 1, restarts: 1, chunkBytes: 1 << 20, iterationDone: null, centresPerGroup);
         oneMore.Assignments.Should().Equal(converged.Assignments);
     }
 
@@ -132,15 +141,17 @@ public sealed class KMeansTests
         restarted.Inertia.Should().BeLessThanOrEqualTo(first.Inertia);
     }
 
-    [Fact]
-    public void A_point_holding_NaN_gives_NaN_inertia_and_the_other_points_are_still_clustered()
+    [Theory]
+    [InlineData(256)]
+    [InlineData(2)]
+    public void A_point_holding_NaN_gives_NaN_inertia_and_the_other_points_are_still_clustered(int centresPerGroup)
     {
         var (points, clean) = RandomPoints(200, 3, seed: 11);
         using var _ = clean;
         using var nan = full(1, 3, float.NaN);
         using var input = cat(new[] { clean, nan });
 
-        var (assignments, inertia) = KMeans.Fit(input, 5, seed: 12, iterations: 100, restarts: 2);
+        var (assignments, inertia, _) = KMeans.FitRuns(input, 5, seed: 12, iterations: 100, restarts: 2, RetrievalEvaluator.DefaultChunkBytes, iterationDone: null, centresPerGroup);
 
         assignments.Should().HaveCount(201).And.OnlyContain(c => c >= 0 && c < 5);
         double.IsNaN(inertia).Should().BeTrue();
