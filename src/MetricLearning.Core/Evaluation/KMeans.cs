@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using MetricLearning.Indexing;
 using TorchSharp;
@@ -34,7 +35,7 @@ public static class KMeans
     /// </summary>
     private const int CentresPerGroup = 256;
 
-    /// <summary>The most memory the per-group lower bounds may take (about 17 bytes per point and group, with the search's own).</summary>
+    /// <summary>The most memory the per-group lower bounds may take: about 26 bytes per point and group at the peak of an iteration, with the search's own.</summary>
     private const long BoundsBytes = 256L * 1024 * 1024;
 
     /// <summary>
@@ -64,7 +65,7 @@ public static class KMeans
     /// As <see cref="Fit(Tensor, int, long, int, int, long)"/>, calling <paramref name="iterationDone"/> with the
     /// iterations done so far over all runs, and saying how many iterations the winning run took (fewer than asked
     /// when it reached a fixed point). <paramref name="centresPerGroup"/> sets how many centres share a lower bound
-    /// (see <see cref="GroupBounds"/>); tests set it small so that a few centres are searched in several groups.
+    /// (see <see cref="GroupBounds"/>); tests set it small so that a few centres fall into several groups.
     /// </summary>
     internal static (int[] Assignments, double Inertia, int Iterations) FitRuns(Tensor points, int clusters, long seed, int iterations, int restarts, long chunkBytes, Action<long>? iterationDone, int centresPerGroup = CentresPerGroup)
     {
@@ -155,11 +156,13 @@ public static class KMeans
     {
         long rows = x.shape[0];
         long wanted = (clusters + (long)centresPerGroup - 1) / centresPerGroup;
-        int groups = (int)Math.Clamp(Math.Min(wanted, BoundsBytes / (17 * rows)), 1, clusters);
+        int groups = (int)Math.Clamp(Math.Min(wanted, BoundsBytes / (26 * rows)), 1, clusters);
         if (groups == 1)
             return (new long[] { clusters }, null);
 
         int[] groupOf;
+        // One group for the centres' own k-means (a bound per group would cost more than it saves on so few
+        // centres), which also keeps it from grouping again.
         using (var initial = x.index_select(0, first))
             (groupOf, _, _) = FitRuns(initial, groups, seed, iterations: 5, restarts: 1, chunkBytes, iterationDone: null, centresPerGroup: int.MaxValue);
         var lengths = new long[groups];
@@ -174,13 +177,14 @@ public static class KMeans
     /// Yinyang bounds (Ding et al., 2015) for Lloyd's iterations. The centres are split into groups of neighbouring
     /// centres, each a contiguous block; per point they keep its centre, an upper bound on its distance to that centre
     /// and, per group, a lower bound on its distance to any centre of the group other than its own. When centres move,
-    /// the upper bound grows by its centre's shift and each group's lower bound shrinks by the largest shift in that
-    /// group. A point whose upper bound stays below every lower bound cannot have changed centre; otherwise only the
-    /// groups whose lower bound fell below its (tightened) upper bound are searched again, each as one matrix product
-    /// of the points concerned against that group's block of centres. So each iteration assigns what a full search
-    /// would (up to distances equal within rounding), and a centre that keeps moving costs a search of its own group,
-    /// not of every centre (which one lower bound for all centres, Hamerly's, pays: at 512 dimensions it pruned
-    /// nothing). With one group these are Hamerly's bounds.
+    /// the upper bound grows by its centre's shift. The few centres that moved most (one in <see cref="MoverShare"/>,
+    /// the movers) are measured against every point, and each group's lower bound becomes the lesser of itself less
+    /// the largest shift of the group's other centres and the exact distances to the group's movers. A point whose
+    /// upper bound stays below every lower bound cannot have changed centre; otherwise only the groups whose lower
+    /// bound fell below its (tightened) upper bound are searched again, each as one matrix product of the points
+    /// concerned against that group's block of centres. So each iteration assigns what a full search would (up to
+    /// distances equal within rounding). Without the movers, one far-moving centre would loosen every bound of its
+    /// group, and with one group (Hamerly's bounds) every bound: at 512 dimensions that pruned almost nothing.
     /// </summary>
     private sealed class GroupBounds
     {
@@ -233,7 +237,7 @@ public static class KMeans
                 empty(rows, groups, dtype: x.dtype, device: x.device));
             using var scope = NewDisposeScope();
             var everyGroup = ones(rows, groups, dtype: ScalarType.Bool, device: x.device);
-            bounds.Search(x, squaredNorms, centres, rows: null, everyGroup, bounds.Upper, bounds.Assignments, bounds.Lower, chunkBytes);
+            bounds.Search(x, squaredNorms, centres, subset: null, everyGroup, bounds.Upper, bounds.Assignments, bounds.Lower, chunkBytes);
             return bounds;
         }
 
@@ -251,9 +255,11 @@ public static class KMeans
             else
             {
                 // The centres that moved most are measured against every point; the groups' bounds then shrink by
-                // the largest shift of the others only.
-                var movers = shifts.topk((int)Math.Max(1, centreCount / MoverShare)).indexes.sort().Values;
-                var rest = shifts.index_fill(0, movers, 0);
+                // the largest shift of the others only. A centre holding NaN is never the nearest (the searches count
+                // it infinitely far), so its shift bounds nothing and counts as none.
+                var finite = shifts.nan_to_num(0);
+                var movers = finite.topk((int)Math.Max(1, centreCount / MoverShare)).indexes.sort().Values;
+                var rest = finite.index_fill(0, movers, 0);
                 var groupShifts = stack(Enumerable.Range(0, groups).Select(g => rest.narrow(0, _groupStarts[g], _groupLengths[g]).max()).ToArray());
                 Lower.sub_(groupShifts.unsqueeze(0));
                 LowerByMovers(x, squaredNorms, centres, movers, chunkBytes);
@@ -292,12 +298,12 @@ public static class KMeans
         }
 
         /// <summary>
-        /// Searches the points <paramref name="rows"/> (all when null) in the groups <paramref name="searched"/> marks
+        /// Searches the points <paramref name="subset"/> (all when null) in the groups <paramref name="searched"/> marks
         /// (<c>[M, groups]</c>): each group's nearest centre replaces a point's <paramref name="nearest"/> distance and
         /// <paramref name="assignments"/> when closer, and its lower bound in <paramref name="lower"/> becomes the
         /// exact distance to the group's nearest centre other than the point's final one.
         /// </summary>
-        private void Search(Tensor x, Tensor squaredNorms, Tensor centres, Tensor? rows, Tensor searched, Tensor nearest, Tensor assignments, Tensor lower, long chunkBytes)
+        private void Search(Tensor x, Tensor squaredNorms, Tensor centres, Tensor? subset, Tensor searched, Tensor nearest, Tensor assignments, Tensor lower, long chunkBytes)
         {
             using var scope = NewDisposeScope();
             int groups = _groupLengths.Length;
@@ -305,7 +311,7 @@ public static class KMeans
             // Per searched point and group, the second nearest distance and the nearest centre: the bound of the
             // group a point ends in must leave that centre out.
             var second = full_like(lower, double.PositiveInfinity);
-            var first = full(lower.shape, -1L, dtype: ScalarType.Int64, device: lower.device);
+            var groupNearest = full(lower.shape, -1, dtype: ScalarType.Int32, device: lower.device);
             // Tiles of a few megabytes, all written into one buffer, so that the top-2 reads what the product just
             // wrote while it is in the cache and no tile is memory mapped and zeroed afresh.
             long tileValues = Math.Max(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / 4, _groupLengths.Max());
@@ -327,17 +333,19 @@ public static class KMeans
                     using var chunkScope = NewDisposeScope();
                     long size = Math.Min(chunk, count - offset);
                     var part = local.narrow(0, offset, size);
-                    var points = rows is null ? part : rows.index_select(0, part);
+                    var points = subset is null ? part : subset.index_select(0, part);
                     // |c|^2 - 2 x.c ranks the centres as the distance does; |x - c| = sqrt(|x|^2 + |c|^2 - 2 x.c),
-                    // clamped at 0 against rounding, is worked out for the nearest two only.
+                    // clamped at 0 against rounding, is worked out for the nearest two only. NaN (a point or centre
+                    // holding NaN) counts as infinitely far, so that such a centre is never nearest and bounds no
+                    // group: top-k ranks NaN last.
                     var scores = buffer.narrow(0, 0, size * length).view(size, length)
                         .addmm_(x.index_select(0, points), blockT, beta: 0, alpha: -2).add_(blockNorms);
                     var (top, positions) = scores.topk((int)Math.Min(2, length), dim: 1, largest: false);
-                    var values = top.add_(squaredNorms.index_select(0, points).unsqueeze(1)).clamp_min_(0).sqrt_();
+                    var values = top.add_(squaredNorms.index_select(0, points).unsqueeze(1)).clamp_min_(0).sqrt_().nan_to_num_(double.PositiveInfinity);
                     var closest = values.select(1, 0);
                     var closestCentre = positions.select(1, 0).add(start);
                     lower.select(1, g).index_copy_(0, part, closest);
-                    first.select(1, g).index_copy_(0, part, closestCentre);
+                    groupNearest.select(1, g).index_copy_(0, part, closestCentre.to_type(ScalarType.Int32));
                     if (length > 1)
                         second.select(1, g).index_copy_(0, part, values.select(1, 1));
                     var current = nearest.index_select(0, part);
@@ -350,7 +358,7 @@ public static class KMeans
             // The group of each point's final centre: if it was searched and that centre was its nearest, the
             // bound is the second nearest.
             var finalGroup = _groupOf.index_select(0, assignments).unsqueeze(1);
-            var own = searched.gather(1, finalGroup).logical_and(first.gather(1, finalGroup).eq(assignments.unsqueeze(1)));
+            var own = searched.gather(1, finalGroup).logical_and(groupNearest.gather(1, finalGroup).eq(assignments.unsqueeze(1)));
             lower.scatter_(1, finalGroup, where(own, second.gather(1, finalGroup), lower.gather(1, finalGroup)));
         }
 
@@ -368,7 +376,7 @@ public static class KMeans
             var moverCentresT = moverCentres.t();
             // The movers of each group are consecutive, as the groups are blocks of centres.
             var moverGroups = _groupOf.index_select(0, movers).cpu().data<long>().ToArray();
-            var runs = new System.Collections.Generic.List<(int Group, long Start, long Length)>();
+            var runs = new List<(int Group, long Start, long Length)>();
             for (int i = 0; i < moverGroups.Length; i++)
             {
                 if (runs.Count > 0 && runs[^1].Group == moverGroups[i])

@@ -70,29 +70,30 @@ public sealed class KMeansTests
     [InlineData(40, 3)]
     [InlineData(40, 5)]
     [InlineData(40, 1)]
-    public void Each_iteration_assigns_what_Lloyds_algorithm_worked_out_in_double_precision_assigns(int iterations, int centresPerGroup)
+    [InlineData(40, 5, 800, 64)]
+    public void Each_iteration_assigns_what_Lloyds_algorithm_worked_out_in_double_precision_assigns(int iterations, int centresPerGroup, int rows = 400, int clusters = 12)
     {
-        var (points, input) = RandomPoints(400, 5, seed: 9);
+        var (points, input) = RandomPoints(rows, 5, seed: 9);
         using var _ = input;
-        const int Clusters = 12;
         const long Seed = 10;
 
         // 16 bytes: tiles of one point against 4 centres, so the nearest two are merged across three blocks.
-        // centresPerGroup below 12 splits the centres into groups with a lower bound each (3 gives 4 groups, 5 gives
-        // groups of uneven sizes, 1 a bound per centre); 256 keeps one group.
-        var (assignments, _, _) = KMeans.FitRuns(input, Clusters, seed: Seed, iterations: iterations, restarts: 1, chunkBytes: 16, iterationDone: null, centresPerGroup);
+        // centresPerGroup below the clusters splits the centres into groups with a lower bound each (3 gives 4 groups,
+        // 5 groups of uneven sizes, 1 a bound per centre); 256 keeps one group. 64 clusters have 4 movers (the
+        // sixteenth that moved most) an iteration, several of them in one group at times.
+        var (assignments, _, _) = KMeans.FitRuns(input, clusters, seed: Seed, iterations: iterations, restarts: 1, chunkBytes: 16, iterationDone: null, centresPerGroup);
 
         // The same first centres (distinct rows drawn by torch's randperm from a generator of the seed), then
         // Lloyd's iterations in plain double-precision loops: assign to the nearest, move to the mean, keep empty.
         using var generator = new TorchSharp.torch.Generator((ulong)Seed);
-        using var draw = randperm(400, generator: generator);
-        var firstRows = draw.data<long>().Take(Clusters).ToArray();
+        using var draw = randperm(rows, generator: generator);
+        var firstRows = draw.data<long>().Take(clusters).ToArray();
         var centres = firstRows.Select(row => (double[])points[row].Clone()).ToArray();
-        int Nearest(double[] point) => Enumerable.Range(0, Clusters).MinBy(c => Squared(point, centres[c]));
+        int Nearest(double[] point) => Enumerable.Range(0, clusters).MinBy(c => Squared(point, centres[c]));
         var expected = points.Select(Nearest).ToArray();
         for (int iteration = 0; iteration < iterations; iteration++)
         {
-            for (int c = 0; c < Clusters; c++)
+            for (int c = 0; c < clusters; c++)
             {
                 var members = points.Where((_, i) => expected[i] == c).ToArray();
                 if (members.Length > 0)
