@@ -237,7 +237,8 @@ public static class KMeans
                 empty(rows, groups, dtype: x.dtype, device: x.device));
             using var scope = NewDisposeScope();
             var everyGroup = ones(rows, groups, dtype: ScalarType.Bool, device: x.device);
-            bounds.Search(x, squaredNorms, centres, subset: null, everyGroup, bounds.Upper, bounds.Assignments, bounds.Lower, chunkBytes);
+            var centreNorms = centres.square().sum(1);
+            bounds.Search(x, squaredNorms, centres, centreNorms, subset: null, everyGroup, bounds.Upper, bounds.Assignments, bounds.Lower, chunkBytes);
             return bounds;
         }
 
@@ -246,6 +247,7 @@ public static class KMeans
         {
             using var scope = NewDisposeScope();
             int groups = _groupLengths.Length;
+            var centreNorms = centres.square().sum(1);
             Upper.add_(shifts.index_select(0, Assignments));
             long centreCount = shifts.shape[0];
             if (centreCount == 1)
@@ -262,7 +264,7 @@ public static class KMeans
                 var rest = finite.index_fill(0, movers, 0);
                 var groupShifts = stack(Enumerable.Range(0, groups).Select(g => rest.narrow(0, _groupStarts[g], _groupLengths[g]).max()).ToArray());
                 Lower.sub_(groupShifts.unsqueeze(0));
-                LowerByMovers(x, squaredNorms, centres, movers, chunkBytes);
+                LowerByMovers(x, squaredNorms, centres, centreNorms, movers, chunkBytes);
             }
 
             // Written as "not clearly settled" so that a NaN bound (a point or centre holding NaN) is searched again.
@@ -276,12 +278,12 @@ public static class KMeans
             var previous = Assignments.index_select(0, active);
             // The exact distance to its own centre tightens a point's upper bound; a NaN one counts as infinite, so
             // that a point whose centre holds NaN moves to any centre that does not.
-            var upper = OwnDistances(x, squaredNorms, centres, active, previous, chunkBytes).nan_to_num_(double.PositiveInfinity);
+            var upper = OwnDistances(x, squaredNorms, centres, centreNorms, active, previous, chunkBytes).nan_to_num_(double.PositiveInfinity);
             var lower = Lower.index_select(0, active);
             var searched = upper.unsqueeze(1).lt(lower * (1 - Slack)).logical_not();
             var nearest = upper.clone();
             var assignments = previous.clone();
-            Search(x, squaredNorms, centres, active, searched, nearest, assignments, lower, chunkBytes);
+            Search(x, squaredNorms, centres, centreNorms, active, searched, nearest, assignments, lower, chunkBytes);
 
             // A point that left its centre for another group: its old centre is now one of the others in its old
             // group, at the distance just measured, which that group's bound must not exceed if it was not searched.
@@ -303,18 +305,17 @@ public static class KMeans
         /// <paramref name="assignments"/> when closer, and its lower bound in <paramref name="lower"/> becomes the
         /// exact distance to the group's nearest centre other than the point's final one.
         /// </summary>
-        private void Search(Tensor x, Tensor squaredNorms, Tensor centres, Tensor? subset, Tensor searched, Tensor nearest, Tensor assignments, Tensor lower, long chunkBytes)
+        private void Search(Tensor x, Tensor squaredNorms, Tensor centres, Tensor centreNorms, Tensor? subset, Tensor searched, Tensor nearest, Tensor assignments, Tensor lower, long chunkBytes)
         {
             using var scope = NewDisposeScope();
             int groups = _groupLengths.Length;
-            var centreNorms = centres.square().sum(1);
             // Per searched point and group, the second nearest distance and the nearest centre: the bound of the
             // group a point ends in must leave that centre out.
             var second = full_like(lower, double.PositiveInfinity);
             var groupNearest = full(lower.shape, -1, dtype: ScalarType.Int32, device: lower.device);
             // Tiles of a few megabytes, all written into one buffer, so that the top-2 reads what the product just
             // wrote while it is in the cache and no tile is memory mapped and zeroed afresh.
-            long tileValues = Math.Max(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / 4, _groupLengths.Max());
+            long tileValues = TileValues(chunkBytes, _groupLengths.Max());
             var buffer = empty(tileValues, dtype: x.dtype, device: x.device);
             for (int g = 0; g < groups; g++)
             {
@@ -334,14 +335,13 @@ public static class KMeans
                     long size = Math.Min(chunk, count - offset);
                     var part = local.narrow(0, offset, size);
                     var points = subset is null ? part : subset.index_select(0, part);
-                    // |c|^2 - 2 x.c ranks the centres as the distance does; |x - c| = sqrt(|x|^2 + |c|^2 - 2 x.c),
-                    // clamped at 0 against rounding, is worked out for the nearest two only. NaN (a point or centre
+                    // The distance is worked out from the score for the nearest two only. NaN (a point or centre
                     // holding NaN) counts as infinitely far, so that such a centre is never nearest and bounds no
                     // group: top-k ranks NaN last.
                     var scores = buffer.narrow(0, 0, size * length).view(size, length)
                         .addmm_(x.index_select(0, points), blockT, beta: 0, alpha: -2).add_(blockNorms);
                     var (top, positions) = scores.topk((int)Math.Min(2, length), dim: 1, largest: false);
-                    var values = top.add_(squaredNorms.index_select(0, points).unsqueeze(1)).clamp_min_(0).sqrt_().nan_to_num_(double.PositiveInfinity);
+                    var values = FromScores(top, squaredNorms.index_select(0, points).unsqueeze(1)).nan_to_num_(double.PositiveInfinity);
                     var closest = values.select(1, 0);
                     var closestCentre = positions.select(1, 0).add(start);
                     lower.select(1, g).index_copy_(0, part, closest);
@@ -367,13 +367,12 @@ public static class KMeans
         /// ascending order) of that group other than its own centre. A NaN distance counts as infinite: a centre
         /// holding NaN is never the nearest in a search either.
         /// </summary>
-        private void LowerByMovers(Tensor x, Tensor squaredNorms, Tensor centres, Tensor movers, long chunkBytes)
+        private void LowerByMovers(Tensor x, Tensor squaredNorms, Tensor centres, Tensor centreNorms, Tensor movers, long chunkBytes)
         {
             using var scope = NewDisposeScope();
             long rows = x.shape[0], count = movers.shape[0];
-            var moverCentres = centres.index_select(0, movers);
-            var moverNorms = moverCentres.square().sum(1);
-            var moverCentresT = moverCentres.t();
+            var moverCentresT = centres.index_select(0, movers).t();
+            var moverNorms = centreNorms.index_select(0, movers);
             // The movers of each group are consecutive, as the groups are blocks of centres.
             var moverGroups = _groupOf.index_select(0, movers).cpu().data<long>().ToArray();
             var runs = new List<(int Group, long Start, long Length)>();
@@ -385,7 +384,7 @@ public static class KMeans
                     runs.Add(((int)moverGroups[i], i, 1));
             }
 
-            long tileValues = Math.Max(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / 4, count);
+            long tileValues = TileValues(chunkBytes, count);
             var buffer = empty(tileValues, dtype: x.dtype, device: x.device);
             long chunk = tileValues / count;
             for (long offset = 0; offset < rows; offset += chunk)
@@ -393,7 +392,7 @@ public static class KMeans
                 using var chunkScope = NewDisposeScope();
                 long size = Math.Min(chunk, rows - offset);
                 var own = Assignments.narrow(0, offset, size).unsqueeze(1).eq(movers.unsqueeze(0));
-                // Scores |c|^2 - 2 x.c, ranked as the distances; each group's least is made a distance.
+                // Each group's least score is made a distance.
                 var scores = buffer.narrow(0, 0, size * count).view(size, count)
                     .addmm_(x.narrow(0, offset, size), moverCentresT, beta: 0, alpha: -2).add_(moverNorms)
                     .nan_to_num_(double.PositiveInfinity).masked_fill_(own, double.PositiveInfinity);
@@ -402,14 +401,14 @@ public static class KMeans
                 foreach (var (group, start, length) in runs)
                 {
                     var bound = lower.select(1, group);
-                    var distances = scores.narrow(1, start, length).amin(1).add_(rowNorms).clamp_min_(0).sqrt_();
+                    var distances = FromScores(scores.narrow(1, start, length).amin(1), rowNorms);
                     bound.copy_(minimum(bound, distances));
                 }
             }
         }
 
         /// <summary>Each of the points <paramref name="rows"/>' distance to its centre <paramref name="owners"/>, in the same expanded form as the search, in chunks.</summary>
-        private static Tensor OwnDistances(Tensor x, Tensor squaredNorms, Tensor centres, Tensor rows, Tensor owners, long chunkBytes)
+        private static Tensor OwnDistances(Tensor x, Tensor squaredNorms, Tensor centres, Tensor centreNorms, Tensor rows, Tensor owners, long chunkBytes)
         {
             long count = rows.shape[0], width = x.shape[1];
             var distances = empty(count, dtype: x.dtype, device: x.device);
@@ -419,13 +418,23 @@ public static class KMeans
                 using var scope = NewDisposeScope();
                 long length = Math.Min(chunk, count - offset);
                 var points = rows.narrow(0, offset, length);
-                var own = centres.index_select(0, owners.narrow(0, offset, length));
-                var products = (x.index_select(0, points) * own).sum(1);
-                distances.narrow(0, offset, length).copy_(
-                    squaredNorms.index_select(0, points).add(own.square().sum(1)).add_(products, -2).clamp_min_(0).sqrt_());
+                var centresOfPoints = owners.narrow(0, offset, length);
+                var products = (x.index_select(0, points) * centres.index_select(0, centresOfPoints)).sum(1);
+                var scores = centreNorms.index_select(0, centresOfPoints).add_(products, -2);
+                distances.narrow(0, offset, length).copy_(FromScores(scores, squaredNorms.index_select(0, points)));
             }
 
             return distances;
         }
+
+        /// <summary>
+        /// Distances from scores <c>|c|² − 2x·c</c> (which rank centres as the distance does, at one matrix product and
+        /// one pass per tile) and the rows' <c>|x|²</c>: <c>sqrt(|x|² + score)</c>, clamped at 0 against rounding, in
+        /// place.
+        /// </summary>
+        private static Tensor FromScores(Tensor scores, Tensor squaredNorms) => scores.add_(squaredNorms).clamp_min_(0).sqrt_();
+
+        /// <summary>Values in one tile: a few megabytes (at most the chunk budget), and at least one row of <paramref name="width"/>.</summary>
+        private static long TileValues(long chunkBytes, long width) => Math.Max(Math.Min(chunkBytes, NearestNeighbours.TileBytes) / 4, width);
     }
 }
