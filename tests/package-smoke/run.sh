@@ -16,6 +16,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/metriclearning-smoke.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# Each app's build output (about 1 GB with libtorch) is removed once the app is checked, so that the run needs the
+# room of one app at a time, not of all of them.
+discard_build() { rm -rf "$1/bin" "$1/obj"; }
 # A unique pre-release version, so that no copy cached by an earlier run is used.
 version="0.1.0-smoke.$(date +%s)"
 
@@ -62,6 +65,7 @@ for unwanted in 'libSkiaSharp.so' 'libusearch_c.so' 'TorchVision.dll' 'TorchShar
     exit 1
   fi
 done
+discard_build "$work/app"
 
 # MetricLearning.Mnist, in its own fresh app: an IDX set in MNIST's layout (not MNIST) loads, trains and is
 # validated; a damaged file is refused, named.
@@ -80,6 +84,7 @@ if [[ "$output" != *"loaded: train 300 of 8x8, test 90, classes 3"* || "$output"
   echo "package-smoke: the MetricLearning.Mnist app did not load, train (90% needed, got '$mnist_accuracy'%) and refuse as expected"
   exit 1
 fi
+discard_build "$work/mnist"
 
 # Each integration package in a fresh app that references only it (and a backend).
 integration() {  # package, source file, then the lines its output must contain; $with: "id version" of one more package the app adds
@@ -100,6 +105,7 @@ integration() {  # package, source file, then the lines its output must contain;
       exit 1
     fi
   done
+  discard_build "$work/$package"
 }
 integration MetricLearning.Images ImagesApp.cs.txt "loaded: 6 images of 1x4x6, classes dark, light" "pixels: first 30, last 220" "stray file: refused, named"
 integration MetricLearning.Search SearchApp.cs.txt "same answers after loading: True"
@@ -140,6 +146,7 @@ if [ -n "$(find "$bin" -name 'libtorch*' -o -name 'TorchSharp*.dll' -o -name 'li
   echo "package-smoke: the MetricLearning.Onnx app brought TorchSharp or libtorch"
   exit 1
 fi
+discard_build "$work/onnx-serve"
 
 # VectorData: the exported model's inputs stored and searched through Microsoft.Extensions.VectorData by an app that
 # references MetricLearning.VectorData and MetricLearning.Onnx only (no TorchSharp, no libtorch in its output).
@@ -162,6 +169,7 @@ if [ -n "$(find "$work/vectordata/bin" -name 'libtorch*' -o -name 'TorchSharp*.d
   echo "package-smoke: the MetricLearning.VectorData app brought TorchSharp or libtorch"
   exit 1
 fi
+discard_build "$work/vectordata"
 
 # README's quick start, in a second fresh app that references only the packages.
 mkdir -p "$work/quickstart"
