@@ -137,7 +137,7 @@ vectorStore.SetAction(result =>
 var faissFolder = new Option<string>("--data") { Description = "Folder to write vectors.npy, queries.npy and our exact answers (ours-exact.npy) to, for FAISS.", Required = true };
 var faissHnsw = new Option<bool>("--hnsw") { Description = "Also build and query the HNSW index." };
 var faissBreadth = new Option<int>("--search-breadth") { Description = "ApproximateIndex.SearchBreadth (ef) of the HNSW side.", DefaultValueFactory = _ => 64 };
-var faissSide = new Command("search-ours", "Our side of bench/compare-faiss.sh: exact search (EmbeddingIndex, cosine, one batched call) and optionally HNSW on seeded data it also writes as .npy; prints key=value lines.") { annCount, annDim, annQueries, annDistribution, threads, faissFolder, faissHnsw, faissBreadth, annLinks };
+var faissSide = new Command("search-ours", "Our side of bench/compare-faiss.sh: exact search (EmbeddingIndex, cosine, one batched call) and optionally HNSW on seeded data it also writes as .npy; prints key=value lines.") { annCount, annDim, annQueries, annDistribution, threads, faissFolder, faissHnsw, faissBreadth, annLinks, annPrecision };
 faissSide.SetAction(result =>
 {
     if (result.GetValue(annCount) < 10 || result.GetValue(annDim) < 1 || result.GetValue(annQueries) < 1 || result.GetValue(threads) is < 1 || result.GetValue(faissBreadth) is < 1 or > 4096 || result.GetValue(annLinks) is < 2 or > 256)
@@ -147,7 +147,8 @@ faissSide.SetAction(result =>
     }
 
     return SearchComparison.Run(result.GetValue(annCount), result.GetValue(annDim), result.GetValue(annQueries), result.GetValue(threads) ?? TorchRuntime.RecommendedThreadCount,
-        result.GetValue(annDistribution)!, result.GetValue(faissFolder)!, result.GetValue(faissHnsw), result.GetValue(faissBreadth), result.GetValue(annLinks));
+        result.GetValue(annDistribution)!, result.GetValue(faissFolder)!, result.GetValue(faissHnsw), result.GetValue(faissBreadth), result.GetValue(annLinks),
+        result.GetValue(annPrecision));
 });
 
 var evalCount = new Option<int>("--count") { Description = "Embeddings (queries and references alike).", DefaultValueFactory = _ => 60_000 };

@@ -15,12 +15,13 @@ namespace MetricLearning.Bench;
 /// <summary>
 /// Our side of <c>bench/compare-faiss.sh</c>: generates the vectors and queries (seeded, so both sides search the same
 /// data: it writes them as <c>.npy</c> for FAISS), then times exact search (<see cref="EmbeddingIndex"/>, all queries
-/// in one batched call, the median of five after a warm-up) and HNSW (<see cref="ApproximateIndex"/>: build, then all queries in one batched call), and
+/// in one batched call, the median of five after a warm-up) and HNSW (<see cref="ApproximateIndex"/>, storing vectors at the given precision: build, then all queries in one batched call), and
 /// prints one <c>key=value</c> line per figure for the script to read.
 /// </summary>
 internal static class SearchComparison
 {
-    internal static int Run(int count, int dimensions, int queryCount, int threads, string distribution, string folder, bool approximate, int searchBreadth, int connectivity)
+    internal static int Run(int count, int dimensions, int queryCount, int threads, string distribution, string folder, bool approximate, int searchBreadth, int connectivity,
+        IndexPrecision precision)
     {
         var culture = CultureInfo.InvariantCulture;
         var draw = RandomVectors.Draw(distribution, dimensions, new Random(1), out _);
@@ -59,7 +60,7 @@ internal static class SearchComparison
         if (!approximate)
             return 0;
         clock.Restart();
-        using var graph = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { Threads = threads, SearchBreadth = searchBreadth, Connectivity = connectivity });
+        using var graph = new ApproximateIndex(dimensions, IndexMetric.Cosine, new ApproximateIndexOptions { Threads = threads, SearchBreadth = searchBreadth, Connectivity = connectivity, Precision = precision });
         graph.Add(Enumerable.Range(0, count).Select(i => (long)i).ToArray(), vectors, new int[count]);
         Console.WriteLine(string.Create(culture, $"hnsw_build_s={clock.Elapsed.TotalSeconds:F2}"));
         clock.Restart();
