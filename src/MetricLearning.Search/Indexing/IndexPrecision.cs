@@ -6,7 +6,11 @@ public enum IndexPrecision
     /// <summary>As given (4 bytes a value): scores are the exact similarity or distance of the vector found.</summary>
     Float32,
 
-    /// <summary>Half precision (2 bytes a value): about half the memory; scores within about 1e-2 (cosine).</summary>
+    /// <summary>
+    /// Half precision (2 bytes a value): about half the memory, and faster builds and searches once the vectors outgrow
+    /// the caches (each step of the graph walk reads half the bytes; docs/performance.md measures it); scores within
+    /// about 1e-2 (cosine), recall a little lower at the same settings. The setting to try first for a large index.
+    /// </summary>
     Float16,
 
     /// <summary>
